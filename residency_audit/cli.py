@@ -1,0 +1,64 @@
+"""Command line: `residency-audit <command>`.
+
+Each command lives in `commands/<name>.py` with `register(subparsers)`; modules
+are light at import time (no cloud SDK), so `--help` and the gate start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import EXIT_USAGE, UserError
+
+COMMANDS = ("scan", "demo", "regions")
+
+EXIT_CODES = """\
+exit codes:
+  0  no failing findings (or --exit-zero)
+  1  failing findings (at or above --fail-on)
+  2  usage or input error: bad arguments, rule file, plan, credentials
+  3  scan incomplete (coverage gaps) and no failing findings; --allow-gaps makes gaps warnings
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="residency-audit",
+        description="Where does your cloud data physically and legally live? "
+        "Scans AWS, Google Cloud and Azure (or a Terraform plan) and flags everything outside the EU "
+        "or under US jurisdiction.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"residency-audit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"{__package__}.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+        return code
+    except UserError as exc:
+        print(f"residency-audit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("residency-audit: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""One module per command. Keep module-level imports light: no cloud SDKs here."""

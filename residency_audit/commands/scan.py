@@ -1,0 +1,43 @@
+"""`residency-audit scan <provider>`: a live, read-only inventory and rule check."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..model import ScanRequest, ScanResult
+
+if TYPE_CHECKING:
+    from ..core import Adapter
+
+#: provider name -> module under commands/ with `register(sub)`
+PROVIDERS = ("aws",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("scan", help="scan a cloud estate (read-only)", description="Scan a cloud estate, read-only.")
+    prov = p.add_subparsers(dest="provider", metavar="PROVIDER", required=True, parser_class=type(p))
+    for name in PROVIDERS:
+        importlib.import_module(f"{__package__}.scan_{name}").register(prov)
+
+
+def execute(
+    args: argparse.Namespace, request: ScanRequest, make_adapter: Callable[[], Adapter]
+) -> tuple[ScanResult, int]:
+    """The scan path shared by every provider and the demo."""
+    from ..core import run_scan
+    from ..geography import default_catalog
+    from .common import RichProgress, exit_code, load_ruleset, stderr_console, write_output
+
+    ruleset = load_ruleset(args)  # broken rules fail before any API call
+    adapter = make_adapter()
+    catalog = default_catalog()
+    if args.quiet:
+        result = run_scan(adapter, request, ruleset, catalog)
+    else:
+        with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
+            result = run_scan(adapter, request, ruleset, catalog, progress)
+    write_output(result, args, getattr(args, "default_output", None))
+    return result, exit_code(result, args)

@@ -1,0 +1,112 @@
+"""The one path every scan takes: adapter -> collector -> catalog -> rules -> result.
+
+Adapters push into a `Collector` (thread-safe) rather than returning lists, so
+that whatever was collected before an error or a Ctrl-C is never lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+
+from .model import Gap, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
+
+if TYPE_CHECKING:
+    from .engine import RuleSet
+    from .geography import Catalog
+
+
+class Progress(Protocol):
+    """What a scan reports while it runs; the CLI draws it, tests may ignore it."""
+
+    def add_work(self, label: str, count: int) -> None: ...
+
+    def done(self, label: str, description: str) -> None: ...
+
+
+class NullProgress:
+    def add_work(self, label: str, count: int) -> None:
+        pass
+
+    def done(self, label: str, description: str) -> None:
+        pass
+
+
+class Collector:
+    """Where adapters put resources, gaps and call counts, from any thread."""
+
+    def __init__(self, scan: Scan, progress: Progress | None = None) -> None:
+        self.scan = scan
+        self.progress: Progress = progress or NullProgress()
+        self._lock = threading.Lock()
+        self._resources: dict[str, Resource] = {}
+
+    def add(self, resource: Resource) -> None:
+        with self._lock:
+            # The same resource can be seen twice (e.g. a global service listed
+            # from two regions); the first sighting wins, locations are merged.
+            existing = self._resources.get(resource.id)
+            if existing is None:
+                self._resources[resource.id] = resource
+            else:
+                for loc in resource.locations:
+                    if loc not in existing.locations:
+                        existing.locations.append(loc)
+
+    def extend(self, resources: Iterable[Resource]) -> None:
+        for r in resources:
+            self.add(r)
+
+    def gap(self, gap: Gap) -> None:
+        with self._lock:
+            if gap not in self.scan.gaps:
+                self.scan.gaps.append(gap)
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.scan.notes:
+                self.scan.notes.append(text)
+
+    def count_call(self, operation: str) -> None:
+        with self._lock:
+            self.scan.api_calls[operation] = self.scan.api_calls.get(operation, 0) + 1
+
+    @property
+    def resources(self) -> list[Resource]:
+        with self._lock:
+            return list(self._resources.values())
+
+
+class Adapter(Protocol):
+    provider: str
+
+    def scan(self, collector: Collector) -> None:
+        """Inventory everything in scope into the collector; never raise for one region/service."""
+
+
+def finish(scan: Scan, resources: list[Resource], ruleset: RuleSet, catalog: Catalog) -> ScanResult:
+    from .engine import evaluate
+
+    resolved: dict[str, list[ResolvedLocation]] = {}
+    findings = evaluate(resources, ruleset, catalog, resolved)
+    scan.finished_at = scan.finished_at or utcnow()
+    return ScanResult(scan=scan, resources=resources, findings=findings, resolved=resolved)
+
+
+def run_scan(
+    adapter: Adapter,
+    request: ScanRequest,
+    ruleset: RuleSet,
+    catalog: Catalog,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan, then evaluate. Ctrl-C keeps what was collected and marks the scan incomplete."""
+    scan = Scan(request=request)
+    collector = Collector(scan, progress)
+    try:
+        adapter.scan(collector)
+    except KeyboardInterrupt:
+        scan.interrupted = True
+        collector.note("scan interrupted before it finished: results are partial")
+    return finish(scan, collector.resources, ruleset, catalog)

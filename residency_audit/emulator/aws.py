@@ -1,0 +1,121 @@
+"""moto in server mode, behind a `Front` that adds what moto does not emulate.
+
+moto ignores DynamoDB global-table replicas and has no EFS replication API;
+real AWS reports both (DescribeTable `Replicas`, DescribeReplicationConfigurations).
+The front serves them from `dynamodb_replicas` / `efs_replications`, so the
+real SDK parses real wire responses and the scanner sees what AWS would say.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .front import Faults, Front, Request, Response
+
+_CRED_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+def signed_scope(req: Request) -> tuple[str, str]:
+    """(region, service) from the SigV4 Authorization header."""
+    m = _CRED_SCOPE.search(req.headers.get("Authorization", ""))
+    return (m.group(1), m.group(2)) if m else ("", "")
+
+
+def operation_of(req: Request) -> tuple[str, str]:
+    """(service, operation) of an AWS request, as far as the wire shows it."""
+    _, service = signed_scope(req)
+    target = req.headers.get("X-Amz-Target", "")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    if req.body and b"Action=" in req.body:
+        for part in req.body.decode("utf-8", "replace").split("&"):
+            if part.startswith("Action="):
+                return service, part[7:]
+    return service, f"{req.method} {req.path.split('?')[0]}"
+
+
+class AwsEmulator:
+    def __init__(self, latency: float = 0.0, faults: Faults | None = None) -> None:
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        self.front = Front(host, port, latency=latency, faults=faults)
+        self.front.request_hooks.append(self._efs_replication)
+        self.front.response_hooks.append(self._dynamodb_replicas)
+        self.front.start()
+        #: (region, table name) -> replica regions, as DescribeTable reports them
+        self.dynamodb_replicas: dict[tuple[str, str], list[str]] = {}
+        #: region -> [{"SourceFileSystemId": ..., "Destinations": [{"Region": ...}]}]
+        self.efs_replications: dict[str, list[dict[str, Any]]] = {}
+
+    @property
+    def url(self) -> str:
+        return self.front.url
+
+    def env(self) -> dict[str, str]:
+        return {**DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(req, timeout=30).read()
+        self.dynamodb_replicas.clear()
+        self.efs_replications.clear()
+        self.front.clear_log()
+
+    def stop(self) -> None:
+        self.front.stop()
+        self._moto.stop()
+
+    # ------------------------------------------------------------ extensions
+
+    def _dynamodb_replicas(self, req: Request, resp: Response) -> Response:
+        if not req.headers.get("X-Amz-Target", "").endswith(".DescribeTable") or resp.status != 200:
+            return resp
+        region, _ = signed_scope(req)
+        doc = json.loads(resp.body)
+        table = doc.get("Table", {})
+        replicas = self.dynamodb_replicas.get((region, table.get("TableName", "")))
+        if replicas:
+            table["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in replicas]
+            body = json.dumps(doc).encode()
+            # DynamoDB answers carry a CRC32 of the body, which botocore checks.
+            headers = {k: v for k, v in resp.headers.items() if k.lower() != "x-amz-crc32"}
+            headers["x-amz-crc32"] = str(zlib.crc32(body))
+            return Response(resp.status, headers, body)
+        return resp
+
+    def _efs_replication(self, req: Request) -> Response | None:
+        if req.method != "GET" or not req.path.startswith("/2015-02-01/file-systems/replication-configurations"):
+            return None
+        region, _ = signed_scope(req)
+        body = json.dumps({"Replications": self.efs_replications.get(region, [])}).encode()
+        return Response(200, {"Content-Type": "application/json"}, body)
+
+
+@contextmanager
+def aws_emulator(latency: float = 0.0, faults: Faults | None = None) -> Iterator[AwsEmulator]:
+    emu = AwsEmulator(latency=latency, faults=faults)
+    try:
+        yield emu
+    finally:
+        emu.stop()

@@ -1,0 +1,441 @@
+"""The rule engine: declarative YAML rules, compiled once, evaluated per location.
+
+Rules see resources, locations and places (catalog entries), never SDK objects.
+A rule file is validated node by node so that an error can name the file and
+line. Conditions compile to closures at load time, because the pre-deploy gate
+evaluates every rule against tens of thousands of locations.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import string
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources as _resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .geography import Catalog
+from .model import (
+    SEVERITIES,
+    Finding,
+    Location,
+    Place,
+    ResolvedLocation,
+    Resource,
+)
+
+RULE_FILE_VERSION = 1
+
+Ctx = tuple[Resource, Location, Place]
+Predicate = Callable[[Ctx], bool]
+
+
+class RuleError(Exception):
+    """A rule file is broken. The message names file, line and problem."""
+
+
+def _default_rules_dir() -> Path:
+    # Installed wheels carry the rules as `residency_audit/_rules`; an editable
+    # install maps that package onto the repository's top-level `rules/`.
+    return Path(str(_resources.files("residency_audit._rules")))
+
+
+# --------------------------------------------------------------------------- fields
+
+_RESOURCE_FIELDS: dict[str, Callable[[Resource], Any]] = {
+    "provider": lambda r: r.provider,
+    "kind": lambda r: r.kind,
+    "id": lambda r: r.id,
+    "name": lambda r: r.name,
+    "source": lambda r: r.source,
+}
+_LOCATION_FIELDS: dict[str, Callable[[Location], Any]] = {
+    "region": lambda loc: loc.region,
+    "role": lambda loc: loc.role,
+    "zone": lambda loc: loc.zone,
+    "detail": lambda loc: loc.detail,
+}
+_PLACE_FIELDS: dict[str, Callable[[Place], Any]] = {
+    "code": lambda p: p.code,
+    "name": lambda p: p.name,
+    "kind": lambda p: p.kind,
+    "countries": lambda p: list(p.countries),
+    "in_eu": lambda p: p.in_eu,
+    "known": lambda p: p.known,
+    "members": lambda p: list(p.members),
+    "jurisdictions": lambda p: list(p.jurisdictions),
+    "operator": lambda p: p.operator,
+}
+_OWNER_FIELDS: dict[str, Callable[[Resource], Any]] = {
+    "owner.kind": lambda r: r.owner.kind,
+    "owner.id": lambda r: r.owner.id,
+    "owner.name": lambda r: r.owner.name,
+    "owner.chain": lambda r: [n.id for n in r.owner.chain],
+}
+
+FIELDS = sorted(
+    [f"resource.{k}" for k in _RESOURCE_FIELDS]
+    + ["resource.tags.<key>", "resource.attributes.<key>"]
+    + [f"location.{k}" for k in _LOCATION_FIELDS]
+    + [f"place.{k}" for k in _PLACE_FIELDS]
+    + list(_OWNER_FIELDS)
+)
+
+
+def _field_getter(path: str) -> Callable[[Ctx], Any] | None:
+    head, _, rest = path.partition(".")
+    if head == "resource":
+        if rest.startswith("tags."):
+            key = rest[5:]
+            return lambda c: c[0].tags.get(key)
+        if rest.startswith("attributes."):
+            key = rest[11:]
+            return lambda c: c[0].attributes.get(key)
+        rget = _RESOURCE_FIELDS.get(rest)
+        return (lambda c: rget(c[0])) if rget else None
+    if head == "location":
+        lget = _LOCATION_FIELDS.get(rest)
+        return (lambda c: lget(c[1])) if lget else None
+    if head == "place":
+        pget = _PLACE_FIELDS.get(rest)
+        return (lambda c: pget(c[2])) if pget else None
+    if head == "owner":
+        oget = _OWNER_FIELDS.get(path)
+        return (lambda c: oget(c[0])) if oget else None
+    return None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    clause: str
+    message: str
+    when: Predicate
+    overrides: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(slots=True)
+class RuleSet:
+    rules: list[Rule] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+
+class _Where:
+    """Builds `RuleError`s that point at a YAML node."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def error(self, node: yaml.Node | None, problem: str) -> RuleError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return RuleError(f"{self.file}{line}: {problem}")
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """The Python value of a node (scalar or nested), as safe_load would build it."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _mapping(where: _Where, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    if not isinstance(node, yaml.MappingNode):
+        raise where.error(node, f"{what} must be a mapping")
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for knode, vnode in node.value:
+        key = _scalar(knode)
+        if not isinstance(key, str):
+            raise where.error(knode, f"{what}: keys must be strings")
+        if key in out:
+            raise where.error(knode, f"{what}: duplicate key '{key}'")
+        out[key] = (knode, vnode)
+    return out
+
+
+_OPS = ("equals", "not_equals", "in", "not_in", "contains", "intersects", "matches", "glob", "exists")
+
+
+def _compile_condition(where: _Where, node: yaml.Node) -> Predicate:
+    m = _mapping(where, node, "condition")
+    for combinator in ("all", "any"):
+        if combinator in m:
+            if len(m) != 1:
+                raise where.error(node, f"'{combinator}' must stand alone in its mapping")
+            _, seq = m[combinator]
+            if not isinstance(seq, yaml.SequenceNode) or not seq.value:
+                raise where.error(seq, f"'{combinator}' takes a non-empty list of conditions")
+            parts = [_compile_condition(where, n) for n in seq.value]
+            if combinator == "all":
+                return lambda c: all(p(c) for p in parts)
+            return lambda c: any(p(c) for p in parts)
+    if "not" in m:
+        if len(m) != 1:
+            raise where.error(node, "'not' must stand alone in its mapping")
+        inner = _compile_condition(where, m["not"][1])
+        return lambda c: not inner(c)
+    if "field" not in m:
+        raise where.error(node, "a condition needs 'all', 'any', 'not' or 'field'")
+    fnode = m["field"][1]
+    path = _scalar(fnode)
+    getter = _field_getter(str(path)) if isinstance(path, str) else None
+    if getter is None:
+        raise where.error(fnode, f"unknown field '{path}' (known: {', '.join(FIELDS)})")
+    ops = [k for k in m if k != "field"]
+    if len(ops) != 1 or ops[0] not in _OPS:
+        raise where.error(node, f"a field condition needs exactly one of: {', '.join(_OPS)}")
+    op = ops[0]
+    vnode = m[op][1]
+    value = _scalar(vnode)
+    return _leaf(where, vnode, getter, op, value)
+
+
+def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, value: Any) -> Predicate:
+    if op == "equals":
+        return lambda c: get(c) == value
+    if op == "not_equals":
+        return lambda c: get(c) != value
+    if op in ("in", "not_in", "intersects"):
+        if not isinstance(value, list):
+            raise where.error(vnode, f"'{op}' takes a list")
+        values = frozenset(str(v).lower() if isinstance(v, str) else v for v in value)
+
+        def norm(x: Any) -> Any:
+            return x.lower() if isinstance(x, str) else x
+
+        if op == "in":
+            return lambda c: norm(get(c)) in values
+        if op == "not_in":
+            return lambda c: norm(get(c)) not in values
+        return lambda c: any(norm(x) in values for x in (get(c) or ()))
+    if op == "contains":
+        return lambda c: value in (get(c) or ())
+    if op == "matches":
+        try:
+            rx = re.compile(str(value))
+        except re.error as exc:
+            raise where.error(vnode, f"bad regular expression: {exc}") from None
+        return lambda c: get(c) is not None and rx.search(str(get(c))) is not None
+    if op == "glob":
+        pattern = str(value)
+        return lambda c: get(c) is not None and fnmatch.fnmatchcase(str(get(c)), pattern)
+    if op == "exists":
+        want = bool(value)
+        return lambda c: (get(c) not in (None, "", [], ())) is want
+    raise where.error(vnode, f"unknown operator '{op}'")  # pragma: no cover
+
+
+_RULE_KEYS = {"id", "title", "severity", "clause", "message", "when", "overrides", "tags", "description"}
+_FORMATTER = string.Formatter()
+
+
+def _check_message(where: _Where, node: yaml.Node, template: str) -> None:
+    try:
+        names = [f for _, f, _, _ in _FORMATTER.parse(template) if f is not None]
+    except ValueError as exc:
+        raise where.error(node, f"bad message template: {exc}") from None
+    for name in names:
+        if name.split(".")[0].split("[")[0] not in _MESSAGE_NAMES:
+            raise where.error(
+                node, f"message uses unknown name '{{{name}}}' (known: {', '.join(sorted(_MESSAGE_NAMES))})"
+            )
+
+
+_MESSAGE_NAMES = {"resource", "location", "place", "owner", "countries", "region", "role"}
+
+
+def _parse_file(path: Path) -> list[Rule]:
+    where = _Where(str(path))
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RuleError(f"{path}{line}: invalid YAML: {problem}") from None
+    if root is None:
+        raise RuleError(f"{path}: empty rule file")
+    top = _mapping(where, root, "rule file")
+    unknown = set(top) - {"version", "rules", "profile", "description"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise where.error(top[key][0], f"unknown top-level key '{key}'")
+    if "version" not in top:
+        raise where.error(root, "missing 'version' (expected 1)")
+    if _scalar(top["version"][1]) != RULE_FILE_VERSION:
+        raise where.error(top["version"][1], f"unsupported version (expected {RULE_FILE_VERSION})")
+    if "rules" not in top:
+        raise where.error(root, "missing 'rules' list")
+    seq = top["rules"][1]
+    if not isinstance(seq, yaml.SequenceNode):
+        raise where.error(seq, "'rules' must be a list")
+    out = []
+    for rnode in seq.value:
+        r = _mapping(where, rnode, "rule")
+        extra = set(r) - _RULE_KEYS
+        if extra:
+            key = sorted(extra)[0]
+            raise where.error(r[key][0], f"unknown rule key '{key}' (allowed: {', '.join(sorted(_RULE_KEYS))})")
+        for required in ("id", "severity", "when", "message"):
+            if required not in r:
+                raise where.error(rnode, f"rule is missing '{required}'")
+        rid = _scalar(r["id"][1])
+        if not isinstance(rid, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", rid):
+            raise where.error(r["id"][1], "rule id must be a word of letters, digits, '.', '_' or '-'")
+        sev = _scalar(r["severity"][1])
+        if sev not in SEVERITIES:
+            raise where.error(r["severity"][1], f"severity must be one of {', '.join(SEVERITIES)}")
+        msg = _scalar(r["message"][1])
+        if not isinstance(msg, str):
+            raise where.error(r["message"][1], "message must be a string")
+        _check_message(where, r["message"][1], msg)
+        overrides: tuple[str, ...] = ()
+        if "overrides" in r:
+            ov = _scalar(r["overrides"][1])
+            if not isinstance(ov, list) or not all(isinstance(x, str) for x in ov):
+                raise where.error(r["overrides"][1], "overrides must be a list of rule ids")
+            overrides = tuple(ov)
+        tags = _scalar(r["tags"][1]) if "tags" in r else []
+        out.append(
+            Rule(
+                id=rid,
+                title=str(_scalar(r["title"][1])) if "title" in r else rid,
+                severity=sev,
+                clause=str(_scalar(r["clause"][1])) if "clause" in r else "",
+                message=msg,
+                when=_compile_condition(where, r["when"][1]),
+                overrides=overrides,
+                file=str(path),
+                line=rnode.start_mark.line + 1,
+                tags=tuple(str(t) for t in tags or ()),
+                description=str(_scalar(r["description"][1])) if "description" in r else "",
+            )
+        )
+    return out
+
+
+def load_rules(paths: Sequence[str | Path] | None = None) -> RuleSet:
+    """Load rule files; a directory means every `*.yaml`/`*.yml` directly in it."""
+    targets = [Path(p) for p in paths] if paths else [_default_rules_dir()]
+    files: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            files.extend(sorted([*target.glob("*.yaml"), *target.glob("*.yml")]))
+        elif target.exists():
+            files.append(target)
+        else:
+            raise RuleError(f"{target}: no such rule file or directory")
+    if not files:
+        raise RuleError(f"{', '.join(map(str, targets))}: no rule files (*.yaml) found")
+    ruleset = RuleSet()
+    seen: dict[str, Rule] = {}
+    for f in files:
+        for rule in _parse_file(f):
+            if rule.id in seen:
+                first = seen[rule.id]
+                raise RuleError(f"{f}:{rule.line}: duplicate rule id '{rule.id}' (first at {first.file}:{first.line})")
+            seen[rule.id] = rule
+            ruleset.rules.append(rule)
+        ruleset.files.append(str(f))
+    for rule in ruleset.rules:
+        for target_id in rule.overrides:
+            if target_id not in seen:
+                raise RuleError(f"{rule.file}:{rule.line}: rule '{rule.id}' overrides unknown rule '{target_id}'")
+    return ruleset
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+class _Attr:
+    """Lets message templates say `{resource.name}` or `{resource.tags[env]}`."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self._obj), spec)
+
+
+def _render(template: str, resource: Resource, loc: Location, place: Place) -> str:
+    countries = ", ".join(place.countries) if place.countries else "unknown country"
+    try:
+        return template.format(
+            resource=_Attr(resource),
+            location=_Attr(loc),
+            place=_Attr(place),
+            owner=_Attr(resource.owner),
+            countries=countries,
+            region=loc.region or "unknown",
+            role=loc.role,
+        )
+    except (AttributeError, KeyError, IndexError, ValueError):
+        return template
+
+
+def resolve_locations(resource: Resource, catalog: Catalog) -> list[ResolvedLocation]:
+    locations = resource.locations or [Location(region=None, detail="no location reported")]
+    return [ResolvedLocation(loc, catalog.resolve_location(resource.provider, loc)) for loc in locations]
+
+
+def evaluate(
+    resources: Iterable[Resource],
+    ruleset: RuleSet,
+    catalog: Catalog,
+    resolved_out: dict[str, list[ResolvedLocation]] | None = None,
+) -> list[Finding]:
+    """Every rule against every location of every resource."""
+    findings: list[Finding] = []
+    rules = ruleset.rules
+    for resource in resources:
+        resolved = resolve_locations(resource, catalog)
+        if resolved_out is not None:
+            resolved_out[resource.id] = resolved
+        for rl in resolved:
+            ctx: Ctx = (resource, rl.location, rl.place)
+            matched = [rule for rule in rules if rule.when(ctx)]
+            if not matched:
+                continue
+            overridden = {oid for rule in matched for oid in rule.overrides}
+            for rule in matched:
+                if rule.id in overridden:
+                    continue
+                findings.append(
+                    Finding(
+                        rule_id=rule.id,
+                        severity=rule.severity,
+                        resource=resource,
+                        location=rl,
+                        message=_render(rule.message, resource, rl.location, rl.place),
+                        clause=rule.clause,
+                        title=rule.title,
+                    )
+                )
+    return findings

@@ -1,0 +1,18 @@
+"""Errors that end a run with one clear line and a documented exit code."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+class UserError(Exception):
+    """Bad input or environment: printed as one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class CredentialsError(UserError):
+    """No usable credentials for a provider."""

@@ -1,0 +1,242 @@
+"""The records that flow through residency-audit.
+
+Adapters produce `Resource`s and `Gap`s; the geography catalog turns each
+`Location` into a `Place`; the rule engine produces `Finding`s; outputs and the
+store read a `ScanResult`. Plain slotted dataclasses keep start-up and memory
+cheap (the pre-deploy gate handles tens of thousands of records).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+#: Why data is present at a location. Every role counts for residency: a
+#: replica in Virginia is as much "data in the US" as a primary there.
+ROLES = ("primary", "replica", "backup", "secondary", "edge", "global")
+
+#: Ordered from least to most severe; thresholds compare by index.
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def severity_rank(severity: str) -> int:
+    """Rank of a severity name; unknown names rank highest so they never hide."""
+    try:
+        return SEVERITIES.index(severity)
+    except ValueError:
+        return len(SEVERITIES)
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerNode:
+    """One level of the ownership hierarchy (organisation, OU, folder, account...)."""
+
+    kind: str
+    id: str
+    name: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The entity that owns a resource, with the chain of entities above it.
+
+    `path` runs from the top (organisation / tenant) down to, but not including,
+    the direct owner, so `path + (direct,)` is the full chain.
+    """
+
+    kind: str  # account | project | subscription | plan
+    id: str
+    name: str = ""
+    path: tuple[OwnerNode, ...] = ()
+
+    @property
+    def chain(self) -> tuple[OwnerNode, ...]:
+        return (*self.path, OwnerNode(self.kind, self.id, self.name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "path": [n.to_dict() for n in self.path],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place a resource keeps (a copy of) its data, as the provider names it."""
+
+    region: str | None  # None: the provider did not (or could not) say
+    role: str = "primary"
+    zone: str | None = None  # availability/local zone when it may differ in country
+    detail: str = ""  # why this location exists, e.g. "replication rule r1 -> bucket b"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"region": self.region, "role": self.role}
+        if self.zone:
+            out["zone"] = self.zone
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(slots=True)
+class Resource:
+    provider: str  # aws | gcp | azure
+    kind: str  # e.g. s3.bucket, ec2.instance
+    id: str  # canonical id: ARN, full resource name, ARM id, or plan address
+    name: str
+    owner: Owner
+    locations: list[Location]
+    tags: dict[str, str] = field(default_factory=dict)
+    #: Where the record came from: "api" for live scans, "plan" for Terraform.
+    source: str = "api"
+    #: Extra facts for rules and reports (e.g. Terraform address, file, line).
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Something the scan could not read. A gap makes the scan incomplete."""
+
+    provider: str
+    scope: str  # account / project / subscription id, or "" when not known
+    region: str  # "" for global services
+    service: str
+    error: str  # one line, no secrets
+    code: str = ""  # provider error code (AccessDenied, 403, Throttling...)
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "provider": self.provider,
+            "scope": self.scope,
+            "region": self.region,
+            "service": self.service,
+            "error": self.error,
+            "code": self.code,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What the geography catalog knows about a location code."""
+
+    provider: str
+    code: str
+    name: str
+    kind: str  # region | zone | multi-region | dual-region | logical | unknown
+    countries: tuple[str, ...]  # ISO 3166-1 alpha-2; empty when unknown
+    in_eu: bool  # True only when every country is an EU member state
+    known: bool
+    members: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()  # countries whose law reaches the operator
+    operator: str = ""
+    source: str = ""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "code": self.code,
+            "name": self.name,
+            "kind": self.kind,
+            "countries": list(self.countries),
+            "in_eu": self.in_eu,
+            "known": self.known,
+            "members": list(self.members),
+            "jurisdictions": list(self.jurisdictions),
+            "operator": self.operator,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedLocation:
+    location: Location
+    place: Place
+
+
+@dataclass(slots=True)
+class Finding:
+    rule_id: str
+    severity: str
+    resource: Resource
+    location: ResolvedLocation | None
+    message: str
+    clause: str = ""
+    title: str = ""
+    #: Set when an exception (accepted risk) covers this finding.
+    suppressed_by: str | None = None
+
+    @property
+    def resource_id(self) -> str:
+        return self.resource.id
+
+    @property
+    def region(self) -> str | None:
+        return self.location.location.region if self.location else None
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return self.location.place.countries if self.location else ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity across scans, for diffs and suppressions."""
+        loc = self.location.location if self.location else None
+        where = f"{loc.role}:{loc.region}:{loc.zone or ''}" if loc else "-"
+        return f"{self.rule_id}|{self.resource.id}|{where}"
+
+
+@dataclass(slots=True)
+class ScanRequest:
+    provider: str
+    scopes: list[str] = field(default_factory=list)
+    regions: list[str] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "scopes": list(self.scopes),
+            "regions": list(self.regions) if self.regions is not None else None,
+            "options": dict(self.options),
+        }
+
+
+@dataclass(slots=True)
+class Scan:
+    request: ScanRequest
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: _dt.datetime = field(default_factory=utcnow)
+    finished_at: _dt.datetime | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    interrupted: bool = False
+    #: API calls made, per service (economy of calls is a feature).
+    api_calls: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps and not self.interrupted
+
+
+@dataclass(slots=True)
+class ScanResult:
+    scan: Scan
+    resources: list[Resource]
+    findings: list[Finding]
+    #: Resolved locations per resource id, in the order of `Resource.locations`.
+    resolved: dict[str, list[ResolvedLocation]] = field(default_factory=dict)

@@ -1,0 +1,35 @@
+"""Output formats. Each module renders a `ScanResult` and knows nothing of providers.
+
+Formats are looked up by name and imported on demand, so a run pays only for
+the format it writes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from ..model import ScanResult
+
+#: format name -> module under residency_audit.outputs exposing `render(result) -> str`
+FORMATS: dict[str, str] = {
+    "json": "jsonout",
+    "table": "table",
+}
+
+#: file suffix per format, for default output names
+SUFFIX: dict[str, str] = {"json": ".json", "table": ".txt"}
+
+
+class UnknownFormat(ValueError):
+    pass
+
+
+def renderer(name: str) -> Callable[[ScanResult], str]:
+    try:
+        module = FORMATS[name]
+    except KeyError:
+        raise UnknownFormat(f"unknown format '{name}' (choose from {', '.join(sorted(FORMATS))})") from None
+    mod = importlib.import_module(f"{__name__}.{module}")
+    render: Callable[[ScanResult], str] = mod.render
+    return render

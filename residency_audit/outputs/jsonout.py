@@ -1,0 +1,95 @@
+"""The JSON contract (schema_version 1.x): other tools parse it, keep keys stable."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, ScanResult
+
+
+def _location(rl: ResolvedLocation) -> dict[str, Any]:
+    out = rl.location.to_dict()
+    out["countries"] = list(rl.place.countries)
+    out["in_eu"] = rl.place.in_eu
+    out["place"] = rl.place.name
+    out["known"] = rl.place.known
+    return out
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    loc = f.location
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity,
+        "title": f.title,
+        "resource_id": f.resource_id,
+        "resource_kind": f.resource.kind,
+        "resource_name": f.resource.name,
+        "provider": f.resource.provider,
+        "owner_id": f.resource.owner.id,
+        "region": f.region,
+        "role": loc.location.role if loc else None,
+        "country": ",".join(f.countries) if f.countries else None,
+        "countries": list(f.countries),
+        "message": f.message,
+        "clause": f.clause,
+        "fingerprint": f.fingerprint,
+        "suppressed_by": f.suppressed_by,
+    }
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    scan = result.scan
+    resources = []
+    for r in result.resources:
+        resolved = result.resolved.get(r.id, [])
+        item: dict[str, Any] = {
+            "provider": r.provider,
+            "kind": r.kind,
+            "id": r.id,
+            "name": r.name,
+            "owner": r.owner.to_dict(),
+            "locations": [_location(rl) for rl in resolved],
+            "tags": dict(r.tags),
+            "source": r.source,
+        }
+        if r.attributes:
+            item["attributes"] = dict(r.attributes)
+        resources.append(item)
+    active = [f for f in result.findings if not f.suppressed_by]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "residency-audit", "version": _version()},
+        "scan": {
+            "id": scan.id,
+            "started_at": scan.started_at.isoformat(),
+            "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
+            "request": scan.request.to_dict(),
+            "complete": scan.complete,
+            "interrupted": scan.interrupted,
+            "gaps": [g.to_dict() for g in scan.gaps],
+            "api_calls": dict(sorted(scan.api_calls.items())),
+            "notes": list(scan.notes),
+        },
+        "summary": {
+            "resources": len(result.resources),
+            "findings": len(active),
+            "suppressed": len(result.findings) - len(active),
+            "by_severity": dict(Counter(f.severity for f in active)),
+            "by_rule": dict(Counter(f.rule_id for f in active)),
+        },
+        "resources": resources,
+        "findings": [_finding(f) for f in result.findings],
+    }
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def render(result: ScanResult) -> str:
+    return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"

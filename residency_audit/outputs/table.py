@@ -1,0 +1,99 @@
+"""Terminal output: findings, data per country, severities and coverage gaps."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from ..model import SEVERITIES, ScanResult, severity_rank
+
+_SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def print_result(result: ScanResult, console: Console, max_findings: int = 200) -> None:
+    active = [f for f in result.findings if not f.suppressed_by]
+    active.sort(key=lambda f: (-severity_rank(f.severity), f.resource.id))
+
+    if active:
+        t = Table(title=f"Findings ({len(active)})", title_justify="left", expand=False)
+        t.add_column("Severity")
+        t.add_column("Rule")
+        t.add_column("Kind", no_wrap=True)
+        t.add_column("Resource", overflow="fold", ratio=1)
+        t.add_column("Role", no_wrap=True)
+        t.add_column("Region", no_wrap=True)
+        t.add_column("Country", no_wrap=True)
+        for f in active[:max_findings]:
+            loc = f.location
+            t.add_row(
+                f"[{_SEV_STYLE.get(f.severity, '')}]{f.severity}[/]",
+                f.rule_id,
+                f.resource.kind,
+                f.resource.name,
+                loc.location.role if loc else "",
+                f.region or "?",
+                ", ".join(f.countries) or "?",
+            )
+        console.print(t)
+        if len(active) > max_findings:
+            console.print(f"[dim]... and {len(active) - max_findings} more (use --format json for all)[/]")
+
+    per_country: Counter[str] = Counter()
+    for rls in result.resolved.values():
+        for country in {c for rl in rls for c in (rl.place.countries or ("unknown",))}:
+            per_country[country] += 1
+    if per_country:
+        t = Table(title="Resources per country (any location role)", title_justify="left")
+        t.add_column("Country")
+        t.add_column("EU", justify="center")
+        t.add_column("Resources", justify="right")
+        from ..geography import eu_members
+
+        eu = eu_members()
+        for country, n in sorted(per_country.items(), key=lambda kv: (-kv[1], kv[0])):
+            mark = "[green]yes[/]" if country in eu else "[red]no[/]"
+            t.add_row(country, mark, str(n))
+        console.print(t)
+
+    sev = Counter(f.severity for f in active)
+    t = Table(title="Findings per severity", title_justify="left")
+    for s in reversed(SEVERITIES):
+        t.add_column(s, justify="right")
+    t.add_row(*(str(sev.get(s, 0)) for s in reversed(SEVERITIES)))
+    console.print(t)
+
+    scan = result.scan
+    if scan.gaps:
+        t = Table(
+            title=f"Coverage gaps ({len(scan.gaps)}): this scan is INCOMPLETE",
+            title_justify="left",
+            title_style="bold red",
+        )
+        t.add_column("Provider")
+        t.add_column("Scope")
+        t.add_column("Region")
+        t.add_column("Service")
+        t.add_column("Code")
+        t.add_column("Error", overflow="fold")
+        for g in scan.gaps:
+            t.add_row(g.provider, g.scope, g.region or "global", g.service, g.code, g.error)
+        console.print(t)
+    suppressed = len(result.findings) - len(active)
+    calls = sum(scan.api_calls.values())
+    status = "[green]complete[/]" if scan.complete else "[bold red]incomplete[/]"
+    console.print(
+        f"{len(result.resources)} resources, {len(active)} findings"
+        + (f" ({suppressed} suppressed)" if suppressed else "")
+        + f", {calls} API calls, coverage {status}"
+    )
+    for note in scan.notes:
+        console.print(f"[dim]note: {note}[/]")
+
+
+def render(result: ScanResult) -> str:
+    buf = io.StringIO()
+    print_result(result, Console(file=buf, width=140, color_system=None, force_terminal=False), max_findings=10_000)
+    return buf.getvalue()

@@ -1,0 +1,47 @@
+"""Shared fixtures: a real moto server (behind the emulator front) over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from residency_audit.emulator.aws import AwsEmulator
+
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture(scope="session")
+def aws_emu() -> Iterator[AwsEmulator]:
+    emu = AwsEmulator()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def aws_env(aws_emu: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> AwsEmulator:
+    """A clean emulator, and boto3's standard variables pointing at it."""
+    aws_emu.reset()
+    for key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in aws_emu.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    return aws_emu
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from residency_audit.cli import main
+
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text("utf-8"))

@@ -1,0 +1,243 @@
+"""`scan aws` end to end: real boto3 over real HTTP against moto, exact findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from residency_audit.adapters.aws import READ_OPERATIONS
+from residency_audit.emulator.aws import AwsEmulator, operation_of
+from residency_audit.emulator.estate import REGIONS, seed_aws
+
+from .conftest import read_json, run_cli
+
+# (rule, kind, name-or-region-of-unnamed, role, region): what the sample estate must yield, no more.
+EXPECTED = {
+    ("RA-US-SOIL", "s3.bucket", "legacy-default-region", "primary", "us-east-1"),
+    ("RA-US-SOIL", "s3.bucket", "media-dr-virginia", "primary", "us-east-1"),
+    ("RA-US-SOIL", "s3.bucket", "media-frankfurt", "replica", "us-east-1"),
+    ("RA-EU-OUTSIDE", "s3.bucket", "exports-london", "primary", "eu-west-2"),
+    ("RA-EU-OUTSIDE", "s3.bucket", "photos-ireland", "replica", "ap-southeast-2"),
+    ("RA-EU-OUTSIDE", "s3.bucket", "photos-sydney", "primary", "ap-southeast-2"),
+    ("RA-EU-OUTSIDE", "ec2.instance", "batch-zurich", "primary", "eu-central-2"),
+    ("RA-EU-OUTSIDE", "ec2.volume", "<root volume>", "primary", "eu-central-2"),
+    ("RA-US-SOIL", "ec2.instance", "ci-runner-ohio", "primary", "us-east-2"),
+    ("RA-US-SOIL", "ec2.volume", "<root volume>", "primary", "us-east-2"),
+    ("RA-EU-OUTSIDE", "ec2.snapshot", "db-offsite-sydney", "backup", "ap-southeast-2"),
+    ("RA-US-SOIL", "dynamodb.table", "orders", "replica", "us-east-1"),
+    ("RA-EU-OUTSIDE", "rds.instance", "crm", "replica", "eu-west-2"),
+    ("RA-EU-OUTSIDE", "rds.instance", "crm-london", "primary", "eu-west-2"),
+    ("RA-US-SOIL", "lambda.function", "edge-auth", "primary", "us-east-1"),
+    ("RA-US-SOIL", "efs.filesystem", "shared-home", "replica", "us-east-2"),
+}
+
+CLEAN = {
+    "invoices-ireland",
+    "archive-stockholm",
+    "reports-paris",
+    "reports-paris-copy",
+    "app-frankfurt",
+    "sessions",
+    "billing",
+    "thumbnailer",
+    "db-data-paris",
+    "db-nightly-paris",
+}
+
+
+def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    name = f["resource_name"]
+    if f["resource_kind"] == "ec2.volume" and name.startswith("vol-"):
+        name = "<root volume>"
+    return (f["rule_id"], f["resource_kind"], name, f["role"], f["region"])
+
+
+@pytest.fixture(scope="module")
+def estate_report(aws_emu: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Scan the sample estate once (every enabled region) and share the JSON report."""
+    mp = pytest.MonkeyPatch()
+    aws_emu.reset()
+    for key, value in aws_emu.env().items():
+        mp.setenv(key, value)
+    mp.delenv("AWS_PROFILE", raising=False)
+    try:
+        seed_aws(aws_emu)
+        aws_emu.front.clear_log()
+        out = tmp_path_factory.mktemp("scan") / "report.json"
+        from residency_audit.cli import main
+
+        code = main(["scan", "aws", "--format", "json", "--output", str(out), "--quiet"])
+        report: dict[str, Any] = read_json(out)
+        report["_exit"] = code
+        report["_wire"] = [operation_of(r) for r in aws_emu.front.log]
+        return report
+    finally:
+        mp.undo()
+
+
+def test_exact_findings(estate_report: dict[str, Any]) -> None:
+    got = {_key(f) for f in estate_report["findings"]}
+    assert got == EXPECTED
+
+
+def test_clean_resources_have_no_finding(estate_report: dict[str, Any]) -> None:
+    names = {r["name"] for r in estate_report["resources"]}
+    assert names >= CLEAN, "the clean resources must have been seen"
+    flagged = {f["resource_name"] for f in estate_report["findings"]}
+    assert not (CLEAN & flagged)
+
+
+def test_json_contract_and_exit_code(estate_report: dict[str, Any]) -> None:
+    assert estate_report["_exit"] == 1
+    assert estate_report["schema_version"].startswith("1.")
+    scan = estate_report["scan"]
+    assert scan["complete"] is True and scan["gaps"] == []
+    for r in estate_report["resources"]:
+        assert {"provider", "kind", "id", "name", "owner", "locations"} <= r.keys()
+        assert r["owner"]["id"] == "123456789012"
+        for loc in r["locations"]:
+            assert {"region", "role", "countries", "in_eu"} <= loc.keys()
+    for f in estate_report["findings"]:
+        assert {"rule_id", "severity", "resource_id", "region", "country", "message"} <= f.keys()
+    us = [f for f in estate_report["findings"] if f["rule_id"] == "RA-US-SOIL"]
+    assert us and all(f["severity"] == "critical" and f["country"] == "US" for f in us)
+
+
+def test_every_wire_call_is_a_read(estate_report: dict[str, Any]) -> None:
+    """The emulator front saw only operations on the read allow-list."""
+    allowed = {op for _, op in READ_OPERATIONS}
+    wire = {op for _, op in estate_report["_wire"]}
+    assert wire, "the front must have recorded the scan's requests"
+    rest = {op for op in wire if op not in allowed}
+    # S3 and EFS are REST APIs: the wire shows method + path; all must be GETs.
+    assert all(op.startswith("GET ") for op in rest), rest
+    assert sum(estate_report["scan"]["api_calls"].values()) == len(estate_report["_wire"])
+
+
+def test_regions_option_limits_the_scan(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_aws(aws_env)
+    out = tmp_path / "r.json"
+    code, _, _ = run_cli(
+        ["scan", "aws", "--regions", "eu-central-2", "--services", "ec2", "-f", "json", "-o", str(out), "-q"], capsys
+    )
+    report = read_json(out)
+    assert code == 1
+    assert {r["name"] for r in report["resources"] if r["kind"] == "ec2.instance"} == {"batch-zurich"}
+    assert {c.split(":")[0] for c in report["scan"]["api_calls"]} <= {"ec2", "sts", "organizations"}
+
+
+def test_access_denied_on_one_service_is_a_gap(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 403 from DynamoDB in one region: a gap, the rest of the scan still lands."""
+    from residency_audit.emulator.aws import signed_scope
+    from residency_audit.emulator.front import Request, Response
+
+    seed_aws(aws_env)
+
+    def deny(req: Request) -> Response | None:
+        if signed_scope(req) == ("eu-central-1", "dynamodb"):
+            body = b'{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException","message":"not authorised"}'
+            return Response(400, {"Content-Type": "application/x-amz-json-1.0"}, body)
+        return None
+
+    aws_env.front.request_hooks.insert(0, deny)
+    try:
+        out = tmp_path / "r.json"
+        code, _, _ = run_cli(
+            [
+                "scan",
+                "aws",
+                "--regions",
+                ",".join(REGIONS),
+                "-f",
+                "json",
+                "-o",
+                str(out),
+                "-q",
+                "--fail-on",
+                "critical",
+            ],
+            capsys,
+        )
+    finally:
+        aws_env.front.request_hooks.remove(deny)
+    report = read_json(out)
+    gaps = report["scan"]["gaps"]
+    assert report["scan"]["complete"] is False
+    assert [(g["region"], g["service"], g["code"]) for g in gaps] == [
+        ("eu-central-1", "dynamodb", "AccessDeniedException")
+    ]
+    names = {r["name"] for r in report["resources"]}
+    assert "orders" not in names and {"sessions", "batch-zurich", "exports-london"} <= names
+    assert code == 1  # critical findings elsewhere still fail the run
+
+
+def test_gaps_without_findings_exit_3_and_allow_gaps(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from residency_audit.emulator.front import Request, Response
+
+    def deny_lambda(req: Request) -> Response | None:
+        if req.path.startswith("/2015-03-31/functions"):
+            return Response(
+                403,
+                {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"},
+                b'{"Type":"User","Message":"denied"}',
+            )
+        return None
+
+    aws_env.front.request_hooks.insert(0, deny_lambda)
+    try:
+        args = [
+            "scan",
+            "aws",
+            "--regions",
+            "eu-west-1",
+            "--services",
+            "lambda,ec2",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            "-q",
+        ]
+        code, _, _ = run_cli(args, capsys)
+        code_allowed, _, _ = run_cli([*args, "--allow-gaps"], capsys)
+    finally:
+        aws_env.front.request_hooks.remove(deny_lambda)
+    assert code == 3
+    assert code_allowed == 0
+
+
+def test_no_credentials_is_one_line_exit_2(
+    aws_env: AwsEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, _, err = run_cli(["scan", "aws", "--regions", "eu-west-1", "-q"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "no AWS credentials" in err and "Traceback" not in err
+
+
+def test_unknown_profile_is_exit_2(aws_env: AwsEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["scan", "aws", "--profile", "nope", "-q"], capsys)
+    assert code == 2 and "profile 'nope' not found" in err
+
+
+def test_demo_writes_a_report(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first command: its own emulator, the normal scan path, a JSON report."""
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run_cli(["demo", "-q"], capsys)
+    assert code == 0
+    (report_file,) = (tmp_path / "reports").glob("demo-*.json")
+    report = read_json(report_file)
+    assert {_key(f) for f in report["findings"]} == EXPECTED
+    assert report["scan"]["complete"] is True

@@ -1,0 +1,135 @@
+"""Rule files: validated with file:line errors; evaluated against real catalog places."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from residency_audit.engine import RuleError, evaluate, load_rules
+from residency_audit.geography import Catalog
+from residency_audit.model import Location, Owner, Resource
+
+from .conftest import run_cli
+
+
+def _res(*locations: Location, name: str = "r") -> Resource:
+    return Resource("aws", "s3.bucket", f"arn:aws:s3:::{name}", name, Owner("account", "1"), list(locations))
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "rules.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog()
+
+
+def test_default_rules_cover_article_6(catalog: Catalog) -> None:
+    rules = load_rules()
+    resources = [
+        _res(Location("eu-west-1"), name="clean"),
+        _res(Location("eu-central-1"), Location("us-east-1", role="replica"), name="frankfurt-to-virginia"),
+        _res(Location("eu-west-2"), name="london"),
+        _res(Location("xx-nowhere-9"), name="unknown"),
+        _res(Location(None, role="replica"), name="unreported"),
+    ]
+    got = {(f.resource.name, f.rule_id, f.region, f.severity) for f in evaluate(resources, rules, catalog)}
+    assert got == {
+        ("frankfurt-to-virginia", "RA-US-SOIL", "us-east-1", "critical"),
+        ("london", "RA-EU-OUTSIDE", "eu-west-2", "high"),
+        ("unknown", "RA-EU-UNKNOWN", "xx-nowhere-9", "high"),
+        ("unreported", "RA-EU-UNKNOWN", None, "high"),
+    }
+
+
+def test_resource_without_locations_fails_closed(catalog: Catalog) -> None:
+    (finding,) = evaluate([_res()], load_rules(), catalog)
+    assert finding.rule_id == "RA-EU-UNKNOWN"
+
+
+def test_custom_rule_file_and_message(tmp_path: Path, catalog: Catalog) -> None:
+    p = _write(
+        tmp_path,
+        """
+version: 1
+rules:
+  - id: only-frankfurt
+    severity: medium
+    when: {not: {field: location.region, in: [eu-central-1]}}
+    message: "{resource.name} has a {role} in {region} ({countries})"
+""",
+    )
+    findings = evaluate(
+        [_res(Location("eu-central-1"), Location("eu-west-1", role="backup"))], load_rules([p]), catalog
+    )
+    assert [(f.rule_id, f.message) for f in findings] == [("only-frankfurt", "r has a backup in eu-west-1 (IE)")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        (
+            "version: 1\nrules:\n  - id: a\n    severity: high\n    when: {field: place.nope, equals: 1}\n    message: m\n",
+            5,
+            "unknown field 'place.nope'",
+        ),
+        (
+            "version: 1\nrules:\n  - id: a\n    severity: urgent\n    when: {field: place.known, equals: false}\n    message: m\n",
+            4,
+            "severity must be one of",
+        ),
+        ("version: 1\nrules:\n  - id: a\n    severity: high\n    message: m\n", 3, "rule is missing 'when'"),
+        (
+            "version: 1\nrules:\n  - id: a\n    severity: high\n    when: {field: place.known}\n    message: m\n",
+            5,
+            "needs exactly one of",
+        ),
+        ("version: 1\nrules:\n  - id: a\n    severty: high\n", 4, "unknown rule key 'severty'"),
+        (
+            "version: 1\nrules:\n  - id: a\n    severity: high\n    when: {field: place.known, equals: false}\n"
+            "    message: '{nope}'\n",
+            6,
+            "unknown name '{nope}'",
+        ),
+        ("version: 1\nrules: [\n", 3, "invalid YAML"),
+        ("version: 2\nrules: []\n", 1, "unsupported version"),
+        (
+            "version: 1\nrules:\n  - id: a\n    severity: high\n    when: {field: place.known, equals: false}\n"
+            "    message: m\n  - id: a\n    severity: low\n    when: {field: place.known, equals: false}\n    message: m\n",
+            7,
+            "duplicate rule id 'a'",
+        ),
+        (
+            "version: 1\nrules:\n  - id: a\n    severity: high\n    overrides: [zzz]\n"
+            "    when: {field: place.known, equals: false}\n    message: m\n",
+            3,
+            "overrides unknown rule 'zzz'",
+        ),
+    ],
+)
+def test_broken_rule_files_name_file_line_and_problem(tmp_path: Path, text: str, line: int, problem: str) -> None:
+    p = _write(tmp_path, text)
+    with pytest.raises(RuleError) as exc:
+        load_rules([p])
+    message = str(exc.value)
+    assert message.startswith(f"{p}:{line}:"), message
+    assert problem in message
+
+
+def test_broken_rule_file_on_the_cli_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = _write(
+        tmp_path,
+        "version: 1\nrules:\n  - id: a\n    severity: urgent\n    when: {field: place.known, equals: false}\n    message: m\n",
+    )
+    code, out, err = run_cli(["scan", "aws", "--rules", str(p), "-q"], capsys)
+    assert code == 2
+    assert out == "" and err.count("\n") == 1 and f"{p}:4:" in err
+
+
+def test_missing_rule_path(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="no such rule file"):
+        load_rules([tmp_path / "absent.yaml"])
