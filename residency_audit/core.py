@@ -85,6 +85,23 @@ class Adapter(Protocol):
         """Inventory everything in scope into the collector; never raise for one region/service."""
 
 
+class MultiAdapter:
+    """Several adapters as one scan (e.g. the demo's AWS, Google Cloud and Azure parts).
+
+    They run one after the other into the same collector: each adapter is already
+    parallel inside, and a sequential outer loop keeps Ctrl-C handling simple.
+    """
+
+    provider = "multi"
+
+    def __init__(self, adapters: list[Adapter]) -> None:
+        self.adapters = adapters
+
+    def scan(self, collector: Collector) -> None:
+        for adapter in self.adapters:
+            adapter.scan(collector)
+
+
 def finish(scan: Scan, resources: list[Resource], ruleset: RuleSet, catalog: Catalog) -> ScanResult:
     from .engine import evaluate
 

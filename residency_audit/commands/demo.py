@@ -1,37 +1,33 @@
-"""`residency-audit demo`: the whole scan path against a bundled, emulated estate.
+"""`residency-audit demo`: the whole scan path against bundled, emulated estates.
 
-No cloud account needed: it starts moto on a free loopback port, writes a small
-sample estate into it, scans it through the normal `scan aws` path and writes
-`reports/demo-<timestamp>.json`.
+No cloud account needed: each demo part starts a local emulator on a free
+loopback port, writes a small sample estate into it and yields an adapter
+pointed at it; all parts are scanned as one scan through the normal path and
+written to `reports/demo-<timestamp>.json`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common import add_rule_options
 
+if TYPE_CHECKING:
+    from ..core import Adapter
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "demo",
-        help="scan a bundled emulated estate (no cloud account needed)",
-        description="Start a local AWS emulator, fill it with a sample estate spread over EU and "
-        "non-EU regions, and scan it through the normal scan path.",
-    )
-    p.add_argument("--reports-dir", default="reports", help="where to write the JSON report (default: reports/)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress display or summary")
-    add_rule_options(p)
-    p.set_defaults(func=run)
+#: A demo part: a context manager that starts an emulator, seeds it, and yields
+#: a factory for the adapter that scans it (called inside the context).
+DemoPart = Callable[[], AbstractContextManager[Callable[[], "Adapter"]]]
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Point boto3's standard variables at the emulator for the scan, then restore them."""
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Point an SDK's standard variables at an emulator for the scan, then restore them."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
@@ -44,29 +40,63 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run(args: argparse.Namespace) -> int:
+@contextmanager
+def aws_part() -> Iterator[Callable[[], Adapter]]:
     from ..adapters.aws import AwsAdapter
     from ..emulator.aws import aws_emulator
     from ..emulator.estate import seed_aws
-    from ..errors import EXIT_OK
+
+    with aws_emulator() as emu:
+        seed_aws(emu)
+        with environment(emu.env()):
+            yield lambda: AwsAdapter.from_profile(None)
+
+
+#: provider -> demo part. Each provider's emulator adds its part here.
+PARTS: dict[str, DemoPart] = {"aws": aws_part}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "demo",
+        help="scan bundled emulated estates (no cloud account needed)",
+        description="Start local cloud emulators, fill them with a sample estate spread over EU and "
+        "non-EU regions, and scan them through the normal scan path.",
+    )
+    p.add_argument("--reports-dir", default="reports", help="where to write the JSON report (default: reports/)")
+    p.add_argument("--providers", default=",".join(PARTS), help=f"demo parts to run (default: {','.join(PARTS)})")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display or summary")
+    add_rule_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core import MultiAdapter
+    from ..errors import EXIT_OK, UserError
     from ..model import ScanRequest, utcnow
-    from .common import stderr_console
+    from .common import parse_list, stderr_console
     from .scan import execute
 
+    providers = parse_list(args.providers) or []
+    unknown = sorted(set(providers) - set(PARTS))
+    if unknown:
+        raise UserError(f"unknown demo part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})")
     console = stderr_console()
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     args.format = "json"
     args.output = str(Path(args.reports_dir) / f"demo-{stamp}.json")
-    with aws_emulator() as emu:
-        with console.status("starting a local AWS emulator and writing the sample estate into it..."):
-            seed_aws(emu)
-        with _environment(emu.env()):
-            request = ScanRequest("aws", scopes=["demo"], options={"demo": True})
-            result, _ = execute(args, request, lambda: AwsAdapter.from_profile(None))
+    with ExitStack() as stack:
+        factories = []
+        with console.status("starting local cloud emulators and writing the sample estates into them..."):
+            for name in providers:
+                factories.append(stack.enter_context(PARTS[name]()))
+        request = ScanRequest("+".join(providers), scopes=["demo"], options={"demo": True})
+        result, _ = execute(args, request, lambda: MultiAdapter([f() for f in factories]))
     if not args.quiet:
+        active = [f for f in result.findings if not f.suppressed_by]
         console.print(
-            f"[bold]demo:[/] scanned the bundled sample estate through the normal scan path; its "
-            f"{len([f for f in result.findings if not f.suppressed_by])} findings are there by design "
+            f"[bold]demo:[/] scanned the bundled sample estate ({', '.join(providers)}) through the normal "
+            f"scan path; its {len(active)} findings are there by design "
             "(London, Zurich, replicas to Virginia and Sydney, ...)."
         )
     # The demo succeeded if it ran: its findings are the point, not a failure.
