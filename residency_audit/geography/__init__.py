@@ -20,6 +20,10 @@ from ..model import Location, Place
 PROVIDERS = ("aws", "gcp", "azure")
 
 _AZ_SUFFIX = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)[a-z]$")
+# Google Cloud zones are "<region>-<letter>" (europe-west4-a; Cloud Storage
+# zonal buckets report them upper-case).
+_GCP_ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-[a-z]$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 try:  # libyaml is several times faster; the catalog is read on every run
     _Loader: Any = yaml.CSafeLoader
@@ -90,6 +94,11 @@ class Catalog:
         operators: dict[str, dict[str, Any]],
     ) -> Place:
         countries: list[str] = list(entry.get("countries") or [])
+        if entry.get("countries_from") == "eu":
+            countries = sorted(self._eu)
+        bad = [c for c in countries if not isinstance(c, str) or not _COUNTRY.match(c)]
+        if bad:  # e.g. an unquoted NO that YAML read as false
+            raise CatalogError(f"{provider}:{code}: not ISO 3166 alpha-2 country codes: {bad!r}")
         if members:
             for member in members:
                 place = self._places.get((provider, member))
@@ -114,6 +123,9 @@ class Catalog:
             operator=str(operator.get("name", op_key)),
             source=sources.get(source_key, source_key),
             note=str(entry.get("note", "")),
+            paired_region=str(entry.get("paired_region", "")),
+            partition=str(entry.get("partition", "")),
+            physical_location=str(entry.get("physical_location", "")),
         )
 
     def resolve(self, provider: str, code: str | None, zone: str | None = None) -> Place:
@@ -140,6 +152,8 @@ class Catalog:
         place = self._places.get((provider, key))
         if place is None:
             m = _AZ_SUFFIX.match(key)  # an availability zone of a known region
+            if m is None and provider == "gcp":
+                m = _GCP_ZONE.match(key)
             if m:
                 place = self._places.get((provider, m["region"]))
         return place
