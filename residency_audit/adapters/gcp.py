@@ -73,7 +73,12 @@ _ROUTES: tuple[Route, ...] = (
         rf"^/v1/(projects|folders|organizations)/{_P}:searchAllResources$",
     ),
     _r("storage", "buckets.list", "storage.buckets.list", r"^/storage/v1/b$"),
-    _r("compute", "instances.aggregatedList", "compute.instances.list", rf"^/compute/v1/projects/{_P}/aggregated/instances$"),
+    _r(
+        "compute",
+        "instances.aggregatedList",
+        "compute.instances.list",
+        rf"^/compute/v1/projects/{_P}/aggregated/instances$",
+    ),
     _r("compute", "disks.aggregatedList", "compute.disks.list", rf"^/compute/v1/projects/{_P}/aggregated/disks$"),
     _r("compute", "snapshots.list", "compute.snapshots.list", rf"^/compute/v1/projects/{_P}/global/snapshots$"),
     _r(
@@ -88,7 +93,12 @@ _ROUTES: tuple[Route, ...] = (
     _r("container", "clusters.list", "container.clusters.list", rf"^/v1/projects/{_P}/locations/-/clusters$"),
     # Cloud Run v1 on the global endpoint lists every region at once (v2 needs one call per region).
     _r("run", "services.list", "run.services.list", rf"^/apis/serving\.knative\.dev/v1/namespaces/{_P}/services$"),
-    _r("cloudfunctions", "functions.list", "cloudfunctions.functions.list", rf"^/v2/projects/{_P}/locations/-/functions$"),
+    _r(
+        "cloudfunctions",
+        "functions.list",
+        "cloudfunctions.functions.list",
+        rf"^/v2/projects/{_P}/locations/-/functions$",
+    ),
 )
 
 #: Every API call the adapter may make: (service, method) -> IAM permission it needs.
@@ -237,10 +247,10 @@ def load_credentials(
     if anonymous:
         from google.auth.credentials import AnonymousCredentials
 
-        return AnonymousCredentials(), None
+        return AnonymousCredentials(), None  # type: ignore[no-untyped-call]
     try:
         if credentials_file:
-            creds, project = google.auth.load_credentials_from_file(credentials_file, scopes=list(SCOPES))
+            creds, project = google.auth.load_credentials_from_file(credentials_file, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
         else:
             creds, project = google.auth.default(scopes=list(SCOPES))
     except gexc.DefaultCredentialsError as exc:
@@ -257,7 +267,7 @@ def load_credentials(
     if impersonate:
         from google.auth import impersonated_credentials
 
-        creds = impersonated_credentials.Credentials(
+        creds = impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
             source_credentials=creds, target_principal=impersonate, target_scopes=list(SCOPES), lifetime=3600
         )
     return creds, project
@@ -284,11 +294,12 @@ def _guarded_session(credentials: Any, collector_ref: Callable[[], Collector | N
                 resp = super().send(request, *args, **kwargs)
                 if resp.status_code != 429 or attempt == MAX_ATTEMPTS - 1:
                     return resp
+                _ = resp.content  # drain, so the connection goes back to the pool cleanly
                 resp.close()
                 time.sleep(_retry_delay(resp.headers.get("Retry-After"), attempt))
             raise AssertionError("unreachable")  # pragma: no cover
 
-    session = AuthorizedSession(credentials)
+    session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
     guard = Guard(pool_connections=pool, pool_maxsize=pool, max_retries=0)
     session.mount("https://", guard)
     session.mount("http://", guard)
@@ -301,7 +312,7 @@ def _retry_delay(retry_after: str | None, attempt: int) -> float:
             return min(BACKOFF_CAP, max(0.0, float(retry_after)))
         except ValueError:
             pass
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+    return float(min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempt))
 
 
 # --------------------------------------------------------------------- model helpers
@@ -381,9 +392,16 @@ def parse_buckets(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Res
             attrs["rpo"] = rpo
             attrs["turbo_replication"] = rpo == "ASYNC_TURBO"
         out.append(
-            _resource(project, "storage.bucket", f"//storage.googleapis.com/{name}", name, locations,
-                      _labels(b.get("labels")), attrs)
-        )  # fmt: skip
+            _resource(
+                project,
+                "storage.bucket",
+                f"//storage.googleapis.com/{name}",
+                name,
+                locations,
+                _labels(b.get("labels")),
+                attrs,
+            )
+        )
     return out
 
 
@@ -423,9 +441,15 @@ def parse_disks(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resou
             detail = f"regional disk replicated in {replicas}" if replicas else "regional disk"
             scope, locations = f"regions/{region}", [Location(region or None, detail=detail)]
         out.append(
-            _resource(project, "compute.disk", _compute_id(project, disk, scope, "disks"), str(disk.get("name", "")),
-                      locations, _labels(disk.get("labels")))
-        )  # fmt: skip
+            _resource(
+                project,
+                "compute.disk",
+                _compute_id(project, disk, scope, "disks"),
+                str(disk.get("name", "")),
+                locations,
+                _labels(disk.get("labels")),
+            )
+        )
     return out
 
 
@@ -442,9 +466,15 @@ def _stored_copies(
         if not locations:
             locations = [Location(None, role="backup", detail=f"{what}: no storage location reported")]
         out.append(
-            _resource(project, kind, _compute_id(project, item, "global", collection), str(item.get("name", "")),
-                      locations, _labels(item.get("labels")))
-        )  # fmt: skip
+            _resource(
+                project,
+                kind,
+                _compute_id(project, item, "global", collection),
+                str(item.get("name", "")),
+                locations,
+                _labels(item.get("labels")),
+            )
+        )
     return out
 
 
@@ -490,9 +520,16 @@ def parse_sql(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resourc
                 attrs["backup_location"] = "default (multi-region nearest the instance)"
         project_id = str(inst.get("project") or project.project_id)
         out.append(
-            _resource(project, "cloudsql.instance", f"//cloudsql.googleapis.com/projects/{project_id}/instances/{name}",
-                      name, locations, _labels(settings.get("userLabels")), attrs)
-        )  # fmt: skip
+            _resource(
+                project,
+                "cloudsql.instance",
+                f"//cloudsql.googleapis.com/projects/{project_id}/instances/{name}",
+                name,
+                locations,
+                _labels(settings.get("userLabels")),
+                attrs,
+            )
+        )
     return out
 
 
@@ -503,9 +540,15 @@ def parse_datasets(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Re
         dataset = str(ref.get("datasetId") or str(ds.get("id", "")).split(":")[-1])
         project_id = str(ref.get("projectId") or project.project_id)
         out.append(
-            _resource(project, "bigquery.dataset", f"//bigquery.googleapis.com/projects/{project_id}/datasets/{dataset}",
-                      dataset, [Location(_lower(ds.get("location")))], _labels(ds.get("labels")))
-        )  # fmt: skip
+            _resource(
+                project,
+                "bigquery.dataset",
+                f"//bigquery.googleapis.com/projects/{project_id}/datasets/{dataset}",
+                dataset,
+                [Location(_lower(ds.get("location")))],
+                _labels(ds.get("labels")),
+            )
+        )
     return out
 
 
@@ -517,11 +560,16 @@ def parse_clusters(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Re
         loc = Location(zone_region(location), zone=location) if zonal else Location(location or None)
         name = str(cl.get("name", ""))
         out.append(
-            _resource(project, "gke.cluster",
-                      f"//container.googleapis.com/projects/{project.project_id}/locations/{location}/clusters/{name}",
-                      name, [loc], _labels(cl.get("resourceLabels")),
-                      {"node_zones": list(cl.get("locations") or [])})
-        )  # fmt: skip
+            _resource(
+                project,
+                "gke.cluster",
+                f"//container.googleapis.com/projects/{project.project_id}/locations/{location}/clusters/{name}",
+                name,
+                [loc],
+                _labels(cl.get("resourceLabels")),
+                {"node_zones": list(cl.get("locations") or [])},
+            )
+        )
     return out
 
 
@@ -540,10 +588,15 @@ def parse_run_services(project: ProjectInfo, items: list[dict[str, Any]]) -> lis
             name = parts[-1]
             labels = _labels(svc.get("labels"))
         out.append(
-            _resource(project, "run.service",
-                      f"//run.googleapis.com/projects/{project.project_id}/locations/{location}/services/{name}",
-                      name, [Location(_lower(location))], labels)
-        )  # fmt: skip
+            _resource(
+                project,
+                "run.service",
+                f"//run.googleapis.com/projects/{project.project_id}/locations/{location}/services/{name}",
+                name,
+                [Location(_lower(location))],
+                labels,
+            )
+        )
     return out
 
 
@@ -555,9 +608,16 @@ def parse_functions(project: ProjectInfo, items: list[dict[str, Any]]) -> list[R
         location = parts[3] if len(parts) > 3 else ""
         attrs = {"environment": fn["environment"]} if fn.get("environment") else {}
         out.append(
-            _resource(project, "functions.function", f"//cloudfunctions.googleapis.com/{full}", parts[-1],
-                      [Location(_lower(location))], _labels(fn.get("labels")), attrs)
-        )  # fmt: skip
+            _resource(
+                project,
+                "functions.function",
+                f"//cloudfunctions.googleapis.com/{full}",
+                parts[-1],
+                [Location(_lower(location))],
+                _labels(fn.get("labels")),
+                attrs,
+            )
+        )
     return out
 
 
@@ -573,6 +633,18 @@ PARSERS: dict[str, Callable[[ProjectInfo, list[dict[str, Any]]], list[Resource]]
     "run.service": parse_run_services,
     "functions.function": parse_functions,
 }
+
+
+def check_endpoints(endpoints: Mapping[str, str], anonymous: bool) -> None:
+    """Endpoint overrides: well-formed, known services, and no tokens over plain http off-host."""
+    for service, url in endpoints.items():
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UserError(f"--endpoint {url!r}: expected http(s)://HOST[:PORT]")
+        if service != "*" and service not in _BASES:
+            raise UserError(f"--endpoint: unknown service {service!r} (known: {', '.join(_BASES)})")
+        if parts.scheme == "http" and not anonymous and not _is_loopback(parts.hostname):
+            raise UserError(f"--endpoint {url}: refusing to send Google credentials over plain http")
 
 
 # --------------------------------------------------------------------- the adapter
@@ -606,20 +678,10 @@ class GcpAdapter:
         anonymous: bool = False,
         **kwargs: Any,
     ) -> GcpAdapter:
+        check_endpoints(kwargs.get("endpoints") or {}, anonymous)
         creds, _ = load_credentials(credentials_file, impersonate, anonymous)
         adapter = cls(credentials=creds, **kwargs)
-        adapter.check_endpoints(anonymous)
         return adapter
-
-    def check_endpoints(self, anonymous: bool) -> None:
-        for service, url in self.endpoints.items():
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise UserError(f"--endpoint {url!r}: expected http(s)://HOST[:PORT]")
-            if service != "*" and service not in _BASES:
-                raise UserError(f"--endpoint: unknown service {service!r} (known: {', '.join(_BASES)})")
-            if parts.scheme == "http" and not anonymous and not _is_loopback(parts.hostname):
-                raise UserError(f"--endpoint {url}: refusing to send Google credentials over plain http")
 
     # ----------------------------------------------------------------- plumbing
 
@@ -781,9 +843,7 @@ class GcpAdapter:
                     except gexc.GoogleAuthError:
                         raise
                     except Exception as exc:  # noqa: BLE001 - this project is a gap, the rest goes on
-                        collector.gap(
-                            Gap(PROVIDER, pid, "", "cloudresourcemanager", _one_line(exc), _error_code(exc))
-                        )
+                        collector.gap(Gap(PROVIDER, pid, "", "cloudresourcemanager", _one_line(exc), _error_code(exc)))
                         continue
                     projects[p.project_id] = self._project_info(p)
             else:
@@ -874,7 +934,9 @@ class GcpAdapter:
         batches: dict[tuple[str, str], tuple[ProjectInfo, list[dict[str, Any]]]] = {}
         token = ""
         for _ in range(100_000):
-            doc = self.get_json("cloudasset", f"/{scope}:searchAllResources", [*params, *([("pageToken", token)] if token else [])])
+            doc = self.get_json(
+                "cloudasset", f"/{scope}:searchAllResources", [*params, *([("pageToken", token)] if token else [])]
+            )
             for result in doc.get("results") or []:
                 kind = ASSET_TYPES.get(str(result.get("assetType", "")))
                 if kind is None:
@@ -924,11 +986,17 @@ class GcpAdapter:
             collector.extend(parse_buckets(project, self._buckets(pid)))
         elif service == "compute":
             base = f"/projects/{pid}"
-            instances = [i for _, scoped in self.pages("compute", f"{base}/aggregated/instances", "items")
-                         for i in scoped.get("instances") or []]  # fmt: skip
+            instances = [
+                i
+                for _, scoped in self.pages("compute", f"{base}/aggregated/instances", "items")
+                for i in scoped.get("instances") or []
+            ]
             collector.extend(parse_instances(project, instances))
-            disks = [d for _, scoped in self.pages("compute", f"{base}/aggregated/disks", "items")
-                     for d in scoped.get("disks") or []]  # fmt: skip
+            disks = [
+                d
+                for _, scoped in self.pages("compute", f"{base}/aggregated/disks", "items")
+                for d in scoped.get("disks") or []
+            ]
             collector.extend(parse_disks(project, disks))
             collector.extend(parse_snapshots(project, list(self.pages("compute", f"{base}/global/snapshots", "items"))))
             images = list(self.pages("compute", f"{base}/global/machineImages", "items"))
@@ -962,9 +1030,9 @@ class GcpAdapter:
 
     def _buckets(self, project_id: str) -> list[dict[str, Any]]:
         """Buckets through google-cloud-storage, on the guarded session."""
-        from google.cloud import storage
+        from google.cloud.storage import Client
 
-        client = storage.Client(
+        client = Client(
             project=project_id,
             credentials=self.credentials,
             _http=self.session,

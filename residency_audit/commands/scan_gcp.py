@@ -45,9 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="API base URL for every service, or for one (e.g. storage=https://storage-psc.p.googleapis.com); "
         "private service connect and emulators",
     )
-    auth.add_argument(
-        "--anonymous", action="store_true", help="send no credentials (emulators; needs --endpoint)"
-    )
+    auth.add_argument("--anonymous", action="store_true", help="send no credentials (emulators; needs --endpoint)")
     p.add_argument(
         "--inventory",
         choices=INVENTORY_MODES,
@@ -73,7 +71,7 @@ def parse_endpoints(values: list[str] | None) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adapters.gcp import ALL_SERVICES, GcpAdapter
+    from ..adapters.gcp import ALL_SERVICES, GcpAdapter, check_endpoints
     from ..errors import UserError
     from .scan import execute
 
@@ -88,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--anonymous needs --endpoint (Google's own APIs do not answer anonymous list calls)")
     if args.anonymous and (args.credentials or args.impersonate_service_account):
         raise UserError("--anonymous cannot be combined with --credentials or --impersonate-service-account")
+    check_endpoints(endpoints, args.anonymous)
     orgs = _ids(args.organization, "organizations")
     folders = _ids(args.folder, "folders")
     projects = _ids(args.project, "projects")

@@ -107,8 +107,11 @@ class GcpEmulator:
             ("cloudresourcemanager", re.compile(r"^/v3/folders:search$"), self._folders_search),
             ("cloudresourcemanager", re.compile(r"^/v3/folders/([^/:]+)$"), self._folder_get),
             ("cloudresourcemanager", re.compile(r"^/v3/organizations:search$"), self._orgs_search),
-            ("cloudasset", re.compile(r"^/v1/((?:projects|folders|organizations)/[^/:]+):searchAllResources$"),
-             self._asset_search),  # fmt: skip
+            (
+                "cloudasset",
+                re.compile(r"^/v1/((?:projects|folders|organizations)/[^/:]+):searchAllResources$"),
+                self._asset_search,
+            ),
             ("storage", re.compile(r"^/storage/v1/b$"), self._buckets),
             ("compute", re.compile(r"^/compute/v1/projects/([^/]+)/aggregated/(instances|disks)$"), self._aggregated),
             ("compute", re.compile(r"^/compute/v1/projects/([^/]+)/global/(snapshots|machineImages)$"), self._global),
@@ -270,7 +273,10 @@ class GcpEmulator:
             "state": "RUNNABLE",
             "settings": {
                 "tier": "db-custom-1-3840",
-                "backupConfiguration": {"enabled": not master, **({"location": backup_location} if backup_location else {})},
+                "backupConfiguration": {
+                    "enabled": not master,
+                    **({"location": backup_location} if backup_location else {}),
+                },
             },
         }
         if master:
@@ -465,7 +471,12 @@ class GcpEmulator:
         # Real aggregated lists also name the scopes that have nothing, with a warning.
         grouped.setdefault(
             "zones/us-central1-a",
-            {"warning": {"code": "NO_RESULTS_ON_PAGE", "message": "There are no results for scope 'zones/us-central1-a'"}},
+            {
+                "warning": {
+                    "code": "NO_RESULTS_ON_PAGE",
+                    "message": "There are no results for scope 'zones/us-central1-a'",
+                }
+            },
         )
         return self._reply({"kind": f"compute#{collection[:-1]}AggregatedList", "items": grouped}, token)
 
@@ -544,8 +555,7 @@ class GcpEmulator:
                         "name": name_of(p, item),
                         "assetType": asset_type,
                         "project": f"projects/{p.number}",
-                        "displayName": item.get("name", "").split("/")[-1]
-                        or item.get("metadata", {}).get("name", ""),
+                        "displayName": item.get("name", "").split("/")[-1] or item.get("metadata", {}).get("name", ""),
                         "location": location_of(item),
                         "folders": [a for a in ancestors if a.startswith("folders/")],
                         "organization": next((a for a in ancestors if a.startswith("organizations/")), ""),
@@ -568,27 +578,52 @@ def _compute_name(p: FakeProject, item: dict[str, Any]) -> str:
 
 #: (asset type, estate collection, full resource name, location) for searchAllResources.
 _ASSET_VIEWS: list[tuple[str, str, Callable[[FakeProject, dict[str, Any]], str], Callable[[dict[str, Any]], str]]] = [
-    ("storage.googleapis.com/Bucket", "buckets", lambda p, b: f"//storage.googleapis.com/{b['name']}",
-     lambda b: str(b["location"]).lower()),
+    (
+        "storage.googleapis.com/Bucket",
+        "buckets",
+        lambda p, b: f"//storage.googleapis.com/{b['name']}",
+        lambda b: str(b["location"]).lower(),
+    ),
     ("compute.googleapis.com/Instance", "instances", _compute_name, _loc_zone_or_region),
     ("compute.googleapis.com/Disk", "disks", _compute_name, _loc_zone_or_region),
     ("compute.googleapis.com/Snapshot", "snapshots", _compute_name, lambda s: ",".join(s["storageLocations"])),
     ("compute.googleapis.com/MachineImage", "machineImages", _compute_name, lambda s: ",".join(s["storageLocations"])),
-    ("sqladmin.googleapis.com/Instance", "sql", lambda p, s: f"//cloudsql.googleapis.com/projects/{p.project_id}/instances/{s['name']}",
-     lambda s: str(s["region"])),
-    ("bigquery.googleapis.com/Dataset", "datasets",
-     lambda p, d: f"//bigquery.googleapis.com/projects/{p.project_id}/datasets/{d['datasetReference']['datasetId']}",
-     lambda d: str(d["location"]).lower()),
-    ("container.googleapis.com/Cluster", "clusters",
-     lambda p, c: f"//container.googleapis.com/projects/{p.project_id}/locations/{c['location']}/clusters/{c['name']}",
-     lambda c: str(c["location"])),
-    ("run.googleapis.com/Service", "run",
-     lambda p, s: f"//run.googleapis.com/projects/{p.project_id}/locations/"
-     f"{s['metadata']['labels']['cloud.googleapis.com/location']}/services/{s['metadata']['name']}",
-     lambda s: str(s["metadata"]["labels"]["cloud.googleapis.com/location"])),
-    ("cloudfunctions.googleapis.com/CloudFunction", "functions", lambda p, f: f"//cloudfunctions.googleapis.com/{f['name']}",
-     lambda f: str(f["name"]).split("/")[3]),
-]  # fmt: skip
+    (
+        "sqladmin.googleapis.com/Instance",
+        "sql",
+        lambda p, s: f"//cloudsql.googleapis.com/projects/{p.project_id}/instances/{s['name']}",
+        lambda s: str(s["region"]),
+    ),
+    (
+        "bigquery.googleapis.com/Dataset",
+        "datasets",
+        lambda p, d: f"//bigquery.googleapis.com/projects/{p.project_id}/datasets/{d['datasetReference']['datasetId']}",
+        lambda d: str(d["location"]).lower(),
+    ),
+    (
+        "container.googleapis.com/Cluster",
+        "clusters",
+        lambda p, c: (
+            f"//container.googleapis.com/projects/{p.project_id}/locations/{c['location']}/clusters/{c['name']}"
+        ),
+        lambda c: str(c["location"]),
+    ),
+    (
+        "run.googleapis.com/Service",
+        "run",
+        lambda p, s: (
+            f"//run.googleapis.com/projects/{p.project_id}/locations/"
+            f"{s['metadata']['labels']['cloud.googleapis.com/location']}/services/{s['metadata']['name']}"
+        ),
+        lambda s: str(s["metadata"]["labels"]["cloud.googleapis.com/location"]),
+    ),
+    (
+        "cloudfunctions.googleapis.com/CloudFunction",
+        "functions",
+        lambda p, f: f"//cloudfunctions.googleapis.com/{f['name']}",
+        lambda f: str(f["name"]).split("/")[3],
+    ),
+]
 
 
 @contextmanager
