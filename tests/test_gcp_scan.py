@@ -277,13 +277,10 @@ def test_guard_refuses_anything_not_allow_listed(gcp: GcpEmulator) -> None:
     assert gcp.log == []
 
 
-def test_service_account_key_signs_its_own_jwt(
-    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """GOOGLE_APPLICATION_CREDENTIALS with a generated key: a self-signed JWT, no token endpoint."""
+def _service_account(tmp_path: Path, emu: GcpEmulator) -> tuple[Path, bytes, str, str]:
+    """A service-account key file with a freshly generated RSA key: (file, public PEM, email, private PEM)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from google.auth import jwt
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -298,10 +295,25 @@ def test_service_account_key_signs_its_own_jwt(
         "private_key": pem,
         "client_email": email,
         "client_id": "1",
-        "token_uri": gcp.url + "/token",
+        "token_uri": emu.url + "/token",
     }
     key_file = tmp_path / "sa.json"
     key_file.write_text(json.dumps(sa))
+    return key_file, public, email, pem
+
+
+def _bearer(req: Any) -> str:
+    auth = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    return str(auth)
+
+
+def test_service_account_key_signs_its_own_jwt(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GOOGLE_APPLICATION_CREDENTIALS with a generated key: a self-signed JWT, no token endpoint."""
+    from google.auth import jwt
+
+    key_file, public, email, pem = _service_account(tmp_path, gcp)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     out = tmp_path / "r.json"
     code, stdout, err = run_cli(
@@ -312,11 +324,31 @@ def test_service_account_key_signs_its_own_jwt(
     assert report["scan"]["gaps"] == [] and len(report["resources"]) == 10
     assert pem.splitlines()[1] not in json.dumps(report) + stdout  # no key material in output
     assert gcp.log and not any("/token" in r.path for r in gcp.log)
-    tokens = {next((v for k, v in r.headers.items() if k.lower() == "authorization"), "") for r in gcp.log}
+    tokens = {_bearer(r) for r in gcp.log}
     assert all(t.startswith("Bearer ") for t in tokens)
     for token in tokens:
         claims = jwt.decode(token.removeprefix("Bearer "), certs=public, verify=True)
         assert claims["iss"] == email and claims["sub"] == email
+        assert claims["scope"] == "https://www.googleapis.com/auth/cloud-platform.read-only"
+
+
+def test_impersonation_exchanges_a_token_once(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file, _, _, _ = _service_account(tmp_path, gcp)
+    target = "auditor@security-nl.iam.gserviceaccount.com"
+    out = tmp_path / "r.json"
+    code, _, err = run_cli(
+        ["scan", "gcp", "--endpoint", gcp.url, "--credentials", str(key_file), "--impersonate-service-account",
+         target, "--project", "ledger-nl", "-f", "json", "-o", str(out), "-q"],
+        capsys,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    exchanges = [r for r in gcp.log if r.method == "POST"]
+    assert [r.path for r in exchanges] == [f"/v1/projects/-/serviceAccounts/{target}:generateAccessToken"]
+    reads = [r for r in gcp.log if r.method == "GET"]
+    assert reads and {_bearer(r) for r in reads} == {f"Bearer ya29.fake-{target}"}
+    assert len(read_json(out)["resources"]) == 10
 
 
 def test_missing_credentials_is_one_line_exit_2(
@@ -380,3 +412,40 @@ def test_demo_includes_google_cloud(
     report = read_json(report_file)
     assert {_key(f) for f in report["findings"] if f["provider"] == "gcp"} == EXPECTED_FINDINGS
     assert report["scan"]["complete"] is True
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read credentials"),
+        ("{not json", "not usable Google credentials (not a JSON credentials file)"),
+        ('{"type": "service_account", "client_email": "x@y"}', "not usable Google credentials"),
+    ],
+)
+def test_broken_key_file_is_one_line_exit_2(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    key = tmp_path / "key.json"
+    if content is not None:
+        key.write_text(content)
+    code, _, err = run_cli(["scan", "gcp", "--endpoint", gcp.url, "--credentials", str(key), "-q"], capsys)
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert gcp.log == []
+
+
+def test_owner_chain_from_folder_gets_when_search_misses_a_folder(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gcp.unsearchable_folders.add("200000000002")
+    _, report = scan(gcp, tmp_path, capsys, "--project", "shop-prod", "--services", "run")
+    (path,) = {json.dumps(r["owner"]["path"]) for r in report["resources"]}
+    assert [n["name"] for n in json.loads(path)] == ["example.nl", "production", "eu-workloads"]
+    assert [urlsplit(r.path).path for r in gcp.log if r.path.startswith("/v3/folders/")] == ["/v3/folders/200000000002"]
+
+    gcp.front.clear_log()
+    gcp.fail("cloudresourcemanager", 403, scope="200000000002")
+    _, report = scan(gcp, tmp_path, capsys, "--project", "shop-prod", "--services", "run")
+    (path,) = {json.dumps(r["owner"]["path"]) for r in report["resources"]}
+    assert json.loads(path) == [{"kind": "folder", "id": "200000000002", "name": ""}]
+    assert "gcp: folders/200000000002 not readable (403); owner chains stop there" in report["scan"]["notes"]
+    assert report["scan"]["gaps"] == []

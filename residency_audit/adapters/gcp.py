@@ -38,6 +38,7 @@ PROVIDER = "gcp"
 
 #: Read-only scope: even a mis-routed call cannot write with these tokens.
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform.read-only",)
+IMPERSONATION_SOURCE_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ _BASES = {
     "container": ("https://container.googleapis.com", "/v1"),
     "run": ("https://run.googleapis.com", "/apis/serving.knative.dev/v1"),
     "cloudfunctions": ("https://cloudfunctions.googleapis.com", "/v2"),
+    # Token exchange for --impersonate-service-account only (never a resource read).
+    "iamcredentials": ("https://iamcredentials.googleapis.com", "/v1"),
 }
 ENDPOINT_SERVICES = tuple(_BASES)
 
@@ -239,8 +242,15 @@ def load_credentials(
     credentials_file: str | None = None,
     impersonate: str | None = None,
     anonymous: bool = False,
+    iam_endpoint: str | None = None,
 ) -> tuple[Any, str | None]:
-    """(credentials, default project): ADC, a key file, impersonation, or anonymous for emulators."""
+    """(credentials, default project): ADC, a key file, impersonation, or anonymous for emulators.
+
+    With impersonation, the source credentials get the cloud-platform scope (the
+    IAM Credentials API needs it) and only the impersonated token is read-only.
+    The token exchange (generateAccessToken) is a credential call, not a
+    resource API call, and does not go through the read allow-list.
+    """
     import google.auth
     from google.auth import exceptions as gexc
 
@@ -248,19 +258,24 @@ def load_credentials(
         from google.auth.credentials import AnonymousCredentials
 
         return AnonymousCredentials(), None  # type: ignore[no-untyped-call]
+    scopes = list(IMPERSONATION_SOURCE_SCOPES if impersonate else SCOPES)
     try:
         if credentials_file:
-            creds, project = google.auth.load_credentials_from_file(credentials_file, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+            creds, project = _from_file(credentials_file, scopes)
         else:
-            creds, project = google.auth.default(scopes=list(SCOPES))
+            creds, project = google.auth.default(scopes=scopes)
     except gexc.DefaultCredentialsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "not found"
+        if credentials_file:
+            raise CredentialsError(f"{credentials_file}: not usable Google credentials ({first[:200]})") from None
         raise CredentialsError(
             f"no usable Google credentials ({first[:200]}); run 'gcloud auth application-default login', "
             "set GOOGLE_APPLICATION_CREDENTIALS or pass --credentials FILE"
         ) from None
     except OSError as exc:
         raise CredentialsError(f"{credentials_file}: cannot read credentials: {exc.strerror}") from None
+    except (ValueError, KeyError) as exc:  # a malformed key file
+        raise CredentialsError(f"{credentials_file}: not usable Google credentials ({_one_line(exc)})") from None
     if hasattr(creds, "with_always_use_jwt_access"):
         # Service-account keys sign their own JWTs: no token endpoint round trip.
         creds = creds.with_always_use_jwt_access(True)
@@ -268,8 +283,43 @@ def load_credentials(
         from google.auth import impersonated_credentials
 
         creds = impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
-            source_credentials=creds, target_principal=impersonate, target_scopes=list(SCOPES), lifetime=3600
+            source_credentials=creds,
+            target_principal=impersonate,
+            target_scopes=list(SCOPES),
+            lifetime=3600,
+            iam_endpoint_override=(
+                f"{iam_endpoint.rstrip('/')}/v1/projects/-/serviceAccounts/{impersonate}:generateAccessToken"
+                if iam_endpoint
+                else None
+            ),
         )
+    return creds, project
+
+
+def _from_file(path: str, scopes: list[str]) -> tuple[Any, str | None]:
+    """A key file the user named: the type-specific loaders, the generic one for federation configs."""
+    import warnings
+
+    import google.auth
+
+    with open(path, encoding="utf-8") as fh:
+        try:
+            info = json.load(fh)
+        except ValueError:
+            raise ValueError("not a JSON credentials file") from None
+    kind = info.get("type") if isinstance(info, dict) else None
+    if kind == "service_account":
+        from google.oauth2 import service_account
+
+        sa = service_account.Credentials.from_service_account_info(info, scopes=scopes)  # type: ignore[no-untyped-call]
+        return sa, info.get("project_id")
+    if kind == "authorized_user":
+        from google.oauth2 import credentials as user
+
+        return user.Credentials.from_authorized_user_info(info, scopes=scopes), info.get("quota_project_id")  # type: ignore[no-untyped-call]
+    with warnings.catch_warnings():  # external_account etc.: the file is the user's own choice
+        warnings.simplefilter("ignore", DeprecationWarning)
+        creds, project = google.auth.load_credentials_from_file(path, scopes=scopes)  # type: ignore[no-untyped-call]
     return creds, project
 
 
@@ -679,7 +729,9 @@ class GcpAdapter:
         **kwargs: Any,
     ) -> GcpAdapter:
         check_endpoints(kwargs.get("endpoints") or {}, anonymous)
-        creds, _ = load_credentials(credentials_file, impersonate, anonymous)
+        endpoints = kwargs.get("endpoints") or {}
+        iam = endpoints.get("iamcredentials") or endpoints.get("*")
+        creds, _ = load_credentials(credentials_file, impersonate, anonymous, iam)
         adapter = cls(credentials=creds, **kwargs)
         return adapter
 
@@ -792,6 +844,7 @@ class GcpAdapter:
         targets: dict[str, ProjectInfo],
     ) -> list[cf.Future[Any]]:
         if self.inventory in ("auto", "asset"):
+            collector.progress.add_work(f"gcp:{scope}", 1)
             try:
                 self._asset_search(collector, scope, targets)
                 self._record_path(collector, scope, "asset")
@@ -808,6 +861,8 @@ class GcpAdapter:
                     f"gcp: {scope}: Cloud Asset Inventory not usable ({_error_code(exc)} "
                     f"{getattr(exc, 'reason', '') or type(exc).__name__}); listed per service instead"
                 )
+            finally:
+                collector.progress.done(f"gcp:{scope}", "cloudasset searchAllResources")
         self._record_path(collector, scope, "services")
         tasks = []
         for project in projects:
@@ -881,11 +936,24 @@ class GcpAdapter:
         needs_tree = any(p.parent for p in projects.values())
         if not needs_tree:
             return
+        folder_client = self._rm_client("FoldersClient")
         try:
-            for f in self._rm_client("FoldersClient").search_folders(request={}):
+            for f in folder_client.search_folders(request={}):
                 folders[str(f.name)] = (str(f.display_name or ""), str(f.parent or ""))
-        except Exception as exc:  # noqa: BLE001 - the chain then shows ids only
-            collector.note(f"gcp: folders not searchable ({_error_code(exc)}); owner chains show folder ids only")
+        except Exception as exc:  # noqa: BLE001 - the chain then comes from folders.get
+            collector.note(f"gcp: folders not searchable ({_error_code(exc)}); reading them one by one")
+
+        def folder(name: str) -> tuple[str, str]:
+            """A folder search did not return (e.g. search not permitted): one get, cached."""
+            if name not in folders:
+                try:
+                    f = folder_client.get_folder(name=name)
+                    folders[name] = (str(f.display_name or ""), str(f.parent or ""))
+                except Exception as exc:  # noqa: BLE001 - the chain stops at this folder
+                    collector.note(f"gcp: {name} not readable ({_error_code(exc)}); owner chains stop there")
+                    folders[name] = ("", "")
+            return folders[name]
+
         try:
             for o in self._rm_client("OrganizationsClient").search_organizations(request={}):
                 orgs[str(o.name)] = str(o.display_name or "")
@@ -897,7 +965,7 @@ class GcpAdapter:
             for _ in range(12):  # folders nest at most ten deep
                 kind, _, ident = parent.partition("/")
                 if kind == "folders":
-                    name, up = folders.get(parent, ("", ""))
+                    name, up = folder(parent)
                     path.insert(0, OwnerNode("folder", ident, name))
                     if not up:
                         break

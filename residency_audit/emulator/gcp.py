@@ -6,7 +6,9 @@ and search calls the adapter makes — with Google's JSON shapes, `nextPageToken
 paging (pages kept small so that paging really happens), Google error bodies
 (403 PERMISSION_DENIED / SERVICE_DISABLED, 429 RESOURCE_EXHAUSTED) and the
 `Front` request log. Everything else is answered 404, and writes 405: the fake
-cannot be changed over HTTP at all; the estate is built in Python.
+cannot be changed over HTTP at all; the estate is built in Python. The one
+POST it serves is IAM Credentials' generateAccessToken (impersonation's token
+exchange, not a resource call).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from .front import Faults, Front, Request, Response
 
 _JSON = {"Content-Type": "application/json; charset=UTF-8"}
+_GENERATE_TOKEN = re.compile(r"^/v1/projects/-/serviceAccounts/([^/:]+):generateAccessToken$")
 _API_HOST = "https://www.googleapis.com"
 
 #: API name -> the host name Google's errors and asset names use.
@@ -63,7 +66,13 @@ class Rule:
 
 
 def _error(status: int, reason: str, message: str, service: str = "") -> Response:
-    statuses = {403: "PERMISSION_DENIED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 429: "RESOURCE_EXHAUSTED"}
+    statuses = {
+        401: "UNAUTHENTICATED",
+        403: "PERMISSION_DENIED",
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        429: "RESOURCE_EXHAUSTED",
+    }
     err: dict[str, Any] = {
         "code": status,
         "message": message,
@@ -95,6 +104,8 @@ class GcpEmulator:
         self.projects: dict[str, FakeProject] = {}
         #: scopes (organizations/ID, folders/ID, projects/ID) where Cloud Asset Inventory is enabled
         self.asset_enabled: set[str] = set()
+        #: folder ids that folders:search does not return (readable with folders.get only)
+        self.unsearchable_folders: set[str] = set()
         self.rules: list[Rule] = []
         self._lock = threading.Lock()
         # The front's upstream is never used: the hook answers every request.
@@ -140,6 +151,7 @@ class GcpEmulator:
         self.folders.clear()
         self.projects.clear()
         self.asset_enabled.clear()
+        self.unsearchable_folders.clear()
         self.rules.clear()
         self.front.clear_log()
 
@@ -344,6 +356,9 @@ class GcpEmulator:
     def _answer(self, req: Request) -> Response:
         url = urlsplit(req.path)
         query = parse_qs(url.query)
+        m = _GENERATE_TOKEN.match(url.path)
+        if req.method == "POST" and m:
+            return self._generate_access_token(req, m.group(1))
         if req.method != "GET":
             return _error(405, "", f"{req.method} is not served by this fake (it is read-only)")
         for service, pattern, handler in self._routes:
@@ -356,6 +371,14 @@ class GcpEmulator:
                 return scripted
             return handler(query, *m.groups())
         return _error(404, "", f"no such API path: {url.path}")
+
+    def _generate_access_token(self, req: Request, principal: str) -> Response:
+        """IAM Credentials for impersonation: a token naming the principal (bearer of any JWT may ask)."""
+        auth = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+        if not auth.startswith("Bearer "):
+            return _error(401, "", "Request is missing required authentication credential.", "iamcredentials")
+        body = {"accessToken": f"ya29.fake-{principal}", "expireTime": "2099-01-01T00:00:00Z"}
+        return self._reply(body)
 
     def _scope_of(self, service: str, m: re.Match[str], query: dict[str, list[str]]) -> str:
         if service == "storage":
@@ -428,6 +451,7 @@ class GcpEmulator:
         folders = [
             {"name": f"folders/{fid}", "displayName": name, "parent": parent, "state": "ACTIVE"}
             for fid, (name, parent) in self.folders.items()
+            if fid not in self.unsearchable_folders
         ]
         page, token = self._page(folders, query)
         return self._reply({"folders": page}, token)
