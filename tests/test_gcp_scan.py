@@ -449,3 +449,20 @@ def test_owner_chain_from_folder_gets_when_search_misses_a_folder(
     assert json.loads(path) == [{"kind": "folder", "id": "200000000002", "name": ""}]
     assert "gcp: folders/200000000002 not readable (403); owner chains stop there" in report["scan"]["notes"]
     assert report["scan"]["gaps"] == []
+
+
+def test_asset_results_without_versioned_resources_fall_back_to_their_location(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, by_services = scan(gcp, tmp_path, capsys, "--inventory", "services")
+    gcp.asset_enabled.add(f"organizations/{ORG}")
+    gcp.asset_versioned = False
+    _, report = scan(gcp, tmp_path, capsys, "--inventory", "asset")
+    assert {r["id"] for r in report["resources"]} == {r["id"] for r in by_services["resources"]}
+    # Only the search result's location is known: the Cloud SQL replica link is not visible.
+    assert {_key(f) for f in report["findings"]} == EXPECTED_FINDINGS - {
+        ("RA-US-SOIL", "cloudsql.instance", "crm", "replica", "us-central1")
+    }
+    assert any("31 Asset Inventory results without versionedResources" in n for n in report["scan"]["notes"])
+    dual = next(r for r in report["resources"] if r["name"] == "backups-custom-dual")
+    assert [loc["region"] for loc in dual["locations"]] == ["eu"]

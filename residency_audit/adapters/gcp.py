@@ -388,6 +388,12 @@ class ProjectInfo:
         return any(n.kind == want and n.id == ident for n in self.owner_or_id().path)
 
 
+def _location_segment(name: str) -> str:
+    """projects/P/locations/L/... -> L."""
+    m = re.search(r"(?:^|/)locations/([^/]+)", name)
+    return m.group(1) if m else ""
+
+
 def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
@@ -633,9 +639,9 @@ def parse_run_services(project: ProjectInfo, items: list[dict[str, Any]]) -> lis
             name = str(meta.get("name", ""))
             labels = {k: v for k, v in labels.items() if not k.startswith(("cloud.googleapis.com/", "run.googleapis"))}
         else:  # v2 shape: projects/p/locations/l/services/s
-            parts = str(svc.get("name", "")).split("/")
-            location = parts[3] if len(parts) > 3 else ""
-            name = parts[-1]
+            full = str(svc.get("name", ""))
+            location = _location_segment(full) or str(svc.get("location") or "")
+            name = full.rsplit("/", 1)[-1]
             labels = _labels(svc.get("labels"))
         out.append(
             _resource(
@@ -655,7 +661,7 @@ def parse_functions(project: ProjectInfo, items: list[dict[str, Any]]) -> list[R
     for fn in items:
         full = str(fn.get("name", ""))
         parts = full.split("/")
-        location = parts[3] if len(parts) > 3 else ""
+        location = _location_segment(full) or str(fn.get("location") or "")
         attrs = {"environment": fn["environment"]} if fn.get("environment") else {}
         out.append(
             _resource(
@@ -1001,6 +1007,7 @@ class GcpAdapter:
         by_number = {p.number: p for p in targets.values()}
         batches: dict[tuple[str, str], tuple[ProjectInfo, list[dict[str, Any]]]] = {}
         token = ""
+        summaries = 0
         for _ in range(100_000):
             doc = self.get_json(
                 "cloudasset", f"/{scope}:searchAllResources", [*params, *([("pageToken", token)] if token else [])]
@@ -1012,12 +1019,21 @@ class GcpAdapter:
                 number = str(result.get("project", "")).split("/")[-1]
                 project = by_number.get(number) or self._asset_project(number, result)
                 body = self._asset_body(result)
+                if body is None:
+                    summaries += 1
+                    body = self._asset_summary(result)
                 batches.setdefault((project.project_id, kind), (project, []))[1].append(body)
             token = str(doc.get("nextPageToken") or "")
             if not token:
                 break
         for (_, kind), (project, items) in batches.items():
             collector.extend(PARSERS[kind](project, items))
+        if summaries:
+            collector.note(
+                f"gcp: {scope}: {summaries} Asset Inventory results without versionedResources: their locations "
+                "are the search result's `location` only (no dual-region data locations or replica links); "
+                "use --inventory services for those"
+            )
 
     @staticmethod
     def _asset_project(number: str, result: dict[str, Any]) -> ProjectInfo:
@@ -1031,22 +1047,39 @@ class GcpAdapter:
         return ProjectInfo(number, number, owner=Owner("project", number, "", tuple(path)))
 
     @staticmethod
-    def _asset_body(result: dict[str, Any]) -> dict[str, Any]:
-        """The service's JSON from versionedResources, else the little the search result says."""
+    def _asset_body(result: dict[str, Any]) -> dict[str, Any] | None:
+        """The service's own JSON from versionedResources (None when the result has none)."""
         for version in result.get("versionedResources") or []:
             body = version.get("resource")
             if isinstance(body, dict) and body:
                 return body
-        name = str(result.get("name", "")).split("/")[-1]
-        location = result.get("location")
-        return {
-            "name": name,
-            "location": location,
-            "region": location,
-            "zone": location if location and re.search(r"-[a-z]$", str(location)) else None,
-            "storageLocations": [location] if location else [],
+        return None
+
+    @staticmethod
+    def _asset_summary(result: dict[str, Any]) -> dict[str, Any]:
+        """What the search result alone says, in the service JSON shape the parsers read.
+
+        Only the `location` is known: dual-region data locations, replica links and
+        several snapshot storage locations are not, so the scan says so in a note.
+        """
+        full = str(result.get("name", ""))
+        host, _, relative = full.removeprefix("//").partition("/")
+        location = str(result.get("location") or "")
+        body: dict[str, Any] = {
+            "name": relative.rsplit("/", 1)[-1] if relative else full,
+            "id": relative.rsplit("/", 1)[-1],
+            "location": location or None,
+            "region": location or None,
+            "storageLocations": [loc for loc in location.split(",") if loc],
             "labels": result.get("labels") or {},
         }
+        if re.search(r"-[a-z]$", location):
+            body["zone"] = location
+        if host.startswith("compute."):
+            body["selfLink"] = "https://compute.googleapis.com/compute/v1/" + relative
+        if host.startswith(("run.", "cloudfunctions.")):
+            body["name"] = relative  # projects/P/locations/L/...: the parsers read the region from it
+        return body
 
     def _list_service(self, collector: Collector, project: ProjectInfo, service: str) -> None:
         pid = project.project_id

@@ -106,6 +106,8 @@ class GcpEmulator:
         self.asset_enabled: set[str] = set()
         #: folder ids that folders:search does not return (readable with folders.get only)
         self.unsearchable_folders: set[str] = set()
+        #: False: searchAllResources results carry no versionedResources (as for some asset types)
+        self.asset_versioned = True
         self.rules: list[Rule] = []
         self._lock = threading.Lock()
         # The front's upstream is never used: the hook answers every request.
@@ -152,6 +154,7 @@ class GcpEmulator:
         self.projects.clear()
         self.asset_enabled.clear()
         self.unsearchable_folders.clear()
+        self.asset_versioned = True
         self.rules.clear()
         self.front.clear_log()
 
@@ -585,7 +588,7 @@ class GcpEmulator:
                         "organization": next((a for a in ancestors if a.startswith("organizations/")), ""),
                         "parentFullResourceName": f"//cloudresourcemanager.googleapis.com/projects/{p.number}",
                     }
-                    if full:
+                    if full and self.asset_versioned:
                         result["versionedResources"] = [{"version": "v1", "resource": item}]
                     results.append(result)
         page, token = self._page(results, query)
