@@ -317,11 +317,15 @@ def test_service_account_key_signs_its_own_jwt(
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     out = tmp_path / "r.json"
     code, stdout, err = run_cli(
-        ["scan", "gcp", "--endpoint", gcp.url, "--project", "ledger-nl", "-f", "json", "-o", str(out), "-q"], capsys
+        ["scan", "gcp", "--endpoint", gcp.url, "--project", "ledger-nl", "--quota-project", "billing-nl"]
+        + ["-f", "json", "-o", str(out), "-q"],
+        capsys,
     )
     assert (code, err) == (0, "")
     report = read_json(out)
     assert report["scan"]["gaps"] == [] and len(report["resources"]) == 10
+    quota = {next((v for k, v in r.headers.items() if k.lower() == "x-goog-user-project"), "") for r in gcp.log}
+    assert quota == {"billing-nl"}
     assert pem.splitlines()[1] not in json.dumps(report) + stdout  # no key material in output
     assert gcp.log and not any("/token" in r.path for r in gcp.log)
     tokens = {_bearer(r) for r in gcp.log}

@@ -738,6 +738,9 @@ class GcpAdapter:
         endpoints = kwargs.get("endpoints") or {}
         iam = endpoints.get("iamcredentials") or endpoints.get("*")
         creds, _ = load_credentials(credentials_file, impersonate, anonymous, iam)
+        quota = kwargs.get("quota_project")
+        if quota and hasattr(creds, "with_quota_project"):
+            creds = creds.with_quota_project(quota)  # every client and REST call bills this project
         adapter = cls(credentials=creds, **kwargs)
         return adapter
 
@@ -761,8 +764,6 @@ class GcpAdapter:
         opts: dict[str, Any] = {}
         if override:
             opts["api_endpoint"] = override.rstrip("/")
-        if self.quota_project:
-            opts["quota_project_id"] = self.quota_project
         return opts
 
     def get_json(self, service: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
