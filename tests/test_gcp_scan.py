@@ -316,11 +316,8 @@ def test_service_account_key_signs_its_own_jwt(
     key_file, public, email, pem = _service_account(tmp_path, gcp)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     out = tmp_path / "r.json"
-    code, stdout, err = run_cli(
-        ["scan", "gcp", "--endpoint", gcp.url, "--project", "ledger-nl", "--quota-project", "billing-nl"]
-        + ["-f", "json", "-o", str(out), "-q"],
-        capsys,
-    )
+    args = ["scan", "gcp", "--endpoint", gcp.url, "--project", "ledger-nl", "--quota-project", "billing-nl"]
+    code, stdout, err = run_cli([*args, "-f", "json", "-o", str(out), "-q"], capsys)
     assert (code, err) == (0, "")
     report = read_json(out)
     assert report["scan"]["gaps"] == [] and len(report["resources"]) == 10
