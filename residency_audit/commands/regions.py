@@ -45,37 +45,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace, catalog: object) -> int:
-    from ..geography import PROVIDERS, Catalog, eu_members
+    from ..geography import PROVIDERS, Catalog
 
     assert isinstance(catalog, Catalog)
     providers = [args.provider] if args.provider else list(PROVIDERS)
-    eu = eu_members()
-    out = []
+    code = args.explain
+    found = []
     for prov in providers:
-        place = catalog.resolve(prov, args.explain)
-        if not place.known and args.provider is None:
-            continue
-        lines = [f"{prov}:{place.code} — {place.name} ({place.kind})"]
-        if not place.known:
-            lines.append(f"  unknown: {place.note}. Unknown locations count as outside the EU (fail closed).")
-        else:
-            for c in place.countries:
-                lines.append(f"  {c}: {'EU member state' if c in eu else 'NOT an EU member state'}")
-            if place.members:
-                lines.append(f"  composite of: {', '.join(place.members)}")
-            verdict = "in the EU" if place.in_eu else "NOT in the EU"
-            lines.append(
-                f"  verdict: {verdict}" + (" (every country must be an EU member state)" if place.members else "")
-            )
-        if place.operator:
-            lines.append(f"  operator: {place.operator}; jurisdictions: {', '.join(place.jurisdictions) or '?'}")
-        if place.note:
-            lines.append(f"  note: {place.note}")
-        if place.source:
-            lines.append(f"  source: {place.source}")
-        out.append("\n".join(lines))
-    if not out:
-        print(f"{args.explain}: unknown to the catalog for every provider; it counts as outside the EU (fail closed)")
+        place = catalog.resolve(prov, code)
+        if not place.known and args.provider is None and not catalog.knows(prov, code):
+            continue  # without --provider, only the providers that know the code
+        lines = catalog.explain(place)
+        target = catalog.alias_of(prov, code)
+        if target is not None:
+            lines.insert(1, f"  {code!r} is an alias of {target}")
+        elif place.code.lower() != code.strip().lower() and place.kind not in ("unknown", "zone"):
+            lines.insert(1, f"  {code!r} is a zone of region {place.code}")
+        found.append((place, lines))
+    if args.format == "json":
+        print(json.dumps([{**p.to_dict(), "explanation": lines} for p, lines in found], indent=2))
         return 0
-    print("\n\n".join(out))
+    if not found:
+        print(f"{code}: unknown to the catalog for every provider; it counts as outside the EU (fail closed)")
+        return 0
+    print("\n\n".join("\n".join(lines) for _, lines in found))
     return 0

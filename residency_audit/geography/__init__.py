@@ -282,9 +282,15 @@ class Catalog:
         if not place.known:
             lines.append(f"  unknown: {place.note}. Unknown locations count as outside the EU (fail closed).")
         else:
-            if not place.members:
+            if not place.members and len(place.countries) <= 3:
                 for c in place.countries:
                     lines.append(f"  {c}: {'EU member state' if c in eu else 'NOT an EU member state'}")
+            elif not place.members:
+                outside = [c for c in place.countries if c not in eu]
+                lines.append(
+                    f"  countries: {', '.join(place.countries)}"
+                    + (f" (NOT EU: {', '.join(outside)})" if outside else " (all EU member states)")
+                )
             verdict = "in the EU" if place.in_eu else "NOT in the EU"
             lines.append(
                 f"  verdict: {verdict}" + (" (every country must be an EU member state)" if place.members else "")
