@@ -156,11 +156,13 @@ TRAPS = [
     ("aws", "il-central-1", None, ("IL",), False),
     ("gcp", "me-west1", None, ("IL",), False),
     ("azure", "israelcentral", None, ("IL",), False),
+    ("azure", "israelnorthwest", None, ("IL",), False),
     # a zone of a US region that is in South America
     ("aws", "us-east-1", "us-east-1-bue-1a", ("AR",), False),
     ("aws", "us-east-1", "us-east-1-qro-1a", ("MX",), False),
     ("aws", "ap-northeast-1", "ap-northeast-1-tpe-1a", ("TW",), False),
     ("aws", "ap-southeast-1", "ap-southeast-1-bkk-1a", ("TH",), False),
+    ("azure", "eastus2", "attatlanta1", ("US",), False),  # an Azure edge zone (extendedLocation)
     # EU locations whose names do not say "EU"/"Europe" or say it misleadingly
     ("azure", "westeurope", None, ("NL",), True),
     ("azure", "northeurope", None, ("IE",), True),
@@ -224,6 +226,8 @@ def test_traps(
         ("aws", "eu-central-1", "eu-central-1-zzz-1a"),  # a Local Zone we do not know: not Frankfurt
         ("aws", "eu-west-2-wl9-xyz-wlz-1", None),
         ("gcp", "europe-west99", None),
+        ("gcp", "europe-west15", None),  # catalogued code, country not yet known
+        ("gcp", "EUROPE-WEST15-A", None),
         ("gcp", "global", None),
         ("gcp", "ASIA", None),  # Google does not list the member regions
         ("gcp", "europe", None),  # KMS/Artifact Registry "europe": members unpublished
