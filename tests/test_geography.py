@@ -447,3 +447,11 @@ def test_explain_zone_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["regions", "--explain", "nowhere-9"], capsys)
     assert code == 0
     assert "unknown to the catalog for every provider" in out and "fail closed" in out
+
+
+def test_regions_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--provider", "gcp"], capsys)
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "│ eur5 " in line]
+    assert "BE,GB" in row and "│ no " in row
+    assert "Locations (" in out and "westeurope" not in out and "eu-west-1" not in out
