@@ -116,8 +116,8 @@ def test_aws_edge_zones_name_their_parent_region(catalog: Catalog) -> None:
 def test_gcp_predefined_dual_regions_and_members(catalog: Catalog) -> None:
     duals = {p.code: p.members for p in catalog.places("gcp") if p.kind == "dual-region"}
     assert duals == {
-        "asia1": ("asia-northeast1", "asia-northeast2"),
-        "eur4": ("europe-north1", "europe-west4"),
+        "asia1": ("asia-northeast1", "asia-northeast2", "asia-northeast3"),  # + KMS's third replica
+        "eur4": ("europe-north1", "europe-west4", "europe-west1"),  # + KMS's third replica
         "eur5": ("europe-west1", "europe-west2"),
         "eur7": ("europe-west2", "europe-west3"),
         "eur8": ("europe-west3", "europe-west6"),
@@ -176,7 +176,7 @@ TRAPS = [
     ("azure", "denmarkeast", None, ("DK",), True),
     ("azure", "francecentral", None, ("FR",), True),
     ("azure", "europe", None, ("IE", "NL"), True),
-    ("gcp", "EUR4", None, ("FI", "NL"), True),
+    ("gcp", "EUR4", None, ("FI", "NL", "BE"), True),
     ("gcp", "eur3", None, ("BE", "NL", "FI"), True),
     ("gcp", "europe-north2", None, ("SE",), True),
     ("gcp", "europe-west4-a", None, ("NL",), True),
@@ -202,7 +202,7 @@ TRAPS = [
     ("azure", "brazilsouth", None, ("BR",), False),
     ("gcp", "NAM4", None, ("US",), False),
     ("gcp", "nam5", None, ("US",), False),
-    ("gcp", "ASIA1", None, ("JP",), False),
+    ("gcp", "ASIA1", None, ("JP", "KR"), False),
 ]
 
 
