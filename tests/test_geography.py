@@ -455,3 +455,22 @@ def test_regions_table(capsys: pytest.CaptureFixture[str]) -> None:
     (row,) = [line for line in out.splitlines() if "│ eur5 " in line]
     assert "BE,GB" in row and "│ no " in row
     assert "Locations (" in out and "westeurope" not in out and "eu-west-1" not in out
+
+
+def test_lazy_loading_is_thread_safe() -> None:
+    """Providers load on first use; concurrent first uses see one complete catalog."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = Catalog()
+    codes = [("azure", "europe"), ("gcp", "EUR8"), ("aws", "eu-west-1"), ("azure", "westeurope")] * 25
+    with ThreadPoolExecutor(8) as pool:
+        got = set(pool.map(lambda pc: (pc[0], pc[1], fresh.resolve(*pc).countries), codes))
+    assert got == {
+        ("azure", "europe", ("IE", "NL")),
+        ("gcp", "EUR8", ("DE", "CH")),
+        ("aws", "eu-west-1", ("IE",)),
+        ("azure", "westeurope", ("NL",)),
+    }
+    only_aws = Catalog(["aws"])
+    assert not only_aws.resolve("gcp", "europe-west4").known
+    assert {p.provider for p in only_aws.places()} == {"aws"}
