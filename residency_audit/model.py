@@ -150,6 +150,8 @@ class Place:
     partition: str = ""
     #: The provider's own words for where it is (Azure metadata.physicalLocation).
     physical_location: str = ""
+    #: For a Local/Wavelength zone: the region it hangs off (which may be in another country).
+    parent: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,6 +170,7 @@ class Place:
             "paired_region": self.paired_region,
             "partition": self.partition,
             "physical_location": self.physical_location,
+            "parent": self.parent,
         }
 
 
