@@ -120,7 +120,9 @@ def test_open_non_eu_regions(case: str, ou: list[Any], expected_non_eu: set[str]
 
 
 def test_deny_limited_to_some_services_leaves_the_others_open() -> None:
-    org = one_account([FULL], [FULL, deny({"StringNotEquals": {"aws:RequestedRegion": EU_FOUR}}, action="ec2:*")], [FULL])
+    org = one_account(
+        [FULL], [FULL, deny({"StringNotEquals": {"aws:RequestedRegion": EU_FOUR}}, action="ec2:*")], [FULL]
+    )
     (rep,) = evaluate_organization(org)
     assert {r for r in rep.open_regions() if r in NON_EU} == NON_EU
     assert not any(a.startswith("ec2:") for a in rep.allowed_actions["us-east-1"])
@@ -134,8 +136,13 @@ def test_deny_limited_to_some_services_leaves_the_others_open() -> None:
 def test_allow_list_narrows_the_probed_actions() -> None:
     org = one_account([FULL], [allow(["ec2:*", "s3:*"], {"StringLike": {"aws:RequestedRegion": ["eu-*"]}})], [FULL])
     (rep,) = evaluate_organization(org)
-    assert set(rep.allowed_actions["eu-west-2"]) == {"s3:CreateBucket", "s3:PutObject", "ec2:RunInstances",
-                                                      "ec2:CreateVolume", "ec2:CopySnapshot"}
+    assert set(rep.allowed_actions["eu-west-2"]) == {
+        "s3:CreateBucket",
+        "s3:PutObject",
+        "ec2:RunInstances",
+        "ec2:CreateVolume",
+        "ec2:CopySnapshot",
+    }
     assert decide(rep.path, "rds:CreateDBInstance", "eu-west-1").status == DENIED
 
 
@@ -147,7 +154,9 @@ def test_missing_allow_at_account_level_is_an_implicit_deny() -> None:
 
 
 def test_not_action_exempts_global_services() -> None:
-    org = one_account([FULL], [FULL, deny({"StringNotEquals": {"aws:RequestedRegion": EU_FOUR}}, GLOBAL_NOT_ACTION)], [FULL])
+    org = one_account(
+        [FULL], [FULL, deny({"StringNotEquals": {"aws:RequestedRegion": EU_FOUR}}, GLOBAL_NOT_ACTION)], [FULL]
+    )
     (rep,) = evaluate_organization(org)
     assert sorted(p.name for p in rep.exempt_services) == sorted(
         ["IAM", "STS", "Organizations", "CloudFront", "Route 53", "Support"]
@@ -183,8 +192,16 @@ def test_control_tower_region_deny_is_recognised_and_conditional() -> None:
     assert statuses["eu-west-1"] == ALLOWED
     assert any("AWSControlTowerExecution" in e for e in rep.regions["us-east-1"].escapes)
     # global services are open to everyone, the rest only to the escaping principals
-    assert {p.service for p in rep.exempt_services} == {"iam", "sts", "organizations", "cloudfront", "route53",
-                                                        "support", "kms", "sso"}
+    assert {p.service for p in rep.exempt_services} == {
+        "iam",
+        "sts",
+        "organizations",
+        "cloudfront",
+        "route53",
+        "support",
+        "kms",
+        "sso",
+    }
 
 
 def test_deny_at_ou_level_versus_account_level_and_fix_scopes() -> None:
@@ -199,7 +216,9 @@ def test_deny_at_ou_level_versus_account_level_and_fix_scopes() -> None:
     workloads = Node("ou", "ou-r-aaaaaaaa", "Workloads", [FULL, eu_only], [prod, staging])
     labs = Node("ou", "ou-r-bbbbbbbb", "Labs", [FULL], [lab1, lab2])
     sandbox = Node("ou", "ou-r-cccccccc", "Sandbox", [FULL], [sand1, sand2])
-    org = Organization("o-test", Node("root", "r-test", "Root", [FULL], [workloads, labs, sandbox, mgmt]), "999999999999")
+    org = Organization(
+        "o-test", Node("root", "r-test", "Root", [FULL], [workloads, labs, sandbox, mgmt]), "999999999999"
+    )
     reports = evaluate_organization(org)
     resources = scp_resources(org, reports, estate_kinds=[])
     got = {(r.owner.name, r.attributes["gap"], r.attributes["fix_scope"]) for r in resources}

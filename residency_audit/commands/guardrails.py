@@ -40,10 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.set_defaults(func=run_aws)
 
     for name, what in (
-        ("azure", "a JSON file with policyAssignments, policyExemptions, policyDefinitions, managementGroups, "
-         "subscriptions (ARM list shapes)"),
-        ("gcp", "a JSON file with organizations, folders, projects (Resource Manager v3 shapes) and policies "
-         "(Org Policy v2 shapes)"),
+        (
+            "azure",
+            "a JSON file with policyAssignments, policyExemptions, policyDefinitions, managementGroups, "
+            "subscriptions (ARM list shapes)",
+        ),
+        (
+            "gcp",
+            "a JSON file with organizations, folders, projects (Resource Manager v3 shapes) and policies "
+            "(Org Policy v2 shapes)",
+        ),
     ):
         q = prov.add_parser(
             name,

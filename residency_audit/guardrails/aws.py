@@ -78,9 +78,7 @@ def scp_resources(
         return not catalog.resolve(PROVIDER, region).in_eu
 
     governable = {r.account.id: r for r in reports if not r.uncovered or not org.scp_enabled}
-    leaky = {
-        aid: bool(r.uncovered) or any(outside(x) for x in r.open_regions()) for aid, r in governable.items()
-    }
+    leaky = {aid: bool(r.uncovered) or any(outside(x) for x in r.open_regions()) for aid, r in governable.items()}
     under = _descendant_accounts(org)
     out: list[Resource] = []
     for rep in reports:
@@ -101,9 +99,7 @@ def scp_resources(
             "control_tower": rep.control_tower,
             "allowed_regions": rep.open_regions(),
         }
-        open_all = set(rep.open_regions()) == all_regions and all(
-            d.status == ALLOWED for d in rep.regions.values()
-        )
+        open_all = set(rep.open_regions()) == all_regions and all(d.status == ALLOWED for d in rep.regions.values())
         if rep.uncovered or open_all:
             reason = rep.uncovered or "no SCP on the path restricts regions"
             out.append(
@@ -111,7 +107,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_SCP,
                     base_id,
-                    f"{acct.label()} [fix: {fix}]",
+                    f"{acct.label()}, fix: {fix}",
                     owner,
                     [Location("*", ROLE_ALLOWED, detail=f"every region: {reason}")],
                     attributes={**common, "gap": GAP_UNCOVERED, "reason": reason},
@@ -126,7 +122,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_SCP,
                     base_id,
-                    f"{acct.label()} [fix: {fix}]",
+                    f"{acct.label()}, fix: {fix}",
                     owner,
                     [Location(r, ROLE_ALLOWED, detail=rep.regions[r].why) for r in allowed],
                     attributes={
@@ -144,7 +140,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_SCP,
                     f"{base_id}:conditional",
-                    f"{acct.label()} [fix: {fix}]",
+                    f"{acct.label()}, fix: {fix}",
                     owner,
                     [Location(r, ROLE_ALLOWED, detail=rep.regions[r].why) for r in conditional],
                     attributes={
@@ -180,7 +176,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_EXEMPTION,
                     f"{base_id}:global-services",
-                    f"{acct.label()} [fix: {fix}]",
+                    f"{acct.label()}, fix: {fix}",
                     owner,
                     [Location(region, "global", detail=f"exempted: {', '.join(names)}")],
                     attributes={
@@ -206,7 +202,7 @@ def not_in_organization(account_id: str) -> Resource:
         PROVIDER,
         KIND_AWS_SCP,
         f"guardrail:aws:scp:-:{account_id}",
-        f"account {account_id} [fix: {fix}]",
+        f"account {account_id}, fix: {fix}",
         Owner("account", account_id),
         [Location("*", ROLE_ALLOWED, detail=f"every region: {reason}")],
         attributes={"gap": GAP_UNCOVERED, "scope": f"account {account_id}", "fix_scope": fix, "reason": reason},
@@ -229,7 +225,9 @@ def notes_for(org: Organization, reports: list[AccountReport]) -> list[str]:
     return notes
 
 
-def live_adapter(profile: str | None, estate_kinds: list[str] | None, catalog: Catalog | None = None) -> GuardrailAdapter:
+def live_adapter(
+    profile: str | None, estate_kinds: list[str] | None, catalog: Catalog | None = None
+) -> GuardrailAdapter:
     """Reads the Organization with the standard credential chain, then evaluates."""
 
     def produce(collector: Collector) -> list[Resource]:

@@ -126,8 +126,12 @@ class OrgReader:
         try:
             roots = list(self.pages("list_roots", "Roots"))
         except Exception as exc:  # noqa: BLE001
-            self.gap(self.account_id, exc, "cannot list the organisation root (run from the management account "
-                     "or a delegated administrator for Organizations)")
+            self.gap(
+                self.account_id,
+                exc,
+                "cannot list the organisation root (run from the management account "
+                "or a delegated administrator for Organizations)",
+            )
             raise _Unreadable from None
         root_raw = roots[0]
         enabled = desc.get("FeatureSet", "ALL") == "ALL" and any(
@@ -179,8 +183,10 @@ class OrgReader:
 
     def _policy(self, node: Node, summary: dict[str, Any]) -> Policy:
         pid, name = summary["Id"], summary.get("Name", "")
-        kw = {"aws_managed": bool(summary.get("AwsManaged", pid == FULL_ACCESS_ID)),
-              "description": summary.get("Description", "") or ""}
+        kw = {
+            "aws_managed": bool(summary.get("AwsManaged", pid == FULL_ACCESS_ID)),
+            "description": summary.get("Description", "") or "",
+        }
         try:
             content = self.client("organizations").describe_policy(PolicyId=pid)["Policy"]["Content"]
             return parse_policy(content, pid, name, **kw)

@@ -72,9 +72,7 @@ class Probe:
 
 def default_probes() -> list[Probe]:
     data = probe_data()
-    out = [
-        Probe(p["action"], p["what"], "data", generic=bool(p.get("generic", False))) for p in data["data_probes"]
-    ]
+    out = [Probe(p["action"], p["what"], "data", generic=bool(p.get("generic", False))) for p in data["data_probes"]]
     out += [
         Probe(
             g["action"],
@@ -155,9 +153,9 @@ class Organization:
         def walk(node: Node, path: list[Node]) -> Iterator[tuple[list[Node], Node]]:
             for child in node.children:
                 if child.kind == "account":
-                    yield path + [node], child
+                    yield [*path, node], child
                 else:
-                    yield from walk(child, path + [node])
+                    yield from walk(child, [*path, node])
 
         yield from walk(self.root, [])
 
@@ -167,7 +165,7 @@ class Organization:
         def walk(node: Node, path: list[Node]) -> Iterator[tuple[list[Node], Node]]:
             yield path, node
             for child in node.children:
-                yield from walk(child, path + [node])
+                yield from walk(child, [*path, node])
 
         yield from walk(self.root, [])
 
@@ -200,7 +198,9 @@ def parse_policy(content: str | dict[str, Any], policy_id: str = "", name: str =
         raise PolicyError(f"{label}: Statement must be an object or a list")
     statements = []
     for i, st in enumerate(raw_list):
-        where = f"{label}: statement {st.get('Sid') or i + 1}" if isinstance(st, dict) else f"{label}: statement {i + 1}"
+        where = (
+            f"{label}: statement {st.get('Sid') or i + 1}" if isinstance(st, dict) else f"{label}: statement {i + 1}"
+        )
         if not isinstance(st, dict):
             raise PolicyError(f"{where}: not an object")
         effect = st.get("Effect")
