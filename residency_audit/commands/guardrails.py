@@ -125,13 +125,17 @@ def run_from_file(args: argparse.Namespace) -> int:
     doc = _read_json(path)
     if not isinstance(doc, dict):
         raise UserError(f"{path}: expected a JSON object")
+    from ..guardrails import InputError
+
     if args.provider == "azure":
-        from ..guardrails.azure_policy import InputError, resources_from_export
+        from ..guardrails import azure_policy as evaluator
     else:
-        from ..guardrails.gcp_orgpolicy import InputError, resources_from_export
+        from ..guardrails import gcp_orgpolicy as evaluator  # type: ignore[no-redef]
     try:
-        resources = resources_from_export(doc)  # validate before the scan path starts
+        resources = evaluator.resources_from_export(doc)  # validate before the scan path starts
     except InputError as exc:
         raise UserError(f"{path}: {exc}") from None
+    except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type
+        raise UserError(f"{path}: unexpected shape in the export ({type(exc).__name__}: {exc})") from None
     request = ScanRequest(args.provider, scopes=[str(path)], options={"audit": "guardrails", "from_file": True})
     return execute(args, request, lambda: GuardrailAdapter(args.provider, lambda _c: resources))[1]

@@ -40,6 +40,10 @@ GAP_GLOBAL_SERVICE = "global-service"  # global services are exempted from the c
 GAP_LIMIT = "coverage-limit"  # what the control by design does not cover (informational)
 
 
+class InputError(ValueError):
+    """An exported policy file that does not have the expected shape (exit 2 at the CLI)."""
+
+
 @dataclass
 class GuardrailAdapter:
     """An `Adapter` whose "inventory" is the guardrail pseudo-resources.
@@ -75,4 +79,5 @@ __all__ = [
     "ROLE_ALLOWED",
     "Gap",
     "GuardrailAdapter",
+    "InputError",
 ]
