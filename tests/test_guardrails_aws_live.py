@@ -246,3 +246,18 @@ def test_no_credentials_is_exit_2(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     code, _, err = run_cli(["guardrails", "aws", "-q"], capsys)
     assert code == 2 and "no AWS credentials" in err and "Traceback" not in err
+
+
+def test_the_guard_refuses_anything_not_on_the_allow_list(aws_env: AwsEmulator) -> None:
+    """A write through the reader's client never reaches the wire."""
+    from residency_audit.core import Collector
+    from residency_audit.guardrails.aws_org import OrgReader, ReadOnlyViolation
+    from residency_audit.model import Scan, ScanRequest
+
+    reader = OrgReader(boto3.Session(), Collector(Scan(ScanRequest("aws"))))
+    aws_env.front.clear_log()
+    with pytest.raises(ReadOnlyViolation, match="organizations:CreateOrganization"):
+        reader.client("organizations").create_organization(FeatureSet="ALL")
+    assert aws_env.front.log == []
+    assert {op for _, op in READ_OPERATIONS} >= {"ListPoliciesForTarget", "DescribePolicy"}
+    assert not any(op.startswith(("Create", "Attach", "Detach", "Update", "Delete")) for _, op in READ_OPERATIONS)

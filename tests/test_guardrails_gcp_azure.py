@@ -195,6 +195,7 @@ ALLOWED = "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49
 CUSTOM = (
     "/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/policyDefinitions/eu-only"
 )
+RG_ALLOWED = "/providers/Microsoft.Authorization/policyDefinitions/e765b5de-1225-4ba3-bd56-1ac6695af988"
 LITERAL = "/subscriptions/s6/providers/Microsoft.Authorization/policyDefinitions/literal-list"
 
 
@@ -236,6 +237,7 @@ AZ_EXPORT: dict[str, Any] = {
             _sub("s4", "audit-only", "root"),
             _sub("s5", "do-not-enforce", "root"),
             _sub("s6", "literal", "root"),
+            _sub("s7", "rg-only", "root"),
         ]
     },
     "policyAssignments": {
@@ -258,6 +260,7 @@ AZ_EXPORT: dict[str, Any] = {
             ),
             _assignment("/subscriptions/s5", "dne-locations", ALLOWED, ["westeurope"], enforcementMode="DoNotEnforce"),
             _assignment("/subscriptions/s6", "literal-locations", LITERAL),
+            _assignment("/subscriptions/s7", "rg-locations", RG_ALLOWED, ["westeurope"]),
         ]
     },
     "policyDefinitions": [
@@ -326,6 +329,7 @@ def test_azure_allowed_locations_per_subscription() -> None:
         "/subscriptions/s4": None,  # audit effect: prevents nothing
         "/subscriptions/s5": None,  # DoNotEnforce
         "/subscriptions/s6": frozenset({"westeurope", "switzerlandnorth"}),
+        "/subscriptions/s7": None,  # resource-group metadata only
     }
     assert t.chain("/subscriptions/s1") == [f"{MG}/root".lower(), f"{MG}/eu-corp".lower(), "/subscriptions/s1"]
 
@@ -345,6 +349,7 @@ def test_azure_findings(catalog: Catalog) -> None:
         ("RA-GR-NOT-ENFORCED", "/subscriptions/s5", "*"),
         ("RA-GR-REGION", "/subscriptions/s6", "switzerlandnorth"),
         ("RA-GR-LIMIT", "/subscriptions/s6:limits", "*"),
+        ("RA-GR-UNCOVERED", "/subscriptions/s7", "*"),
     }
     msg = {
         (f.rule_id, f.resource.id.removeprefix("guardrail:azure:policy:").removesuffix(":limits")): f.message
@@ -362,6 +367,7 @@ def test_azure_findings(catalog: Catalog) -> None:
         in msg[("RA-GR-EXEMPTION", "/subscriptions/s1/resourcegroups/legacy")]
     )
     assert "Fix at assignment 'eu-corp-locations'" in msg[("RA-GR-REGION", "/subscriptions/s1")]
+    assert "only 'Allowed locations for resource groups' is assigned" in msg[("RA-GR-UNCOVERED", "/subscriptions/s7")]
     assert "geo-redundant secondaries" in msg[("RA-GR-LIMIT", "/subscriptions/s1")]
 
 

@@ -407,6 +407,14 @@ def resources_from_export(
                 gap, why = GAP_EXEMPTION, "; ".join(w for _, w in r.exempted)
             elif r.enforcing:
                 gap, why = GAP_UNCOVERED, "the allowed-locations list of the assignment could not be resolved"
+            elif any(c.target == "resourceGroups" and c.scope in set(chain) for c in ctrls):
+                gap, why = (
+                    GAP_UNCOVERED,
+                    (
+                        "only 'Allowed locations for resource groups' is assigned: it restricts where resource "
+                        "groups keep their metadata, not where resources are created"
+                    ),
+                )
             else:
                 gap, why = GAP_UNCOVERED, "no 'Allowed locations' assignment on the path"
             out.append(
