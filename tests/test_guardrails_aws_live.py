@@ -25,12 +25,13 @@ def _doc(statement: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def seed_org(emu: AwsEmulator) -> dict[str, str]:
+def seed_org(emu: AwsEmulator, enable_scps: bool = True) -> dict[str, str]:
     """An organisation with the classic mistakes; returns name -> id."""
     org = boto3.client("organizations", region_name="us-east-1", endpoint_url=emu.url)
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
-    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    if enable_scps:
+        org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     ids: dict[str, str] = {"root": root}
     for ou in ("Workloads", "Sandbox", "Governed"):
         ids[ou] = org.create_organizational_unit(ParentId=root, Name=ou)["OrganizationalUnit"]["Id"]
@@ -261,3 +262,18 @@ def test_the_guard_refuses_anything_not_on_the_allow_list(aws_env: AwsEmulator) 
     assert aws_env.front.log == []
     assert {op for _, op in READ_OPERATIONS} >= {"ListPoliciesForTarget", "DescribePolicy"}
     assert not any(op.startswith(("Create", "Attach", "Detach", "Update", "Delete")) for _, op in READ_OPERATIONS)
+
+
+def test_scps_not_enabled_leaves_every_account_uncovered(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = seed_org(aws_env, enable_scps=False)
+    out = tmp_path / "g.json"
+    code, _, _ = run_cli(["guardrails", "aws", "-f", "json", "-o", str(out), "-q"], capsys)
+    findings = read_json(out)["findings"]
+    assert code == 1
+    accounts = {ids[n] for n in ("prod", "staging", "sandbox", "governed", "legacy", "management")}
+    assert {(f["rule_id"], f["owner_id"], f["region"]) for f in findings} == {
+        ("RA-GR-UNCOVERED", a, "*") for a in accounts
+    }
+    assert all("SERVICE_CONTROL_POLICY type is not enabled" in f["message"] for f in findings)

@@ -21,6 +21,7 @@ from residency_audit.guardrails.aws_scp import (
     parse_policy,
     partition_regions,
 )
+from residency_audit.model import Location, Owner, Resource
 
 FULL = parse_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "p-FullAWSAccess", "Full")
 GLOBAL_NOT_ACTION = ["iam:*", "cloudfront:*", "route53:*", "sts:*", "organizations:*", "support:*"]
@@ -245,7 +246,18 @@ def test_findings_through_the_rule_engine() -> None:
     """Guardrail pseudo-resources get RA-GR-* findings only, never the art. 6 ones."""
     ou = [FULL, deny({"StringNotLike": {"aws:RequestedRegion": ["eu-*"]}}, GLOBAL_NOT_ACTION, name="eu-star")]
     org = one_account([FULL], ou, [FULL])
-    resources = scp_resources(org, evaluate_organization(org), estate_kinds=["cloudfront.distribution", "s3.bucket"])
+    estate = [
+        Resource(
+            "aws",
+            "cloudfront.distribution",
+            "arn:aws:cloudfront::1:distribution/E1",
+            "cdn",
+            Owner("account", "1"),
+            [Location("us-east-1", "edge")],
+        ),
+        "s3.bucket",
+    ]
+    resources = scp_resources(org, evaluate_organization(org), estate_kinds=estate)
     findings = evaluate(resources, load_rules(), CATALOG)
     got = {(f.rule_id, f.severity, f.region) for f in findings}
     assert got == {

@@ -67,11 +67,17 @@ def scp_resources(
     org: Organization,
     reports: list[AccountReport],
     catalog: Catalog | None = None,
-    estate_kinds: Iterable[str] | None = None,
+    estate_kinds: Iterable[str | Resource] | None = None,
 ) -> list[Resource]:
-    """One pseudo-resource per account and gap kind (see rules/guardrails.yaml)."""
+    """One pseudo-resource per account and gap kind (see rules/guardrails.yaml).
+
+    `estate_kinds`: resource kinds (or the `Resource`s of a scan) the estate has,
+    to say whether exempted global services are actually used; None = not checked.
+    """
     catalog = catalog or default_catalog()
-    kinds = sorted(set(estate_kinds)) if estate_kinds is not None else None
+    kinds = (
+        sorted({k.kind if isinstance(k, Resource) else k for k in estate_kinds}) if estate_kinds is not None else None
+    )
     all_regions = set(partition_regions(org.partition, catalog))
 
     def outside(region: str) -> bool:
