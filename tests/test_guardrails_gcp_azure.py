@@ -195,6 +195,7 @@ ALLOWED = "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49
 CUSTOM = (
     "/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/policyDefinitions/eu-only"
 )
+SET = "/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/policySetDefinitions/baseline"
 RG_ALLOWED = "/providers/Microsoft.Authorization/policyDefinitions/e765b5de-1225-4ba3-bd56-1ac6695af988"
 LITERAL = "/subscriptions/s6/providers/Microsoft.Authorization/policyDefinitions/literal-list"
 
@@ -238,6 +239,7 @@ AZ_EXPORT: dict[str, Any] = {
             _sub("s5", "do-not-enforce", "root"),
             _sub("s6", "literal", "root"),
             _sub("s7", "rg-only", "root"),
+            _sub("s8", "initiative", "root"),
         ]
     },
     "policyAssignments": {
@@ -261,6 +263,32 @@ AZ_EXPORT: dict[str, Any] = {
             _assignment("/subscriptions/s5", "dne-locations", ALLOWED, ["westeurope"], enforcementMode="DoNotEnforce"),
             _assignment("/subscriptions/s6", "literal-locations", LITERAL),
             _assignment("/subscriptions/s7", "rg-locations", RG_ALLOWED, ["westeurope"]),
+            {
+                "id": "/subscriptions/s8/providers/Microsoft.Authorization/policyAssignments/baseline",
+                "properties": {
+                    "displayName": "baseline",
+                    "scope": "/subscriptions/s8",
+                    "policyDefinitionId": SET,
+                    "parameters": {"regions": {"value": ["westeurope", "East US"]}},
+                },
+            },
+        ]
+    },
+    "policySetDefinitions": {
+        "value": [
+            {
+                "id": SET,
+                "properties": {
+                    "parameters": {"regions": {"type": "Array"}},
+                    "policyDefinitions": [
+                        {
+                            "policyDefinitionId": ALLOWED,
+                            "policyDefinitionReferenceId": "loc",
+                            "parameters": {"listOfAllowedLocations": {"value": "[parameters('regions')]"}},
+                        }
+                    ],
+                },
+            }
         ]
     },
     "policyDefinitions": [
@@ -330,6 +358,7 @@ def test_azure_allowed_locations_per_subscription() -> None:
         "/subscriptions/s5": None,  # DoNotEnforce
         "/subscriptions/s6": frozenset({"westeurope", "switzerlandnorth"}),
         "/subscriptions/s7": None,  # resource-group metadata only
+        "/subscriptions/s8": frozenset({"westeurope", "eastus"}),  # through an initiative
     }
     assert t.chain("/subscriptions/s1") == [f"{MG}/root".lower(), f"{MG}/eu-corp".lower(), "/subscriptions/s1"]
 
@@ -350,6 +379,8 @@ def test_azure_findings(catalog: Catalog) -> None:
         ("RA-GR-REGION", "/subscriptions/s6", "switzerlandnorth"),
         ("RA-GR-LIMIT", "/subscriptions/s6:limits", "*"),
         ("RA-GR-UNCOVERED", "/subscriptions/s7", "*"),
+        ("RA-GR-REGION", "/subscriptions/s8", "eastus"),
+        ("RA-GR-LIMIT", "/subscriptions/s8:limits", "*"),
     }
     msg = {
         (f.rule_id, f.resource.id.removeprefix("guardrail:azure:policy:").removesuffix(":limits")): f.message
