@@ -95,8 +95,9 @@ def scp_resources(
         policies = {n.label(): [p.name or p.id for p in n.policies] for n in rep.path}
         if rep.uncovered:
             fix = DISABLED_FIX if not org.scp_enabled else MGMT_FIX
+            short = "enable SCPs at the root" if not org.scp_enabled else "not possible by SCP (management account)"
         else:
-            fix = _fix_scope(rep.path, leaky, under).label()
+            fix = short = _fix_scope(rep.path, leaky, under).label()
         common: dict[str, Any] = {
             "scope": acct.label(),
             "path": path_text,
@@ -113,7 +114,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_SCP,
                     base_id,
-                    f"{acct.label()}, fix: {fix}",
+                    f"{acct.label()}, fix: {short}",
                     owner,
                     [Location("*", ROLE_ALLOWED, detail=f"every region: {reason}")],
                     attributes={**common, "gap": GAP_UNCOVERED, "reason": reason},
@@ -128,7 +129,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_SCP,
                     base_id,
-                    f"{acct.label()}, fix: {fix}",
+                    f"{acct.label()}, fix: {short}",
                     owner,
                     [Location(r, ROLE_ALLOWED, detail=rep.regions[r].why) for r in allowed],
                     attributes={
@@ -146,7 +147,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_SCP,
                     f"{base_id}:conditional",
-                    f"{acct.label()}, fix: {fix}",
+                    f"{acct.label()}, fix: {short}",
                     owner,
                     [Location(r, ROLE_ALLOWED, detail=rep.regions[r].why) for r in conditional],
                     attributes={
@@ -182,7 +183,7 @@ def scp_resources(
                     PROVIDER,
                     KIND_AWS_EXEMPTION,
                     f"{base_id}:global-services",
-                    f"{acct.label()}, fix: {fix}",
+                    f"{acct.label()}, fix: {short}",
                     owner,
                     [Location(region, "global", detail=f"exempted: {', '.join(names)}")],
                     attributes={
