@@ -94,29 +94,44 @@ def _key(f: dict[str, Any], names: dict[str, str]) -> tuple[str, str, str | None
     return (f["rule_id"], names[f["owner_id"]], f["region"])
 
 
-@pytest.fixture
-def org_report(aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    ids = seed_org(aws_env)
-    aws_env.front.clear_log()
-    out = tmp_path / "guardrails.json"
-    code, _, err = run_cli(
-        [
-            "guardrails",
-            "aws",
-            "--estate-kinds",
-            "cloudfront.distribution,s3.bucket",
-            "-f",
-            "json",
-            "-o",
-            str(out),
-            "-q",
-        ],
-        capsys,
-    )
-    report: dict[str, Any] = read_json(out)
-    report["_exit"], report["_err"], report["_ids"] = code, err, ids
-    report["_wire"] = [operation_of(r) for r in aws_env.front.log]
-    return report
+@pytest.fixture(scope="module")
+def org_report(aws_emu: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Seed the organisation once and share the JSON report (each emulator call costs CPU)."""
+    import os
+
+    from residency_audit.cli import main
+
+    mp = pytest.MonkeyPatch()
+    aws_emu.reset()
+    for key, value in aws_emu.env().items():
+        mp.setenv(key, value)
+    for key in ("AWS_PROFILE",):
+        mp.delenv(key, raising=False)
+    mp.setenv("AWS_CONFIG_FILE", os.devnull)
+    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    try:
+        ids = seed_org(aws_emu)
+        aws_emu.front.clear_log()
+        out = tmp_path_factory.mktemp("guardrails") / "guardrails.json"
+        code = main(
+            [
+                "guardrails",
+                "aws",
+                "--estate-kinds",
+                "cloudfront.distribution,s3.bucket",
+                "-f",
+                "json",
+                "-o",
+                str(out),
+                "-q",
+            ]
+        )
+        report: dict[str, Any] = read_json(out)
+        report["_exit"], report["_ids"] = code, ids
+        report["_wire"] = [operation_of(r) for r in aws_emu.front.log]
+        return report
+    finally:
+        mp.undo()
 
 
 def test_exact_findings(org_report: dict[str, Any]) -> None:
