@@ -862,20 +862,9 @@ def _ebs_snapshot_copy(a: PlanAdapter, ch: Change) -> list[Location]:
 
 
 def paired_region(catalog: Catalog, code: str) -> str | None:
-    """The Azure paired region of a location, from the geography catalog.
-
-    TODO(geography): azure.yaml gains `paired_region` per location on branch
-    `geography`; once `Place` carries it, only the attribute is needed. Until
-    then the raw catalog entry is consulted too, and an unknown pair is an
-    unknown location (fail closed).
-    """
+    """The Azure paired region of a location (where GRS/GZRS and geo backups keep their copy)."""
     place = catalog.resolve("azure", code)
-    paired = getattr(place, "paired_region", None)
-    if isinstance(paired, str) and paired:
-        return paired
-    entry = (catalog.raw("azure").get("locations") or {}).get(code)
-    paired = entry.get("paired_region") if isinstance(entry, dict) else None
-    return str(paired) if paired else None
+    return place.paired_region or None if place.known else None
 
 
 def azure_location(ch: Change, attr: str = "location", role: str = "primary") -> Location:
