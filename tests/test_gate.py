@@ -143,7 +143,9 @@ def _one_line_error(code: int, err: str, needle: str) -> None:
         (b"[1, 2]", "not a Terraform plan"),
         (b"{}", "no format_version"),
         (
-            json.dumps({"version": 4, "terraform_version": "1.9.8", "serial": 3, "lineage": "x", "resources": []}).encode(),
+            json.dumps(
+                {"version": 4, "terraform_version": "1.9.8", "serial": 3, "lineage": "x", "resources": []}
+            ).encode(),
             "Terraform state, not a plan",
         ),
         (
@@ -184,7 +186,12 @@ def test_missing_plan_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def _run(args: list[str], stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return subprocess.run(
-        [sys.executable, "-m", "residency_audit", *args], input=stdin, capture_output=True, cwd=cwd, env=env, check=False
+        [sys.executable, "-m", "residency_audit", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        check=False,
     )
 
 
@@ -313,14 +320,38 @@ def test_junit_parses_one_testcase_per_resource(tmp_path: Path, capsys: pytest.C
 
 def test_markdown_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "summary.md"
-    code, _, _ = gate([str(PLANS / "azure" / "plan.json"), "--markdown", str(out), "-f", "json", "-o", str(tmp_path / "x.json"), "-q"], capsys)
+    code, _, _ = gate(
+        [
+            str(PLANS / "azure" / "plan.json"),
+            "--markdown",
+            str(out),
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "x.json"),
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 1
     text = out.read_text("utf-8")
     assert text.startswith("## residency-audit (terraform): :x: **4 failing finding(s)**")
     rows = [line for line in text.splitlines() if line.startswith("| ") and " | RA-" in line]
     assert {(r.split(" | ")[1], r.split(" | ")[2]) for r in rows} == {(k[0], k[1]) for k in EXPECTED["azure"]}
     # appended, as $GITHUB_STEP_SUMMARY expects
-    gate([str(PLANS / "azure" / "plan.json"), "--markdown", str(out), "-f", "json", "-o", str(tmp_path / "x.json"), "-q"], capsys)
+    gate(
+        [
+            str(PLANS / "azure" / "plan.json"),
+            "--markdown",
+            str(out),
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "x.json"),
+            "-q",
+        ],
+        capsys,
+    )
     assert out.read_text("utf-8").count("## residency-audit") == 2
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .common import add_output_options, add_rule_options
 
 if TYPE_CHECKING:
-    from ..model import ScanResult
+    from ..geography import Catalog
+    from ..model import Location, Place, ScanResult
 
 FORMATS = ("table", "json", "sarif", "junit", "markdown")
 UNCHECKED_RULE = "RA-PLAN-UNCHECKED"
@@ -62,14 +63,14 @@ def run(args: argparse.Namespace) -> int:
         source_dir: Path | None = Path(args.source_dir)
     else:
         source_dir = Path.cwd() if args.plan == "-" else Path(args.plan).parent
-    catalog = default_catalog()
-    adapter = PlanAdapter(plan, label=label, source_dir=source_dir, catalog=catalog)
+    catalog = _MemoCatalog(default_catalog())
+    adapter = PlanAdapter(plan, label=label, source_dir=source_dir, catalog=catalog)  # type: ignore[arg-type]
     request = ScanRequest(
         "terraform",
         scopes=[label],
         options={"fail_on": args.fail_on, "terraform_version": str(plan.get("terraform_version", ""))},
     )
-    result = run_scan(adapter, request, ruleset, catalog)
+    result = run_scan(adapter, request, ruleset, catalog)  # type: ignore[arg-type]
     add_unchecked_findings(result)
     apply_exceptions(result, exceptions)
     for fmt in ("sarif", "junit", "markdown"):
@@ -78,6 +79,27 @@ def run(args: argparse.Namespace) -> int:
             _write_extra(result, fmt, Path(target))
     write_output(result, args)
     return exit_code(result, args)
+
+
+class _MemoCatalog:
+    """The catalog, remembering each resolution: a plan repeats a handful of regions thousands of times."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._memo: dict[tuple[str, str | None, str | None], Place] = {}
+
+    def resolve(self, provider: str, code: str | None, zone: str | None = None) -> Place:
+        key = (provider, code, zone)
+        place = self._memo.get(key)
+        if place is None:
+            place = self._memo[key] = self._catalog.resolve(provider, code, zone)
+        return place
+
+    def resolve_location(self, provider: str, location: Location) -> Place:
+        return self.resolve(provider, location.region, location.zone)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
 
 
 def add_unchecked_findings(result: ScanResult) -> None:
