@@ -30,12 +30,32 @@ GCP = "registry.terraform.io/hashicorp/google"
 
 _BUCKET_UNKNOWN = {
     k: True
-    for k in (
-        "acceleration_status acl arn bucket_domain_name bucket_prefix bucket_regional_domain_name cors_rule grant "
-        "hosted_zone_id id lifecycle_rule logging object_lock_configuration object_lock_enabled policy region "
-        "replication_configuration request_payer server_side_encryption_configuration tags_all versioning website "
-        "website_domain website_endpoint"
-    ).split()
+    for k in [
+        "acceleration_status",
+        "acl",
+        "arn",
+        "bucket_domain_name",
+        "bucket_prefix",
+        "bucket_regional_domain_name",
+        "cors_rule",
+        "grant",
+        "hosted_zone_id",
+        "id",
+        "lifecycle_rule",
+        "logging",
+        "object_lock_configuration",
+        "object_lock_enabled",
+        "policy",
+        "region",
+        "replication_configuration",
+        "request_payer",
+        "server_side_encryption_configuration",
+        "tags_all",
+        "versioning",
+        "website",
+        "website_domain",
+        "website_endpoint",
+    ]
 }
 
 
