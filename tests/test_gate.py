@@ -175,6 +175,36 @@ def test_bad_plans_are_one_line_exit_2(
     assert out == ""
 
 
+def test_errored_plan_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = json.loads((PLANS / "aws-v6" / "plan.json").read_text())
+    plan["errored"] = True
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    code, _, err = gate([str(path)], capsys)
+    _one_line_error(code, err, "the plan errored")
+
+
+def test_incomplete_plan_is_a_gap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan with deferred changes is not a clean plan: exit 3 when nothing else fails."""
+    plan = json.loads((PLANS / "aws-v6" / "plan.json").read_text())
+    plan["complete"] = False
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    exc = tmp_path / "ex.yaml"
+    exc.write_text(
+        "version: 1\nexceptions:\n"
+        "  - {rule: 'RA-*', resource: '*', justification: test, approver: ciso, expires: 2999-01-01}\n"
+    )
+    out = tmp_path / "r.json"
+    args = [str(path), "-q", "-f", "json", "-o", str(out), "--exceptions", str(exc)]
+    code, _, _ = gate(args, capsys)
+    rep = read_json(out)
+    assert rep["scan"]["complete"] is False
+    assert [g["code"] for g in rep["scan"]["gaps"]] == ["incomplete-plan"]
+    assert code == 3
+    assert gate([*args, "--allow-gaps"], capsys)[0] == 0
+
+
 def test_missing_plan_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = gate([str(tmp_path / "nope.json")], capsys)
     _one_line_error(code, err, "no such file")
@@ -360,3 +390,33 @@ def test_terminal_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     code, out, _ = gate([str(PLANS / "gcp" / "plan.json"), "-f", "table"], capsys)
     assert code == 1
     assert "Findings (6)" in out and "RA-US-SOIL" in out and "eur7" in out
+
+
+def test_replication_outside_the_plan_fails_closed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A destination bucket the plan does not contain has an unknown region; a source bucket the
+    plan does not contain still gets its replica checked, as a record of its own."""
+    plan = json.loads((PLANS / "aws" / "plan.json").read_text())
+    for rc in plan["resource_changes"]:
+        if rc["address"] == "aws_s3_bucket_replication_configuration.media":
+            rc["change"]["after"]["bucket"] = "partner-owned-bucket"
+            rc["change"]["after_unknown"].pop("bucket")
+            rc["change"]["after"]["rule"][0]["destination"][0]["bucket"] = "arn:aws:s3:::partner-dr"
+            rc["change"]["after_unknown"]["rule"][0]["destination"][0].pop("bucket")
+    for r in plan["configuration"]["root_module"]["resources"]:
+        if r["address"] == "aws_s3_bucket_replication_configuration.media":
+            r["expressions"]["bucket"] = {"constant_value": "partner-owned-bucket"}
+            r["expressions"]["rule"][0]["destination"][0]["bucket"] = {"constant_value": "arn:aws:s3:::partner-dr"}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    out = tmp_path / "r.json"
+    gate([str(path), "-q", "-f", "json", "-o", str(out)], capsys)
+    rep = read_json(out)
+    got = keys(rep)
+    assert ("RA-US-SOIL", "aws_s3_bucket.media", "replica", "us-east-2") not in got
+    assert ("RA-EU-UNKNOWN", "aws_s3_bucket_replication_configuration.media", "replica", None) in got
+    record = next(r for r in rep["resources"] if r["id"] == "aws_s3_bucket_replication_configuration.media")
+    assert record["kind"] == "s3.replication"
+    assert "partner-dr: not in this plan" in record["locations"][0]["detail"]
+    assert got - {("RA-EU-UNKNOWN", "aws_s3_bucket_replication_configuration.media", "replica", None)} == EXPECTED[
+        "aws"
+    ] - {("RA-US-SOIL", "aws_s3_bucket.media", "replica", "us-east-2")}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
-from ..model import Location, Owner, Resource
+from ..model import Gap, Location, Owner, Resource
 
 if TYPE_CHECKING:
     from ..core import Collector
@@ -123,6 +123,8 @@ def check_plan(plan: Any, label: str) -> None:
     changes = plan.get("resource_changes")
     if changes is not None and not isinstance(changes, list):
         raise PlanError(f"{label}: malformed plan: resource_changes is not a list")
+    if plan.get("errored") is True:
+        raise PlanError(f"{label}: the plan errored (errored: true): fix `terraform plan` first, nothing was checked")
     if not changes:
         raise PlanError(f"{label}: empty plan: it has no resources to check")
 
@@ -283,6 +285,19 @@ class PlanAdapter:
             collector.add(resource)
         for note in self.notes():
             collector.note(note)
+        if self.plan.get("complete") is False:
+            # Deferred changes: another plan/apply round will create resources this plan does not show.
+            collector.gap(
+                Gap(
+                    provider="terraform",
+                    scope=self.label,
+                    region="",
+                    service="plan",
+                    error="the plan is incomplete (complete: false): a later plan will contain resources "
+                    "this one does not show",
+                    code="incomplete-plan",
+                )
+            )
 
     def resources(self) -> list[Resource]:
         for rc in self.changes:
