@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from . import __version__
 from .errors import EXIT_USAGE, UserError
 
-COMMANDS = ("scan", "demo", "regions")
+COMMANDS = ("scan", "demo", "regions", "report")
 
 EXIT_CODES = """\
 exit codes:
