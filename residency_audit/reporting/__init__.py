@@ -87,10 +87,13 @@ class Report:
     def suppressed(self) -> list[Finding]:
         return [f for f in self.current.findings if f.suppressed_by] if self.current else []
 
+    _new_fps: frozenset[str] | None = None
+
     def status_of(self, f: Finding) -> str:
         """'new' when absent from the baseline (everything is new without one), else 'unchanged'."""
-        new = {x.fingerprint for x in self.diff.new}
-        return "new" if f.fingerprint in new else "unchanged"
+        if self._new_fps is None:
+            self._new_fps = frozenset(x.fingerprint for x in self.diff.new)
+        return "new" if f.fingerprint in self._new_fps else "unchanged"
 
     def by_owner(self) -> list[OwnerGroup]:
         groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
