@@ -77,6 +77,13 @@ def test_csv_report_marks_each_finding(
 ) -> None:
     url, _ = history
     rows = list(csv.DictReader(io.StringIO(_report(capsys, url, tmp_path / "out", "-f", "csv").read_text())))
+    url, (s1, s2, s3, _) = history
+    assert {(r["change"], r["scan_id"]) for r in rows} == {
+        ("new", s2.scan.id),
+        ("unchanged", s2.scan.id),
+        ("resolved", s1.scan.id),
+        ("unconfirmed", s3.scan.id),
+    }
     got = {(r["change"], r["resource_name"], r["region"], r["organisation"]) for r in rows}
     org = "organization o-example (Example BV)"
     assert got == {
@@ -426,3 +433,19 @@ def test_killed_and_interrupted_scans_via_the_cli(
     doc = read_json(_report(capsys, url, tmp_path / "out", "-f", "json"))
     assert doc["current_scan_id"] == first.id and doc["newer_incomplete_scan_ids"] == [infos[1].id]
     assert doc["diff"]["resolved_findings"] == []
+
+
+def test_store_down_keeps_the_scan_output_and_exits_2(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    seed_aws(aws_env)
+    out = tmp_path / "scan.json"
+    args = ["scan", "aws", "--regions", "eu-west-2", "--services", "s3", "-f", "json", "-o", str(out), "-q"]
+    code, _, err = run_cli([*args, "--store", f"postgresql://audit:pw@127.0.0.1:{port}/h"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "cannot open store" in err and ":pw@" not in err, err
+    assert "exports-london" in {r["name"] for r in read_json(out)["resources"]}

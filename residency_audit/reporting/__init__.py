@@ -228,11 +228,12 @@ def build(
     complete = [s for s in window if s.complete]
     partial = not complete
     current_info = complete[-1] if complete else window[-1]
-    earlier = [s for s in all_of_target if s.complete and s.started_at < current_info.started_at]
-    if earlier and complete and current_info.id == earlier[-1].id:  # equal timestamps
-        earlier = earlier[:-1]
+    # Order is the store's (started_at, recorded_at, id): position, not timestamps, decides "before".
+    at = next(i for i, s in enumerate(all_of_target) if s.id == current_info.id)
+    earlier = [s for s in all_of_target[:at] if s.complete]
     baseline_info = earlier[-1] if earlier else None
-    newer_infos = [s for s in window if s.started_at > current_info.started_at and s.id != current_info.id]
+    window_ids = {s.id for s in window}
+    newer_infos = [s for s in all_of_target[at + 1 :] if s.id in window_ids]
     current = store.load(current_info.id)
     baseline = store.load(baseline_info.id) if baseline_info else None
     newer = [store.load(s.id) for s in newer_infos]

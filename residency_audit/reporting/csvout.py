@@ -68,6 +68,10 @@ def render(report: Report) -> str:
     if report.baseline is not None:
         for f in report.diff.resolved:
             w.writerow(_row("resolved", report.baseline.scan.id, f))
+    first_seen: dict[str, str] = {}
+    for res in report.newer_incomplete:
+        for f in res.findings:
+            first_seen.setdefault(f.fingerprint, res.scan.id)
     for f in report.diff.unconfirmed:
-        w.writerow(_row("unconfirmed", "", f))
+        w.writerow(_row("unconfirmed", first_seen.get(f.fingerprint, ""), f))
     return buf.getvalue()
