@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -22,21 +23,30 @@ from residency_audit.emulator.estate import seed_aws
 from residency_audit.store import open_store
 
 from .conftest import read_json, run_cli
-from .store_support import fp, in_ci, sequence
+from .store_support import fp, in_ci, sequence, store_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> tuple[str, list[Any]]:
-    """A SQLite store holding the four-scan sequence (the same diff logic runs on PostgreSQL in test_store)."""
-    url = str(tmp_path / "store" / "residency.db")
+def _history(url: str) -> tuple[str, list[Any]]:
     results = sequence()
     with open_store(url) as store:
         for r in results[:3]:  # current = scan 2, baseline = scan 1, scan 3 interrupted after it
             store.record(r)
     return url, results
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, list[Any]]]:
+    """A store (SQLite file, or a fresh PostgreSQL database) holding the sequence's first three scans."""
+    for url in store_urls(request.param, tmp_path):
+        yield _history(url)
+
+
+@pytest.fixture
+def sqlite_history(tmp_path: Path) -> tuple[str, list[Any]]:
+    return _history(str(tmp_path / "store" / "residency.db"))
 
 
 def _report(capsys: pytest.CaptureFixture[str], url: str, out: Path, *extra: str) -> Path:
@@ -136,9 +146,9 @@ def _html(history: tuple[str, list[Any]], tmp_path: Path, capsys: pytest.Capture
 
 
 def test_html_is_self_contained(
-    history: tuple[str, list[Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sqlite_history: tuple[str, list[Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = _html(history, tmp_path, capsys).read_text()
+    text = _html(sqlite_history, tmp_path, capsys).read_text()
     parser = _Refs()
     parser.feed(text)
     assert parser.refs == []  # nothing loaded from anywhere: no src, no href at all
@@ -218,9 +228,9 @@ def test_console_detection_works(tmp_path: Path) -> None:
 
 
 def test_html_in_headless_chromium(
-    history: tuple[str, list[Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sqlite_history: tuple[str, list[Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    page = _html(history, tmp_path, capsys)
+    page = _html(sqlite_history, tmp_path, capsys)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "residency-report.png"
     shot.unlink(missing_ok=True)
