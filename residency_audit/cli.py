@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from . import __version__
 from .errors import EXIT_USAGE, UserError
 
-COMMANDS = ("scan", "gate", "demo", "regions", "guardrails")
+COMMANDS = ("scan", "gate", "report", "demo", "regions", "guardrails")
 
 EXIT_CODES = """\
 exit codes:

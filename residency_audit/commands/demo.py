@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import add_rule_options
+from .common import add_rule_options, add_store_options
 
 if TYPE_CHECKING:
     from ..core import Adapter
@@ -78,6 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--providers", default=",".join(PARTS), help=f"demo parts to run (default: {','.join(PARTS)})")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display or summary")
     add_rule_options(p)
+    add_store_options(p)
     p.set_defaults(func=run)
 
 
