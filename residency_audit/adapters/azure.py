@@ -168,6 +168,12 @@ class ReadOnlyViolation(RuntimeError):
     """Raised before sending any request that is not on the read allow-list."""
 
 
+def _reraise_violation(exc: Exception) -> None:
+    """A refused write is a bug in the adapter, never a coverage gap: let it end the scan."""
+    if isinstance(exc, ReadOnlyViolation):
+        raise exc
+
+
 def operation_for(method: str, path: str) -> ReadOperation | None:
     low = path.lower().rstrip("/") or "/"
     for op in READ_OPERATIONS:
@@ -244,7 +250,9 @@ class LocationInfo:
     region_type: str = ""
 
 
-def _pipeline_policies(credential: TokenCredential, scopes: list[str], guard: Any) -> list[Any]:
+def _pipeline_policies(
+    credential: TokenCredential, scopes: list[str], guard: Any, max_retry_after: float = MAX_RETRY_AFTER
+) -> list[Any]:
     """The SDK's default pipeline, minus auto-registration (a write), plus the read-only guard.
 
     Mirrors the generated clients' list; the guard sits right after the retry
@@ -258,7 +266,7 @@ def _pipeline_policies(credential: TokenCredential, scopes: list[str], guard: An
 
         def get_retry_after(self, response: Any) -> float | None:
             after = super().get_retry_after(response)
-            return None if after is None else min(after, MAX_RETRY_AFTER)
+            return None if after is None else min(after, max_retry_after)
 
     return [
         policies.RequestIdPolicy(),
@@ -267,7 +275,12 @@ def _pipeline_policies(credential: TokenCredential, scopes: list[str], guard: An
         policies.ProxyPolicy(),
         policies.ContentDecodePolicy(),
         policies.RedirectPolicy(),
-        BoundedRetryPolicy(retry_total=MAX_RETRIES, retry_backoff_max=int(MAX_RETRY_AFTER), timeout=900),
+        BoundedRetryPolicy(
+            retry_total=MAX_RETRIES,
+            retry_status=MAX_RETRIES,
+            retry_backoff_max=int(max_retry_after),
+            timeout=900,
+        ),
         guard,
         ARMChallengeAuthenticationPolicy(credential, *scopes),
         policies.CustomHookPolicy(),
@@ -310,6 +323,8 @@ class AzureAdapter:
     inventory: str = "auto"
     max_workers: int = 8
     cloud: str = "public"
+    #: the longest wait a Retry-After may impose on one request
+    max_retry_after: float = MAX_RETRY_AFTER
     catalog: Catalog | None = None
     provider: str = PROVIDER
     _locations: dict[str, LocationInfo] = field(default_factory=dict, init=False)
@@ -375,7 +390,10 @@ class AzureAdapter:
             if client is None:
                 base_path = urllib.parse.urlsplit(self.endpoint).path.rstrip("/").lower()
                 policies = _pipeline_policies(
-                    self.credential, self.credential_scopes, _read_only_guard(collector, base_path)
+                    self.credential,
+                    self.credential_scopes,
+                    _read_only_guard(collector, base_path),
+                    self.max_retry_after,
                 )
                 if kind == "subscriptions":
                     from azure.mgmt.resource.subscriptions import SubscriptionClient
@@ -471,6 +489,7 @@ class AzureAdapter:
                 if sid:
                     listed[sid.lower()] = Subscription(sid, s.display_name or "", s.tenant_id or "", str(s.state or ""))
         except Exception as exc:  # noqa: BLE001 - a scan that cannot list its scope is a gap
+            _reraise_violation(exc)
             collector.gap(Gap(PROVIDER, "", "", "Microsoft.Resources/subscriptions", _one_line(exc), _error_code(exc)))
             if not self.subscriptions:
                 return []
@@ -482,6 +501,7 @@ class AzureAdapter:
                     if _lower(r.get("type")) == "microsoft.resources/subscriptions"
                 }
             except Exception as exc:  # noqa: BLE001
+                _reraise_violation(exc)
                 collector.gap(
                     Gap(
                         PROVIDER,
@@ -543,6 +563,7 @@ class AzureAdapter:
                         self._display[_lower(info.display_name)] = info.name
                 return
             except Exception as exc:  # noqa: BLE001 - the catalog still knows every documented region
+                _reraise_violation(exc)
                 collector.note(f"azure: location metadata of subscription {sub.id} not readable ({_error_code(exc)})")
 
     def _containers(self, collector: Collector, subs: list[Subscription]) -> list[dict[str, Any]] | None:
@@ -550,6 +571,7 @@ class AzureAdapter:
         try:
             rows = list(self._graph_rows(collector, _CONTAINERS_QUERY, [s.id for s in subs]))
         except Exception as exc:  # noqa: BLE001 - owners then show the tenant only
+            _reraise_violation(exc)
             collector.note(
                 f"azure: management-group hierarchy not readable through Resource Graph ({_error_code(exc)}); "
                 "owners show the tenant only"
@@ -617,6 +639,7 @@ class AzureAdapter:
                 else:
                     collector.add(self._resource(collector, row, found))
         except Exception as exc:  # noqa: BLE001 - what was read so far stays collected
+            _reraise_violation(exc)
             collector.gap(Gap(PROVIDER, "", "", "Microsoft.ResourceGraph", _one_line(exc), _error_code(exc)))
         finally:
             collector.progress.done("azure:graph", "Resource Graph")
@@ -648,6 +671,7 @@ class AzureAdapter:
                     with detail_lock:
                         detail.append(task)
             except Exception as exc:  # noqa: BLE001 - one unreadable subscription is a gap, not the end
+                _reraise_violation(exc)
                 collector.gap(Gap(PROVIDER, sub.id, "", "Microsoft.Resources", _one_line(exc), _error_code(exc)))
 
         self._run(collector, [lambda s=s: list_subscription(s) for s in subs], label="subscriptions")  # type: ignore[misc]
@@ -668,6 +692,7 @@ class AzureAdapter:
             full = _plain(rm.resources.get_by_id(raw["id"], api_version=DETAIL_API_VERSIONS[kind]))
             raw = {**raw, "properties": full.get("properties") or {}}
         except Exception as exc:  # noqa: BLE001 - the resource still counts, with what the listing said
+            _reraise_violation(exc)
             collector.gap(Gap(PROVIDER, sub.id, _lower(raw.get("location")), kind, _one_line(exc), _error_code(exc)))
             raw = {**raw, "properties": None}
         collector.add(self._resource(collector, raw, sub))
@@ -689,6 +714,7 @@ class AzureAdapter:
                             )
                         )
             except Exception as exc:  # noqa: BLE001
+                _reraise_violation(exc)
                 collector.gap(
                     Gap(
                         PROVIDER,

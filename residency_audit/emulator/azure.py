@@ -27,6 +27,7 @@ import shutil
 import ssl
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ class Logged:
     method: str
     path: str  # path and query, as sent
     status: int = 0
+    at: float = field(default_factory=time.monotonic)
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
@@ -122,6 +124,10 @@ class FakeArm:
     #: path substring (lower case) -> number of 429 answers still to give before answering
     throttle: dict[str, int] = field(default_factory=dict)
     retry_after: str = "1"
+    #: path substring (lower case) -> (status, ARM error code), answered every time
+    errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: the `scope` of every token request, in order
+    token_scopes: list[str] = field(default_factory=list)
     log: list[Logged] = field(default_factory=list)
     _tokens: set[str] = field(default_factory=set, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -198,6 +204,15 @@ class FakeArm:
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
+            self.token_scopes.clear()
+
+    def reset(self) -> None:
+        """Empty estate, no faults, no log (tokens already issued stay valid)."""
+        self.subscriptions, self.ancestors, self.locations = {}, {}, []
+        self.resources, self.resource_groups, self.children = {}, {}, {}
+        self.denied, self.throttle, self.errors = set(), {}, {}
+        self.retry_after = "1"
+        self.clear_log()
 
     # ---------------------------------------------------------------- routing
 
@@ -232,6 +247,9 @@ class FakeArm:
                 with self._lock:
                     self.throttle[needle] = left - 1
                 return 429, {"Retry-After": self.retry_after}, _error("TooManyRequests", "throttled (fake)")
+        for needle, (status, code) in self.errors.items():
+            if needle in low:
+                return status, {}, _error(code, f"{code} (fake)")
 
         if low == "/providers/microsoft.resourcegraph/resources":
             if method != "POST":
@@ -323,6 +341,8 @@ class FakeArm:
 
     def _token(self, tenant: str, body: bytes) -> tuple[int, dict[str, str], Any]:
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        with self._lock:
+            self.token_scopes.append(form.get("scope", ""))
         ok = (
             tenant == self.tenant_id.lower()
             and form.get("grant_type") == "client_credentials"
