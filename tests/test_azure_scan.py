@@ -8,7 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -250,9 +250,15 @@ def test_throttling_is_bounded(azure_env: FakeArm) -> None:
     azure_env.retry_after = "3600"
     adapter = AzureAdapter.from_environment(endpoint=azure_env.url, inventory="arm")
     adapter.max_retry_after = 0.05
-    started = time.monotonic()
-    result = run_scan(adapter, ScanRequest("azure"), load_rules(None), default_catalog())
-    assert time.monotonic() - started < 20
+    results: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: results.append(run_scan(adapter, ScanRequest("azure"), load_rules(None), default_catalog())),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=30)
+    assert results, "the scan waited as long as the server asked: Retry-After is not capped"
+    result = results[0]
     hits = [e for e in azure_env.log if e.path.lower().startswith(needle + "?")]
     assert len(hits) == 1 + MAX_RETRIES
     assert {(g.scope, g.code) for g in result.scan.gaps} == {
@@ -306,6 +312,31 @@ def test_wrong_secret_is_exit_2_on_one_line_without_the_secret(
     assert SECRET_PREFIX not in err + out and "Traceback" not in err
 
 
+def test_credential_error_is_one_line_on_a_real_terminal(azure_env: FakeArm, tmp_path: Path) -> None:
+    """In a real process (no pytest log capture) azure-identity's multi-line warnings must not reach stderr."""
+    env = {**os.environ, "AZURE_CLIENT_SECRET": SECRET_PREFIX + "wrong"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "residency_audit", "scan", "azure", "--endpoint", azure_env.url, "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("residency-audit: error: no usable Azure")
+    assert SECRET_PREFIX not in proc.stderr + proc.stdout
+
+
+def test_throttled_resource_graph_is_retried(azure_env: FakeArm, tmp_path: Path) -> None:
+    azure_env.throttle = {"/providers/microsoft.resourcegraph/resources": 1}
+    azure_env.retry_after = "0.2"
+    report = _scan(["--inventory", "graph"], tmp_path / "r.json", azure_env)
+    assert [e.status for e in azure_env.log if "resourcegraph" in e.path.lower()][:2] == [429, 200]
+    assert [g["scope"] for g in report["scan"]["gaps"]] == [SUB_LEGACY]
+    assert {_key(f) for f in report["findings"]} == EXPECTED
+
+
 def test_plain_http_endpoint_is_refused(azure_env: FakeArm, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["scan", "azure", "--endpoint", azure_env.url.replace("https", "http"), "-q"], capsys)
     assert code == 2 and "https://" in err and err.count("\n") == 1
@@ -346,21 +377,30 @@ def test_sovereign_cloud_picks_its_token_audience(azure_env: FakeArm, tmp_path: 
     assert set(azure_env.token_scopes) == {"https://management.chinacloudapi.cn/.default"}
 
 
-def test_locations_the_catalog_lacks_are_placed_from_list_locations_metadata(
-    azure_env: FakeArm, tmp_path: Path
-) -> None:
-    from residency_audit.emulator.azure import _location, _res
+@pytest.fixture
+def fresh_catalog() -> Iterator[None]:
+    """The scan teaches the process-wide catalog; give later tests the bundled one back."""
+    from residency_audit.geography import default_catalog
 
-    suffix = secrets.token_hex(3)
-    lab_eu, lab_x = f"nllab{suffix}", f"atlantislab{suffix}"  # unique: the catalog is per process
+    default_catalog.cache_clear()
+    yield
+    default_catalog.cache_clear()
+
+
+def test_locations_the_catalog_lacks_are_placed_from_list_locations_metadata(
+    azure_env: FakeArm, tmp_path: Path, fresh_catalog: None
+) -> None:
+    from residency_audit.emulator.azure import arm_location, arm_resource
+
+    lab_eu, lab_x = "nllab", "atlantislab"
     azure_env.locations += [
-        _location(lab_eu, "NL Lab", "Amsterdam", "Europe", "westeurope"),
-        _location(lab_x, "Atlantis Lab", "Atlantis", "Europe", ""),
+        arm_location(lab_eu, "NL Lab", "Amsterdam", "Europe", "westeurope"),
+        arm_location(lab_x, "Atlantis Lab", "Atlantis", "Europe", ""),
     ]
     a = SUB_ANALYTICS
     azure_env.resources[a] += [
-        _res(a, "rg-analytics", "Microsoft.Compute/virtualMachines", "vm-lab-nl", lab_eu),
-        _res(a, "rg-analytics", "Microsoft.Compute/virtualMachines", "vm-lab-x", lab_x),
+        arm_resource(a, "rg-analytics", "Microsoft.Compute/virtualMachines", "vm-lab-nl", lab_eu),
+        arm_resource(a, "rg-analytics", "Microsoft.Compute/virtualMachines", "vm-lab-x", lab_x),
     ]
     report = _scan(["--subscription", a], tmp_path / "r.json", azure_env)
     assert {_key(f) for f in report["findings"]} == {("RA-EU-UNKNOWN", VM, "vm-lab-x", "primary", lab_x)}

@@ -31,6 +31,7 @@ pipeline altogether.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import os
 import re
 import threading
@@ -145,6 +146,7 @@ CLOUDS: dict[str, tuple[str, str]] = {
 
 #: Resource Graph for more subscriptions than this in `auto` mode.
 GRAPH_THRESHOLD = 10
+GRAPH_SUBSCRIPTION_BATCH = 1000
 INVENTORY_MODES = ("auto", "graph", "arm")
 
 #: Throttling: at most this many retries per request, and no Retry-After wait
@@ -369,6 +371,12 @@ class AzureAdapter:
         known_hosts = {
             getattr(AzureAuthorityHosts, a) for a in ("AZURE_PUBLIC_CLOUD", "AZURE_GOVERNMENT", "AZURE_CHINA")
         }
+        # azure-identity logs every failed credential attempt as a multi-line WARNING; with no
+        # handler configured Python would print it to stderr. The one-line error says it all, and
+        # anyone who configures logging still gets the SDK's records (they propagate to root).
+        sdk_log = logging.getLogger("azure")
+        if not any(isinstance(h, logging.NullHandler) for h in sdk_log.handlers):
+            sdk_log.addHandler(logging.NullHandler())
         credential = DefaultAzureCredential(authority=authority, disable_instance_discovery=host not in known_hosts)
         return cls(
             credential=credential,
@@ -419,20 +427,30 @@ class AzureAdapter:
         from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
         graph = self._client(collector, "graph")
-        skip: str | None = None
-        while True:
-            request = QueryRequest(
-                query=query,
-                subscriptions=subscriptions or None,
-                management_groups=[self.management_group] if self.management_group and not subscriptions else None,
-                options=QueryRequestOptions(skip_token=skip, top=1000, result_format="objectArray"),
-            )
-            answer = graph.resources(request)
-            for row in answer.data or []:
-                yield _plain(row)
-            skip = answer.skip_token
-            if not skip:
-                return
+        # One request names at most GRAPH_SUBSCRIPTION_BATCH subscriptions (the service's limit).
+        batches: list[list[str] | None] = (
+            [
+                subscriptions[i : i + GRAPH_SUBSCRIPTION_BATCH]
+                for i in range(0, len(subscriptions), GRAPH_SUBSCRIPTION_BATCH)
+            ]
+            if subscriptions
+            else [None]
+        )
+        for batch in batches:
+            skip: str | None = None
+            while True:
+                request = QueryRequest(
+                    query=query,
+                    subscriptions=batch,
+                    management_groups=[self.management_group] if self.management_group and not batch else None,
+                    options=QueryRequestOptions(skip_token=skip, top=1000, result_format="objectArray"),
+                )
+                answer = graph.resources(request)
+                for row in answer.data or []:
+                    yield _plain(row)
+                skip = answer.skip_token
+                if not skip:
+                    break
 
     def _get_collection(self, collector: Collector, path: str, api_version: str) -> Iterator[dict[str, Any]]:
         """A child collection (e.g. replicationLinks) through `get_by_id`, following `nextLink`."""

@@ -477,7 +477,7 @@ _LOCATIONS = [
 ]
 
 
-def _location(code: str, display: str, physical: str, group: str, paired: str) -> JSONDict:
+def arm_location(code: str, display: str, physical: str, group: str, paired: str) -> JSONDict:
     return {
         "name": code,
         "type": "Region",
@@ -498,7 +498,7 @@ def _rid(sub: str, rg: str, provider_type: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider_type}/{name}"
 
 
-def _res(sub: str, rg: str, provider_type: str, name: str, location: str, **extra: Any) -> JSONDict:
+def arm_resource(sub: str, rg: str, provider_type: str, name: str, location: str, **extra: Any) -> JSONDict:
     if provider_type.count("/") == 2:  # a child type: .../servers/{server}/databases/{db}, named "server/db"
         ns, parent_type, child_type = provider_type.split("/")
         parent, child = name.split("/")
@@ -528,7 +528,7 @@ def seed_azure(fake: FakeArm) -> None:
     geo-replicated to France, a geo-redundant backup vault pairing to North Europe.
     """
     fake.tenant_id = TENANT
-    fake.locations = [_location(*loc) for loc in _LOCATIONS]
+    fake.locations = [arm_location(*loc) for loc in _LOCATIONS]
     root = {"name": TENANT, "displayName": "Tenant Root Group"}
     org = {"name": "mg-infogroen", "displayName": "Infogroen"}
     prod = {"name": "mg-production", "displayName": "Production"}
@@ -548,7 +548,7 @@ def seed_azure(fake: FakeArm) -> None:
     sql_db = "Microsoft.Sql/servers/databases"
     fake.resources = {
         p: [
-            _res(
+            arm_resource(
                 p,
                 "rg-data",
                 storage,
@@ -563,7 +563,7 @@ def seed_azure(fake: FakeArm) -> None:
                     "statusOfSecondary": "available",
                 },
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-apps",
                 storage,
@@ -573,7 +573,7 @@ def seed_azure(fake: FakeArm) -> None:
                 kind="StorageV2",
                 properties={"primaryLocation": "swedencentral", "statusOfPrimary": "available"},
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-data",
                 storage,
@@ -583,7 +583,7 @@ def seed_azure(fake: FakeArm) -> None:
                 kind="StorageV2",
                 properties={"primaryLocation": "uksouth", "statusOfPrimary": "available"},
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-data",
                 storage,
@@ -594,7 +594,7 @@ def seed_azure(fake: FakeArm) -> None:
                 # no secondaryLocation reported: the scanner must fall back to the paired region
                 properties={"primaryLocation": "germanywestcentral", "statusOfPrimary": "available"},
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-data",
                 "Microsoft.DocumentDB/databaseAccounts",
@@ -614,7 +614,7 @@ def seed_azure(fake: FakeArm) -> None:
                     ],
                 },
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-apps",
                 "Microsoft.Compute/virtualMachines",
@@ -623,7 +623,7 @@ def seed_azure(fake: FakeArm) -> None:
                 zones=["1"],
                 properties={"hardwareProfile": {"vmSize": "Standard_B2s"}},
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-apps",
                 "Microsoft.Compute/disks",
@@ -633,7 +633,7 @@ def seed_azure(fake: FakeArm) -> None:
                 sku={"name": "Premium_LRS"},
                 properties={"diskSizeGB": 64},
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-apps",
                 "Microsoft.Compute/snapshots",
@@ -647,7 +647,7 @@ def seed_azure(fake: FakeArm) -> None:
                     }
                 },
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-apps",
                 "Microsoft.Compute/virtualMachines",
@@ -655,8 +655,8 @@ def seed_azure(fake: FakeArm) -> None:
                 "switzerlandnorth",
                 properties={"hardwareProfile": {"vmSize": "Standard_D4s_v5"}},
             ),
-            _res(p, "rg-data", "Microsoft.Sql/servers", "sql-crm", "westeurope", kind="v12.0", properties={}),
-            _res(
+            arm_resource(p, "rg-data", "Microsoft.Sql/servers", "sql-crm", "westeurope", kind="v12.0", properties={}),
+            arm_resource(
                 p,
                 "rg-data",
                 sql_db,
@@ -665,7 +665,7 @@ def seed_azure(fake: FakeArm) -> None:
                 sku={"name": "GP_Gen5_2"},
                 properties={"status": "Online"},
             ),
-            _res(
+            arm_resource(
                 p,
                 "rg-data",
                 "Microsoft.RecoveryServices/vaults",
@@ -681,7 +681,7 @@ def seed_azure(fake: FakeArm) -> None:
             ),
         ],
         a: [
-            _res(
+            arm_resource(
                 a,
                 "rg-analytics",
                 storage,
@@ -691,7 +691,7 @@ def seed_azure(fake: FakeArm) -> None:
                 kind="StorageV2",
                 properties={"primaryLocation": "francecentral", "statusOfPrimary": "available"},
             ),
-            _res(
+            arm_resource(
                 a,
                 "rg-analytics",
                 "Microsoft.DataProtection/backupVaults",
@@ -701,7 +701,7 @@ def seed_azure(fake: FakeArm) -> None:
             ),
         ],
         SUB_LEGACY: [
-            _res(
+            arm_resource(
                 SUB_LEGACY,
                 "rg-old",
                 storage,
