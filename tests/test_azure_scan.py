@@ -301,6 +301,16 @@ def test_a_write_is_refused_before_it_leaves_the_process(azure_env: FakeArm) -> 
     ] == []
 
 
+def test_a_next_link_to_another_host_is_not_followed(azure_env: FakeArm, tmp_path: Path) -> None:
+    """The bearer token only ever goes to the ARM endpoint; a foreign nextLink is a gap, not a leak."""
+    azure_env.next_link_base = azure_env.url.replace("127.0.0.1", "localhost")
+    report = _scan(["--subscription", SUB_PROD, "--inventory", "arm"], tmp_path / "r.json", azure_env)
+    assert {(g["scope"], g["code"]) for g in report["scan"]["gaps"]} == {("", "RefusedHost"), (SUB_PROD, "RefusedHost")}
+    assert [e.path for e in azure_env.log if "$skiptoken" in e.path] == []
+    # What came before the refused page is kept (both resource groups, the first page of resources).
+    assert {r["name"] for r in report["resources"]} == {"rg-data", "rg-apps", "stinvoiceswe", "starchivesc"}
+
+
 def test_wrong_secret_is_exit_2_on_one_line_without_the_secret(
     azure_env: FakeArm, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -293,15 +293,29 @@ def _pipeline_policies(
     ]
 
 
-def _read_only_guard(collector: Collector, base_path: str) -> Any:
+class RefusedHost(Exception):
+    """A request (and so its bearer token) would go to a host other than the ARM endpoint."""
+
+
+def _read_only_guard(collector: Collector, endpoint: str) -> Any:
     from azure.core.pipeline.policies import HTTPPolicy
 
+    ours = urllib.parse.urlsplit(endpoint)
+    base_path = ours.path.rstrip("/").lower()
+
     class ReadOnlyPolicy(HTTPPolicy):  # type: ignore[type-arg]
-        """Refuses (before sending) any request that is not in READ_OPERATIONS; counts the rest."""
+        """Refuses (before sending) any request that is not in READ_OPERATIONS; counts the rest.
+
+        It also refuses any host but the endpoint's: a `nextLink` elsewhere would
+        otherwise carry the bearer token there.
+        """
 
         def send(self, request: Any) -> Any:
             http = request.http_request
-            path = urllib.parse.urlsplit(http.url).path
+            url = urllib.parse.urlsplit(http.url)
+            if url.netloc.lower() != ours.netloc.lower():
+                raise RefusedHost(f"refusing to send a request to {url.netloc}: not the ARM endpoint {ours.netloc}")
+            path = url.path
             if base_path and path.lower().startswith(base_path):
                 path = path[len(base_path) :]
             op = operation_for(http.method, path)
@@ -392,15 +406,14 @@ class AzureAdapter:
     # ----------------------------------------------------------------- clients
 
     def _client(self, collector: Collector, kind: str, subscription: str = "") -> Any:
-        key = f"{kind}:{subscription}"
+        key = f"{id(collector)}:{kind}:{subscription}"  # the guard counts into this scan's collector
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                base_path = urllib.parse.urlsplit(self.endpoint).path.rstrip("/").lower()
                 policies = _pipeline_policies(
                     self.credential,
                     self.credential_scopes,
-                    _read_only_guard(collector, base_path),
+                    _read_only_guard(collector, self.endpoint),
                     self.max_retry_after,
                 )
                 if kind == "subscriptions":

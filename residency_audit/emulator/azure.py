@@ -126,6 +126,8 @@ class FakeArm:
     retry_after: str = "1"
     #: path substring (lower case) -> (status, ARM error code), answered every time
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: where `nextLink`s point ("" = this server), e.g. to test that a client refuses a foreign host
+    next_link_base: str = ""
     #: the `scope` of every token request, in order
     token_scopes: list[str] = field(default_factory=list)
     log: list[Logged] = field(default_factory=list)
@@ -211,7 +213,7 @@ class FakeArm:
         self.subscriptions, self.ancestors, self.locations = {}, {}, []
         self.resources, self.resource_groups, self.children = {}, {}, {}
         self.denied, self.throttle, self.errors = set(), {}, {}
-        self.retry_after = "1"
+        self.retry_after, self.next_link_base = "1", ""
         self.clear_log()
 
     # ---------------------------------------------------------------- routing
@@ -319,7 +321,7 @@ class FakeArm:
         if start + self.page_size < len(items):
             params = {k: v for k, v in query.items() if k != "$skiptoken"}
             params["$skiptoken"] = str(start + self.page_size)
-            out["nextLink"] = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
+            out["nextLink"] = f"{self.next_link_base or self.url}{path}?{urllib.parse.urlencode(params)}"
         return 200, {}, out
 
     # ---------------------------------------------------------------- identity
