@@ -124,6 +124,8 @@ class FakeArm:
     #: path substring (lower case) -> number of 429 answers still to give before answering
     throttle: dict[str, int] = field(default_factory=dict)
     retry_after: str = "1"
+    #: seconds added to every answer (real ARM answers in tens of milliseconds)
+    latency: float = 0.0
     #: path substring (lower case) -> (status, ARM error code), answered every time
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: where `nextLink`s point ("" = this server), e.g. to test that a client refuses a foreign host
@@ -158,6 +160,8 @@ class FakeArm:
                 entry = Logged(self.command, self.path)
                 with fake._lock:
                     fake.log.append(entry)
+                if fake.latency:
+                    time.sleep(fake.latency)
                 status, headers, payload = fake._answer(self.command, self.path, dict(self.headers.items()), body)
                 entry.status = status
                 data = json.dumps(payload).encode()
