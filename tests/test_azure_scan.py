@@ -452,3 +452,15 @@ def test_demo_includes_the_azure_part(
     assert report["scan"]["complete"] is True
     assert "AZURE_CLIENT_SECRET" not in os.environ  # the demo restored the environment
     assert json.dumps(report).count("fake-arm-secret-") == 0
+
+
+def test_read_operations_name_their_rbac_action_last() -> None:
+    """`permissions azure` takes each entry's last item as the RBAC action of the custom role."""
+    import re
+
+    assert READ_OPERATIONS
+    for op in READ_OPERATIONS:
+        assert isinstance(op, tuple) and op[-1] == op.action
+        assert re.fullmatch(r"Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+", op.action), op
+        assert op.method in ("GET", "POST") and (op.method == "GET" or "resourcegraph" in op.path)
+        assert op.action.endswith("/read")

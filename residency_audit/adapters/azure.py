@@ -38,7 +38,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core import Collector
 from ..errors import CredentialsError, UserError
@@ -52,14 +52,17 @@ if TYPE_CHECKING:  # the Azure SDK is imported lazily: `--help` and the gate mus
 PROVIDER = "azure"
 
 
-@dataclass(frozen=True)
-class ReadOperation:
-    """One kind of request the adapter may send, and the RBAC action that allows it."""
+class ReadOperation(NamedTuple):
+    """One kind of request the adapter may send; the RBAC action that allows it comes last.
 
-    action: str
+    A tuple whose last item is the permission name is the shape every adapter's
+    allow-list shares (`permissions azure` derives the custom role from it).
+    """
+
     method: str
     path: str  # regular expression over the lower-case URL path
     purpose: str
+    action: str
 
     def matches(self, method: str, path: str) -> bool:
         return method == self.method and re.fullmatch(self.path, path) is not None
@@ -67,59 +70,60 @@ class ReadOperation:
 
 _SUB = r"/subscriptions/[^/]+"
 _RG = _SUB + r"/resourcegroups/[^/]+"
+_PROVIDERS = _RG + r"/providers/"
 
 #: Every request the adapter may send. Nothing else leaves the process: the
 #: pipeline policy refuses it. `permissions azure` builds the role from `action`.
 READ_OPERATIONS: tuple[ReadOperation, ...] = (
-    ReadOperation("Microsoft.Resources/subscriptions/read", "GET", r"/subscriptions", "list subscriptions"),
+    ReadOperation("GET", r"/subscriptions", "list subscriptions", "Microsoft.Resources/subscriptions/read"),
     ReadOperation(
-        "Microsoft.Resources/subscriptions/locations/read",
         "GET",
         _SUB + r"/locations",
         "location metadata (physical location, paired region)",
+        "Microsoft.Resources/subscriptions/locations/read",
     ),
-    ReadOperation("Microsoft.Resources/subscriptions/resources/read", "GET", _SUB + r"/resources", "list resources"),
+    ReadOperation("GET", _SUB + r"/resources", "list resources", "Microsoft.Resources/subscriptions/resources/read"),
     ReadOperation(
-        "Microsoft.Resources/subscriptions/resourceGroups/read",
         "GET",
         _SUB + r"/resourcegroups",
         "list resource groups",
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
     ),
     ReadOperation(
-        "Microsoft.ResourceGraph/resources/read",
         "POST",
         r"/providers/microsoft\.resourcegraph/resources",
         "Resource Graph query (read-only; a query is a POST)",
+        "Microsoft.ResourceGraph/resources/read",
     ),
     ReadOperation(
-        "Microsoft.Storage/storageAccounts/read",
         "GET",
-        _RG + r"/providers/microsoft\.storage/storageaccounts/[^/]+",
+        _PROVIDERS + r"microsoft\.storage/storageaccounts/[^/]+",
         "geo-redundant secondary location",
+        "Microsoft.Storage/storageAccounts/read",
     ),
     ReadOperation(
-        "Microsoft.DocumentDB/databaseAccounts/read",
         "GET",
-        _RG + r"/providers/microsoft\.documentdb/databaseaccounts/[^/]+",
+        _PROVIDERS + r"microsoft\.documentdb/databaseaccounts/[^/]+",
         "Cosmos DB regions",
+        "Microsoft.DocumentDB/databaseAccounts/read",
     ),
     ReadOperation(
-        "Microsoft.Sql/servers/databases/replicationLinks/read",
         "GET",
-        _RG + r"/providers/microsoft\.sql/servers/[^/]+/databases/[^/]+/replicationlinks",
+        _PROVIDERS + r"microsoft\.sql/servers/[^/]+/databases/[^/]+/replicationlinks",
         "SQL geo-replicas",
+        "Microsoft.Sql/servers/databases/replicationLinks/read",
     ),
     ReadOperation(
+        "GET",
+        _PROVIDERS + r"microsoft\.recoveryservices/vaults/[^/]+",
+        "backup redundancy and cross-region restore",
         "Microsoft.RecoveryServices/Vaults/read",
-        "GET",
-        _RG + r"/providers/microsoft\.recoveryservices/vaults/[^/]+",
-        "backup redundancy and cross-region restore",
     ),
     ReadOperation(
-        "Microsoft.DataProtection/backupVaults/read",
         "GET",
-        _RG + r"/providers/microsoft\.dataprotection/backupvaults/[^/]+",
+        _PROVIDERS + r"microsoft\.dataprotection/backupvaults/[^/]+",
         "backup redundancy and cross-region restore",
+        "Microsoft.DataProtection/backupVaults/read",
     ),
 )
 
