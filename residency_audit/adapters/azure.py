@@ -168,6 +168,12 @@ _CONTAINERS_QUERY = (
     " | where type in~ ('microsoft.resources/subscriptions', 'microsoft.resources/subscriptions/resourcegroups')"
     " | project id, name, type, location, subscriptionId, tenantId, tags, properties"
 )
+#: Only the subscriptions (and their management-group chains), for the ARM path.
+_SUBSCRIPTIONS_QUERY = (
+    "ResourceContainers"
+    " | where type =~ 'microsoft.resources/subscriptions'"
+    " | project id, name, type, subscriptionId, tenantId, properties"
+)
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -495,7 +501,7 @@ class AzureAdapter:
             return
         self._learn_locations(collector, subs)
         graph = self.inventory == "graph" or (self.inventory == "auto" and len(subs) > GRAPH_THRESHOLD)
-        containers = self._containers(collector, subs)
+        containers = self._containers(collector, subs, _CONTAINERS_QUERY if graph else _SUBSCRIPTIONS_QUERY)
         if graph and containers is not None:
             self._scan_graph(collector, subs, containers)
         else:
@@ -532,7 +538,7 @@ class AzureAdapter:
             try:
                 under = {
                     _lower(r.get("subscriptionId"))
-                    for r in self._graph_rows(collector, _CONTAINERS_QUERY, None)
+                    for r in self._graph_rows(collector, _SUBSCRIPTIONS_QUERY, None)
                     if _lower(r.get("type")) == "microsoft.resources/subscriptions"
                 }
             except Exception as exc:  # noqa: BLE001
@@ -601,10 +607,10 @@ class AzureAdapter:
                 _reraise_violation(exc)
                 collector.note(f"azure: location metadata of subscription {sub.id} not readable ({_error_code(exc)})")
 
-    def _containers(self, collector: Collector, subs: list[Subscription]) -> list[dict[str, Any]] | None:
+    def _containers(self, collector: Collector, subs: list[Subscription], query: str) -> list[dict[str, Any]] | None:
         """Subscriptions' management-group chains (and resource groups) from Resource Graph."""
         try:
-            rows = list(self._graph_rows(collector, _CONTAINERS_QUERY, [s.id for s in subs]))
+            rows = list(self._graph_rows(collector, query, [s.id for s in subs]))
         except Exception as exc:  # noqa: BLE001 - owners then show the tenant only
             _reraise_violation(exc)
             collector.note(

@@ -10,11 +10,12 @@ self-signed certificate generated at start; `ca_file` is what a client trusts
 (REQUESTS_CA_BUNDLE).
 
 Resource Graph is faked by table, not by KQL: a query's first word picks
-`Resources` or `ResourceContainers`, and every row carries all the columns the
-scanner projects. Subscriptions in `denied` answer 403 below
-`/subscriptions/{id}/` and are invisible to Resource Graph, as a subscription
-the caller cannot read is in real Azure. Everything the fake is asked is kept in
-`log`, so tests can prove the scanner only read.
+`Resources` or `ResourceContainers` (the only filter it understands is
+"subscriptions only"), and every row carries all the columns the scanner projects.
+Subscriptions in `denied` answer 403 below `/subscriptions/{id}/` and are
+invisible to Resource Graph, as a subscription the caller cannot read is in real
+Azure. Everything the fake is asked is kept in `log`, so tests can prove the
+scanner only read.
 """
 
 from __future__ import annotations
@@ -404,6 +405,8 @@ class FakeArm:
                         "properties": {"managementGroupAncestorsChain": self.ancestors.get(s, [])},
                     }
                 )
+                if "type =~ 'microsoft.resources/subscriptions'" in query.lower():
+                    continue  # the one `where` the fake understands: subscriptions only
                 for g in self.resource_groups.get(s, []):
                     rows.append(
                         {
