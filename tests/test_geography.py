@@ -116,8 +116,8 @@ def test_aws_edge_zones_name_their_parent_region(catalog: Catalog) -> None:
 def test_gcp_predefined_dual_regions_and_members(catalog: Catalog) -> None:
     duals = {p.code: p.members for p in catalog.places("gcp") if p.kind == "dual-region"}
     assert duals == {
-        "asia1": ("asia-northeast1", "asia-northeast2"),
-        "eur4": ("europe-north1", "europe-west4"),
+        "asia1": ("asia-northeast1", "asia-northeast2", "asia-northeast3"),  # + KMS's third replica
+        "eur4": ("europe-north1", "europe-west4", "europe-west1"),  # + KMS's third replica
         "eur5": ("europe-west1", "europe-west2"),
         "eur7": ("europe-west2", "europe-west3"),
         "eur8": ("europe-west3", "europe-west6"),
@@ -156,11 +156,13 @@ TRAPS = [
     ("aws", "il-central-1", None, ("IL",), False),
     ("gcp", "me-west1", None, ("IL",), False),
     ("azure", "israelcentral", None, ("IL",), False),
+    ("azure", "israelnorthwest", None, ("IL",), False),
     # a zone of a US region that is in South America
     ("aws", "us-east-1", "us-east-1-bue-1a", ("AR",), False),
     ("aws", "us-east-1", "us-east-1-qro-1a", ("MX",), False),
     ("aws", "ap-northeast-1", "ap-northeast-1-tpe-1a", ("TW",), False),
     ("aws", "ap-southeast-1", "ap-southeast-1-bkk-1a", ("TH",), False),
+    ("azure", "eastus2", "attatlanta1", ("US",), False),  # an Azure edge zone (extendedLocation)
     # EU locations whose names do not say "EU"/"Europe" or say it misleadingly
     ("azure", "westeurope", None, ("NL",), True),
     ("azure", "northeurope", None, ("IE",), True),
@@ -174,7 +176,7 @@ TRAPS = [
     ("azure", "denmarkeast", None, ("DK",), True),
     ("azure", "francecentral", None, ("FR",), True),
     ("azure", "europe", None, ("IE", "NL"), True),
-    ("gcp", "EUR4", None, ("FI", "NL"), True),
+    ("gcp", "EUR4", None, ("FI", "NL", "BE"), True),
     ("gcp", "eur3", None, ("BE", "NL", "FI"), True),
     ("gcp", "europe-north2", None, ("SE",), True),
     ("gcp", "europe-west4-a", None, ("NL",), True),
@@ -200,7 +202,7 @@ TRAPS = [
     ("azure", "brazilsouth", None, ("BR",), False),
     ("gcp", "NAM4", None, ("US",), False),
     ("gcp", "nam5", None, ("US",), False),
-    ("gcp", "ASIA1", None, ("JP",), False),
+    ("gcp", "ASIA1", None, ("JP", "KR"), False),
 ]
 
 
@@ -224,6 +226,8 @@ def test_traps(
         ("aws", "eu-central-1", "eu-central-1-zzz-1a"),  # a Local Zone we do not know: not Frankfurt
         ("aws", "eu-west-2-wl9-xyz-wlz-1", None),
         ("gcp", "europe-west99", None),
+        ("gcp", "europe-west15", None),  # catalogued code, country not yet known
+        ("gcp", "EUROPE-WEST15-A", None),
         ("gcp", "global", None),
         ("gcp", "ASIA", None),  # Google does not list the member regions
         ("gcp", "europe", None),  # KMS/Artifact Registry "europe": members unpublished
@@ -294,7 +298,9 @@ def test_composites_and_secondaries_under_the_default_rules(catalog: Catalog) ->
 
 
 def test_default_rule_directory_does_not_load_profiles() -> None:
-    assert {r.id for r in load_rules().rules} == {"RA-EU-UNKNOWN", "RA-EU-OUTSIDE", "RA-US-SOIL"}
+    ids = {r.id for r in load_rules().rules}
+    assert {"RA-EU-UNKNOWN", "RA-EU-OUTSIDE", "RA-US-SOIL"} <= ids
+    assert not {i for i in ids if i.startswith("RA-JUR-")}, "profiles/ must be opt-in"
 
 
 def test_strict_profile_is_packaged() -> None:
@@ -443,3 +449,30 @@ def test_explain_zone_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["regions", "--explain", "nowhere-9"], capsys)
     assert code == 0
     assert "unknown to the catalog for every provider" in out and "fail closed" in out
+
+
+def test_regions_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--provider", "gcp"], capsys)
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "│ eur5 " in line]
+    assert "BE,GB" in row and "│ no " in row
+    assert "Locations (" in out and "westeurope" not in out and "eu-west-1" not in out
+
+
+def test_lazy_loading_is_thread_safe() -> None:
+    """Providers load on first use; concurrent first uses see one complete catalog."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = Catalog()
+    codes = [("azure", "europe"), ("gcp", "EUR8"), ("aws", "eu-west-1"), ("azure", "westeurope")] * 25
+    with ThreadPoolExecutor(8) as pool:
+        got = set(pool.map(lambda pc: (pc[0], pc[1], fresh.resolve(*pc).countries), codes))
+    assert got == {
+        ("azure", "europe", ("IE", "NL")),
+        ("gcp", "EUR8", ("DE", "CH")),
+        ("aws", "eu-west-1", ("IE",)),
+        ("azure", "westeurope", ("NL",)),
+    }
+    only_aws = Catalog(["aws"])
+    assert not only_aws.resolve("gcp", "europe-west4").known
+    assert {p.provider for p in only_aws.places()} == {"aws"}

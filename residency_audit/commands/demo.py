@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import add_rule_options
+from .common import add_rule_options, add_store_options
 
 if TYPE_CHECKING:
     from ..core import Adapter
@@ -53,6 +53,16 @@ def aws_part() -> Iterator[Callable[[], Adapter]]:
 
 
 @contextmanager
+def gcp_part() -> Iterator[Callable[[], Adapter]]:
+    from ..adapters.gcp import GcpAdapter
+    from ..emulator.gcp import gcp_emulator, seed_gcp
+
+    with gcp_emulator() as emu:
+        seed_gcp(emu)
+        yield lambda: GcpAdapter.create(anonymous=True, endpoints={"*": emu.url}, inventory="services")
+
+
+@contextmanager
 def azure_part() -> Iterator[Callable[[], Adapter]]:
     """The fake ARM server over HTTPS; azure-identity and the SDK trust its certificate via REQUESTS_CA_BUNDLE."""
     from ..adapters.azure import AzureAdapter
@@ -66,6 +76,7 @@ def azure_part() -> Iterator[Callable[[], Adapter]]:
 
 #: provider -> demo part. Each provider's emulator adds its part here.
 PARTS: dict[str, DemoPart] = {"aws": aws_part}
+PARTS["gcp"] = gcp_part
 PARTS["azure"] = azure_part
 
 
@@ -80,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--providers", default=",".join(PARTS), help=f"demo parts to run (default: {','.join(PARTS)})")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display or summary")
     add_rule_options(p)
+    add_store_options(p)
     p.set_defaults(func=run)
 
 

@@ -27,20 +27,35 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    # Sources are long URLs: on a narrow terminal they would squeeze every other
+    # column to nothing, so they are left to --format json / --explain there.
+    wide = console.width >= 150
     t = Table(title=f"Locations ({len(places)})", title_justify="left")
-    for col in ("provider", "code", "name", "kind", "countries", "EU", "source"):
-        t.add_column(col, overflow="fold")
+    t.add_column("provider", no_wrap=True)
+    t.add_column("code", no_wrap=True)
+    t.add_column("name", overflow="fold")
+    t.add_column("kind", overflow="fold")
+    t.add_column("countries", overflow="fold")
+    t.add_column("EU", no_wrap=True)
+    t.add_column("members / paired", overflow="fold")
+    if wide:
+        t.add_column("source", overflow="fold")
     for p in places:
-        t.add_row(
+        related = ", ".join(p.members) if p.members else (f"pair: {p.paired_region}" if p.paired_region else p.parent)
+        row = [
             p.provider,
             p.code,
             p.name,
             p.kind,
             ",".join(p.countries) or "?",
             "[green]yes[/]" if p.in_eu else "[red]no[/]",
-            p.source,
-        )
-    Console().print(t)
+            related,
+        ]
+        t.add_row(*row, *([p.source] if wide else []))
+    console.print(t)
+    if not wide:
+        console.print("sources: residency-audit regions --format json, or --explain CODE", style="dim")
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -65,13 +66,25 @@ class Catalog:
         self._places: dict[tuple[str, str], Place] = {}
         self._aliases: dict[tuple[str, str], str] = {}
         self._raw: dict[str, dict[str, Any]] = {}
-        for provider in providers:
+        # A provider's file is parsed on first use: a gate over an AWS plan
+        # should not pay for parsing the Azure and GCP catalogs.
+        self._todo = set(providers)
+        self._lock = threading.Lock()
+
+    def _ensure(self, provider: str) -> None:
+        if provider not in self._todo:  # fast path; removed only once fully indexed
+            return
+        with self._lock:
+            if provider not in self._todo:
+                return
             try:
                 data = _load(provider)
             except FileNotFoundError:
-                continue
-            self._raw[provider] = data
-            self._index(provider, data)
+                data = None
+            if data is not None:
+                self._raw[provider] = data
+                self._index(provider, data)
+            self._todo.discard(provider)
 
     def _index(self, provider: str, data: dict[str, Any]) -> None:
         sources: dict[str, str] = data.get("sources") or {}
@@ -137,7 +150,7 @@ class Catalog:
         """Union of the members' countries; empty (unknown) if any member is unknown."""
         countries: list[str] = []
         for member in members:
-            place = self._lookup(provider, member)
+            place = self._find(provider, member)
             if place is None or not place.known:
                 return []  # one unknown member makes the whole unknown
             countries.extend(c for c in place.countries if c not in countries)
@@ -145,6 +158,7 @@ class Catalog:
 
     def resolve(self, provider: str, code: str | None, zone: str | None = None) -> Place:
         """The place for a region (and, where it can differ in country, a zone)."""
+        self._ensure(provider)
         if zone:
             zkey = zone.strip().lower()
             # Only zones the catalog lists on their own (Local Zones, Wavelength)
@@ -183,6 +197,7 @@ class Catalog:
     ) -> Place:
         """A location made of explicit member regions, e.g. a Cloud Storage
         configurable dual-region (`customPlacementConfig.dataLocations`)."""
+        self._ensure(provider)
         keys = [m.strip().lower() for m in members]
         code = code or "+".join(keys)
         if not keys:
@@ -207,6 +222,10 @@ class Catalog:
         )
 
     def _lookup(self, provider: str, code: str) -> Place | None:
+        self._ensure(provider)
+        return self._find(provider, code)
+
+    def _find(self, provider: str, code: str) -> Place | None:
         key = code.strip().lower()
         key = self._aliases.get((provider, key), key)
         place = self._places.get((provider, key))
@@ -220,6 +239,7 @@ class Catalog:
 
     def alias_of(self, provider: str, code: str) -> str | None:
         """The catalog code an alias stands for (e.g. S3's legacy "EU" -> eu-west-1)."""
+        self._ensure(provider)
         return self._aliases.get((provider, code.strip().lower()))
 
     def unknown(self, provider: str, code: str, why: str) -> Place:
@@ -236,6 +256,7 @@ class Catalog:
 
     def add(self, place: Place) -> None:
         """Teach the catalog a place learnt at scan time (e.g. Azure location metadata)."""
+        self._ensure(place.provider)  # a catalogued entry always wins over a learnt one
         self._places.setdefault((place.provider, place.code.lower()), place)
 
     def knows(self, provider: str, code: str) -> bool:
@@ -245,11 +266,14 @@ class Catalog:
         return country in self._eu
 
     def places(self, provider: str | None = None) -> Iterator[Place]:
+        for prov in sorted(self._todo) if provider is None else [provider]:
+            self._ensure(prov)
         for (prov, _), place in sorted(self._places.items()):
             if provider is None or prov == provider:
                 yield place
 
     def raw(self, provider: str) -> dict[str, Any]:
+        self._ensure(provider)
         return self._raw.get(provider, {})
 
     def explain(self, place: Place) -> list[str]:
