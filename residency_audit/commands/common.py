@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UserError
 from ..model import SEVERITIES, ScanResult, severity_rank
@@ -187,11 +187,14 @@ class RichProgress:
 class JsonLog:
     """`--log-json`: one JSON object per line, flushed per event, so a pipeline can follow along."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str | TextIO) -> None:
         import threading
 
         self._lock = threading.Lock()
-        self._own = target != "-"
+        self._own = isinstance(target, str) and target != "-"
+        if not isinstance(target, str):
+            self._stream = target
+            return
         try:
             self._stream = open(target, "a", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
         except OSError as exc:
