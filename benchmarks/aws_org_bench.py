@@ -195,12 +195,19 @@ def bucket_region_hook(regions: dict[str, str]) -> Any:
 @dataclass
 class Run:
     tool: str
-    seconds: float
-    peak_rss_mb: float
-    calls: int
+    m: Measured
     resources: dict[str, int]
     note: str = ""
     ok: bool = True
+    ec2_s3_calls: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return self.m.seconds
+
+    @property
+    def calls(self) -> int:
+        return self.m.calls
 
     @property
     def total(self) -> int:
@@ -215,13 +222,14 @@ LAUNCHER = (
     "pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)\n"
     "_, status, usage = os.wait4(pid, 0)\n"
     "code = os.waitstatus_to_exitcode(status)\n"
-    "open(sys.argv[1], 'w').write(json.dumps([usage.ru_maxrss, code]))\n"
+    "cpu = usage.ru_utime + usage.ru_stime\n"
+    "open(sys.argv[1], 'w').write(json.dumps([usage.ru_maxrss, code, cpu]))\n"
     "sys.exit(code)\n"
 )
 
 
-def spawn(cmd: list[str], env: dict[str, str], timeout: float, tmp: Path) -> tuple[bytes, int, int]:
-    """Runs one command; returns (stdout, exit code, peak RSS in KiB)."""
+def spawn(cmd: list[str], env: dict[str, str], timeout: float, tmp: Path) -> tuple[bytes, int, int, float]:
+    """Runs one command; returns (stdout, exit code, peak RSS in KiB, CPU seconds)."""
     stats = tmp / "rusage.json"
     proc = subprocess.run(
         [sys.executable, "-c", LAUNCHER, str(stats), *cmd],
@@ -231,23 +239,30 @@ def spawn(cmd: list[str], env: dict[str, str], timeout: float, tmp: Path) -> tup
         timeout=timeout,
         check=False,
     )
-    rss, code = json.loads(stats.read_text())
-    return proc.stdout, code, rss
+    rss, code, cpu = json.loads(stats.read_text())
+    return proc.stdout, code, rss, cpu
 
 
-def measure(
-    cmds: list[tuple[list[str], dict[str, str]]], emu: AwsEmulator, timeout: float, tmp: Path
-) -> tuple[float, float, int, list[tuple[bytes, int]]]:
-    """Wall time of the commands one after the other, their peak RSS (max, MiB), requests the front saw."""
+@dataclass
+class Measured:
+    seconds: float  # wall time, the commands one after the other
+    peak_rss_mb: float  # the largest of their peak RSS
+    calls: int  # requests the front saw
+    cpu: float  # user + system seconds of the tool's processes
+    outs: list[tuple[bytes, int]]  # (stdout, exit code) per command
+
+
+def measure(cmds: list[tuple[list[str], dict[str, str]]], emu: AwsEmulator, timeout: float, tmp: Path) -> Measured:
     emu.front.clear_log()
-    peak = 0
+    peak, cpu_total = 0, 0.0
     outs = []
     start = time.perf_counter()
     for cmd, env in cmds:
-        out, code, rss = spawn(cmd, env, timeout, tmp)
+        out, code, rss, cpu = spawn(cmd, env, timeout, tmp)
         peak = max(peak, rss)
+        cpu_total += cpu
         outs.append((out, code))
-    return time.perf_counter() - start, peak / 1024, len(emu.front.log), outs
+    return Measured(time.perf_counter() - start, peak / 1024, len(emu.front.log), cpu_total, outs)
 
 
 def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int) -> Run:
@@ -255,21 +270,19 @@ def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int) -> 
     cmd = [sys.executable, "-m", "residency_audit", "scan", "aws", "--organization", "--regions", ",".join(REGIONS)]
     cmd += ["--services", "s3,ec2,rds,dynamodb", "--workers", str(workers), "-f", "json", "-o", str(out), "-q"]
     cmd += ["--exit-zero"]
-    seconds, rss, calls, _ = measure([(cmd, env)], emu, 1800, tmp)
+    m = measure([(cmd, env)], emu, 1800, tmp)
     report = json.loads(out.read_text())
     ec2_s3 = sum(n for op, n in report["scan"]["api_calls"].items() if op.split(":")[0] in ("ec2", "s3"))
-    run = Run("residency-audit", seconds, rss, calls, report["scan"]["resources_by_kind"])
-    run.note = f"{len(report['scan']['gaps'])} gaps; EC2+S3 calls {ec2_s3}"
-    run.ec2_s3_calls = ec2_s3  # type: ignore[attr-defined]
-    return run
+    note = f"{len(report['scan']['gaps'])} gaps; its own count of calls: {report['scan']['api_calls_total']}"
+    return Run("residency-audit", m, report["scan"]["resources_by_kind"], note, ec2_s3_calls=ec2_s3)
 
 
 def run_sequential(env: dict[str, str], emu: AwsEmulator, tmp: Path) -> Run:
     script = tmp / "sequential_inventory.py"
     script.write_text(SEQUENTIAL)
-    seconds, rss, calls, outs = measure([([sys.executable, str(script), ",".join(REGIONS)], env)], emu, 3600, tmp)
-    found = json.loads(outs[0][0].decode().strip().splitlines()[-1])
-    return Run("sequential boto3 script", seconds, rss, calls, found)
+    m = measure([([sys.executable, str(script), ",".join(REGIONS)], env)], emu, 3600, tmp)
+    found = json.loads(m.outs[0][0].decode().strip().splitlines()[-1])
+    return Run("sequential boto3 script", m, {k: v for k, v in found.items() if v})
 
 
 # ---------------------------------------------------------------- peers
@@ -310,7 +323,9 @@ def member_credentials(emu: AwsEmulator) -> dict[str, dict[str, str]]:
     for page in org.get_paginator("list_accounts").paginate():
         for a in page["Accounts"]:
             if a["Id"] == MANAGEMENT:
-                out[a["Id"]] = {k: DUMMY_ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+                out[a["Id"]] = {
+                    k: DUMMY_ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+                }
                 continue
             c = sts.assume_role(RoleArn=f"arn:aws:iam::{a['Id']}:role/{ROLE}", RoleSessionName="peer")["Credentials"]
             out[a["Id"]] = {
@@ -336,7 +351,9 @@ CUSTODIAN_POLICY = """policies:
 """
 
 
-def run_custodian(venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: Path, creds: dict[str, dict[str, str]]) -> Run:
+def run_custodian(
+    venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: Path, creds: dict[str, dict[str, str]]
+) -> Run:
     exe = venv_root / "venv-custodian" / "bin" / "custodian"
     policy = tmp / "custodian.yml"
     policy.write_text(CUSTODIAN_POLICY)
@@ -348,7 +365,7 @@ def run_custodian(venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: P
         for r in REGIONS:
             cmd += ["--region", r]
         cmds.append(([*cmd, str(policy)], {**env, **creds[acct]}))
-    seconds, peak, calls, _ = measure(cmds, emu, 1800, tmp)
+    m = measure(cmds, emu, 1800, tmp)
     kinds = {"ec2-instances": ("ec2.instance", "InstanceId"), "ebs-volumes": ("ec2.volume", "VolumeId")}
     kinds["s3-buckets"] = ("s3.bucket", "Name")
     seen: dict[str, set[str]] = {}
@@ -358,10 +375,12 @@ def run_custodian(venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: P
             seen.setdefault(kind, set()).update(r[key] for r in json.loads(res.read_text() or "[]"))
     found = {k: len(v) for k, v in seen.items()}
     note = "" if found else "ran but listed nothing"
-    return Run("Cloud Custodian (c7n)", seconds, peak, calls, found, note, bool(found))
+    return Run("Cloud Custodian (c7n)", m, found, note, bool(found))
 
 
-def run_prowler(venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: Path, creds: dict[str, dict[str, str]]) -> Run:
+def run_prowler(
+    venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: Path, creds: dict[str, dict[str, str]]
+) -> Run:
     exe = venv_root / "venv-prowler" / "bin" / "prowler"
     cmds = []
     for acct in sorted(creds):
@@ -369,19 +388,27 @@ def run_prowler(venv_root: Path, env: dict[str, str], emu: AwsEmulator, tmp: Pat
         cmd = [str(exe), "aws", "--service", "ec2", "s3", "--region", *REGIONS, "--output-directory", str(outdir)]
         cmd += ["--output-formats", "json-ocsf", "--no-banner", "--ignore-exit-code-3"]
         cmds.append((cmd, {**env, **creds[acct]}))
-    seconds, peak, calls, outs = measure(cmds, emu, 1800, tmp)
-    codes = [code for _, code in outs]
+    m = measure(cmds, emu, 1800, tmp)
+    codes = [code for _, code in m.outs]
     seen: dict[str, set[str]] = {}
     for f in tmp.glob("prowler-*/*.ocsf.json"):
         for finding in json.loads(f.read_text() or "[]"):
             for r in finding.get("resources", []):
                 uid = r.get("uid", "")
-                kind = "s3.bucket" if ":s3:::" in uid else "ec2.instance" if ":instance/" in uid else "ec2.volume" if ":volume/" in uid else ""
+                kind = (
+                    "s3.bucket"
+                    if ":s3:::" in uid
+                    else "ec2.instance"
+                    if ":instance/" in uid
+                    else "ec2.volume"
+                    if ":volume/" in uid
+                    else ""
+                )
                 if kind:
                     seen.setdefault(kind, set()).add(uid)
     found = {k: len(v) for k, v in seen.items()}
     note = f"exit codes {sorted(set(codes))}; resources counted from findings (Prowler lists through checks)"
-    return Run("Prowler", seconds, peak, calls, found, note, any(c in (0, 3) for c in codes))
+    return Run("Prowler", m, found, note, any(c in (0, 3) for c in codes))
 
 
 # ---------------------------------------------------------------- main
@@ -411,7 +438,9 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         estate = seed(emu, args.members, args.scale)
-        print(f"seeded {estate['accounts']} accounts, {estate['counts']} in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"seeded {estate['accounts']} accounts, {estate['counts']} in {time.perf_counter() - t0:.1f} s", flush=True
+        )
         if not args.no_bucket_region:
             emu.front.response_hooks.append(bucket_region_hook(estate["bucket_regions"]))
         emu.front.latency = args.latency
@@ -452,18 +481,24 @@ def report(runs: list[Run], skipped: dict[str, str], args: argparse.Namespace, e
         f"\n{estate['accounts']} accounts x {len(REGIONS)} regions, latency {args.latency * 1000:.0f} ms/request, "
         f"BucketRegion in ListBuckets: {not args.no_bucket_region}\n"
     )
-    print(f"{'tool':26} {'wall s':>8} {'speed-up':>9} {'peak RSS MB':>12} {'API calls':>10} {'resources':>10} {'calls/res':>10}")
+    head = f"{'tool':26} {'wall s':>8} {'vs ours':>8} {'CPU s':>7} {'peak RSS MB':>12} {'API calls':>10}"
+    print(head + f" {'resources':>10} {'calls/res':>10}")
     for r in runs:
         speed = r.seconds / ours.seconds if ours.seconds else 0
         per = r.calls / r.total if r.total else float("nan")
-        print(f"{r.tool:26} {r.seconds:8.1f} {speed:8.1f}x {r.peak_rss_mb:12.0f} {r.calls:10d} {r.total:10d} {per:10.2f}")
+        line = f"{r.tool:26} {r.seconds:8.1f} {speed:7.1f}x {r.m.cpu:7.1f} {r.m.peak_rss_mb:12.0f} {r.calls:10d}"
+        print(line + f" {r.total:10d} {per:10.2f}")
     print()
     for r in runs:
         print(f"  {r.tool}: {dict(sorted(r.resources.items()))} {r.note}")
     if any(r.tool in ("Cloud Custodian (c7n)", "Prowler") for r in runs):
-        ec2_s3 = getattr(ours, "ec2_s3_calls", 0)
-        n = sum(v for k, v in ours.resources.items() if k in ("ec2.instance", "ec2.volume", "s3.bucket", "ec2.snapshot"))
-        print(f"  residency-audit EC2+S3 only: {ec2_s3} calls for {n} resources = {ec2_s3 / max(n, 1):.2f} calls/resource")
+        ec2_s3 = ours.ec2_s3_calls
+        n = sum(
+            v for k, v in ours.resources.items() if k in ("ec2.instance", "ec2.volume", "s3.bucket", "ec2.snapshot")
+        )
+        print(
+            f"  residency-audit EC2+S3 only: {ec2_s3} calls for {n} resources = {ec2_s3 / max(n, 1):.2f} calls/resource"
+        )
     for tool, why in skipped.items():
         print(f"  {tool}: not measured: {why}")
 

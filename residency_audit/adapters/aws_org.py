@@ -17,6 +17,7 @@ import concurrent.futures as cf
 import hashlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -192,14 +193,20 @@ class OrganizationAdapter(AwsAdapter):
     exclude: list[str] | None = None
     shard: Shard | None = None
     shard_group: str | None = None
+    #: accounts scanned at once (default: workers // 8, at least 2). Each account in flight
+    #: holds ~60 clients (one per service and region); a window keeps peak memory flat
+    #: however large the organisation, while its tasks still keep every worker busy.
+    accounts_in_flight: int | None = None
     #: filled by `scan`: the organisation as read, and the accounts chosen
     organization: Organization | None = field(default=None, init=False)
     selected: list[OrgAccount] = field(default_factory=list, init=False)
+    _done_accounts: int = field(default=0, init=False)
+    _base: Any = field(default=None, init=False)  # the caller's session
 
     def scan(self, collector: Collector) -> None:
         from botocore.exceptions import NoCredentialsError
 
-        base = self.targets[0].session
+        base = self._base = self.targets[0].session
         home = base.region_name or "us-east-1"
         try:
             caller = self._client(collector, base, "sts", home).get_caller_identity()["Account"]
@@ -225,7 +232,35 @@ class OrganizationAdapter(AwsAdapter):
         self.targets = [self._target(org, a, caller, base) for a in self.selected]
         collector.event("organization", organization=org.id, accounts=len(org.accounts), selected=len(self.selected))
         if self.targets:
-            super().scan(collector)
+            self._scan_window(collector)
+
+    def _scan_window(self, collector: Collector) -> None:
+        """The base scan loop, admitting the next account whenever one finishes."""
+        window = self.accounts_in_flight or max(2, self.max_workers // 8)
+        queue = deque(self.targets)
+        admitted = 0
+        with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="aws") as pool:
+            pending: set[cf.Future[Any]] = set()
+
+            def admit() -> None:
+                nonlocal admitted
+                while queue and admitted - self._done_accounts < window:
+                    pending.add(pool.submit(self._plan_account, collector, queue.popleft()))
+                    admitted += 1
+
+            admit()
+            try:
+                while pending:
+                    done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    for fut in done:
+                        for task in fut.result() or []:
+                            pending.add(pool.submit(task))
+                    admit()
+            except KeyboardInterrupt:
+                for fut in pending:
+                    fut.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
     def _record(self, collector: Collector, org: Organization, chosen: list[OrgAccount]) -> None:
         """What was asked, in the scan's request: the report merges shards by these options."""
@@ -342,8 +377,17 @@ class OrganizationAdapter(AwsAdapter):
             self._finished(collector, target, started, counting.added)
         return [wrap(t) for t in tasks]
 
-    @staticmethod
-    def _finished(collector: Collector, target: AccountTarget, started: float, resources: int) -> None:
+    def _finished(self, collector: Collector, target: AccountTarget, started: float, resources: int) -> None:
+        base = self._base
+        if isinstance(target, MemberTarget) and base is not None and target.session is not base:
+            # Its tasks are all done: drop its clients (before the session can be freed, so
+            # no cache key of a dead session's id() survives) and the session itself.
+            with self._lock:
+                for key in [k for k in self._clients if k[0] == id(target.session)]:
+                    del self._clients[key]
+            target.session = base
+        with self._lock:
+            self._done_accounts += 1
         gaps = sum(1 for g in list(collector.scan.gaps) if g.scope == target.account_id)
         collector.event(
             "account_finished",
