@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -231,16 +232,22 @@ LAUNCHER = (
 def spawn(cmd: list[str], env: dict[str, str], timeout: float, tmp: Path) -> tuple[bytes, int, int, float]:
     """Runs one command; returns (stdout, exit code, peak RSS in KiB, CPU seconds)."""
     stats = tmp / "rusage.json"
-    proc = subprocess.run(
+    stats.unlink(missing_ok=True)
+    proc = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, str(stats), *cmd],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the tool it spawned
+        proc.communicate()
+        raise
     rss, code, cpu = json.loads(stats.read_text())
-    return proc.stdout, code, rss, cpu
+    return out, code, rss, cpu
 
 
 @dataclass
@@ -388,7 +395,7 @@ def run_prowler(
         cmd = [str(exe), "aws", "--service", "ec2", "s3", "--region", *REGIONS, "--output-directory", str(outdir)]
         cmd += ["--output-formats", "json-ocsf", "--no-banner", "--ignore-exit-code-3"]
         cmds.append((cmd, {**env, **creds[acct]}))
-    m = measure(cmds, emu, 1800, tmp)
+    m = measure(cmds, emu, 600, tmp)
     codes = [code for _, code in m.outs]
     seen: dict[str, set[str]] = {}
     for f in tmp.glob("prowler-*/*.ocsf.json"):

@@ -14,6 +14,7 @@ independent jobs cover every account exactly once.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import hashlib
 import threading
 import time
@@ -193,7 +194,7 @@ class OrganizationAdapter(AwsAdapter):
     exclude: list[str] | None = None
     shard: Shard | None = None
     shard_group: str | None = None
-    #: accounts scanned at once (default: workers // 8, at least 2). Each account in flight
+    #: accounts scanned at once (default: workers // 16, at least 2). Each account in flight
     #: holds ~60 clients (one per service and region); a window keeps peak memory flat
     #: however large the organisation, while its tasks still keep every worker busy.
     accounts_in_flight: int | None = None
@@ -236,7 +237,7 @@ class OrganizationAdapter(AwsAdapter):
 
     def _scan_window(self, collector: Collector) -> None:
         """The base scan loop, admitting the next account whenever one finishes."""
-        window = self.accounts_in_flight or max(2, self.max_workers // 8)
+        window = self.accounts_in_flight or max(2, self.max_workers // 16)
         queue = deque(self.targets)
         admitted = 0
         with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="aws") as pool:
@@ -386,6 +387,7 @@ class OrganizationAdapter(AwsAdapter):
                 for key in [k for k in self._clients if k[0] == id(target.session)]:
                     del self._clients[key]
             target.session = base
+            gc.collect()  # botocore clients hold reference cycles: free them now, not at some later gen-2 pass
         with self._lock:
             self._done_accounts += 1
         gaps = sum(1 for g in list(collector.scan.gaps) if g.scope == target.account_id)
