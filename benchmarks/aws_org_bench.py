@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import shutil
@@ -442,6 +443,8 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="ra-bench-"))
     emu = AwsEmulator()
+    # Prowler asks for APIs moto lacks; each is a werkzeug traceback: keep the output readable.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     try:
         t0 = time.perf_counter()
         estate = seed(emu, args.members, args.scale)
