@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .model import Gap, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
 
@@ -60,8 +60,18 @@ class Collector:
 
     def gap(self, gap: Gap) -> None:
         with self._lock:
-            if gap not in self.scan.gaps:
+            new = gap not in self.scan.gaps
+            if new:
                 self.scan.gaps.append(gap)
+        if new:
+            self.event("gap", **gap.to_dict())
+
+    def event(self, kind: str, **fields: Any) -> None:
+        """A machine-readable event (account started/finished, gap) for progress sinks that
+        take them (`--log-json`); a `Progress` without an `event` method ignores them."""
+        sink = getattr(self.progress, "event", None)
+        if callable(sink):
+            sink(kind, fields)
 
     def note(self, text: str) -> None:
         with self._lock:

@@ -33,6 +33,12 @@ READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
         ("organizations", "DescribeAccount"),
         ("organizations", "ListParents"),
         ("organizations", "DescribeOrganizationalUnit"),
+        # --organization: the tree once from the management account, then one role per account
+        # (AssumeRole changes nothing in the estate: it issues temporary read credentials).
+        ("organizations", "ListRoots"),
+        ("organizations", "ListOrganizationalUnitsForParent"),
+        ("organizations", "ListAccountsForParent"),
+        ("sts", "AssumeRole"),
         ("ec2", "DescribeRegions"),
         ("ec2", "DescribeInstances"),
         ("ec2", "DescribeVolumes"),

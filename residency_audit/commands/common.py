@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UserError
 from ..model import SEVERITIES, ScanResult, severity_rank
@@ -23,6 +23,12 @@ def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = ("
         "--output", "-o", metavar="FILE", help="write the output to FILE (the terminal still gets a summary)"
     )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress display or summary on the terminal")
+    g.add_argument(
+        "--log-json",
+        metavar="FILE",
+        help="machine-readable log for pipelines: JSON lines (account started/finished, gap, summary) to FILE "
+        "or '-' for stdout",
+    )
 
 
 def add_rule_options(p: argparse.ArgumentParser) -> None:
@@ -144,9 +150,16 @@ def write_output(result: ScanResult, args: argparse.Namespace, default_path: Pat
 
 
 class RichProgress:
-    """A rich progress bar fed by the scan's Progress protocol."""
+    """Rich progress: one overall bar and one row per label (account), fed by the scan's Progress protocol.
+
+    With many accounts only the running ones keep a row, so the display stays a screen high.
+    """
+
+    MAX_FINISHED_ROWS = 8
 
     def __init__(self, console: Console, title: str) -> None:
+        import threading
+
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
@@ -159,6 +172,10 @@ class RichProgress:
             transient=True,
         )
         self._task = self._progress.add_task(title, total=0, last="")
+        self._rows: dict[str, Any] = {}
+        self._names: dict[str, str] = {}
+        self._finished: list[Any] = []
+        self._lock = threading.Lock()
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
@@ -167,9 +184,123 @@ class RichProgress:
     def __exit__(self, *exc: Any) -> None:
         self._progress.stop()
 
+    def _row(self, label: str) -> Any:
+        row = self._rows.get(label)
+        if row is None:
+            name = self._names.get(label)
+            row = self._rows[label] = self._progress.add_task(
+                f"  {label} {name}" if name else f"  {label}", total=0, last=""
+            )
+        return row
+
     def add_work(self, label: str, count: int) -> None:
-        task = self._progress.tasks[0]
-        self._progress.update(self._task, total=(task.total or 0) + count)
+        with self._lock:
+            task = self._progress.tasks[0]
+            self._progress.update(self._task, total=(task.total or 0) + count)
+            row = self._row(label)
+            self._progress.update(row, total=(self._progress._tasks[row].total or 0) + count)
 
     def done(self, label: str, description: str) -> None:
-        self._progress.update(self._task, advance=1, last=f"{label} {description}")
+        with self._lock:
+            self._progress.update(self._task, advance=1, last=f"{label} {description}")
+            row = self._row(label)
+            self._progress.update(row, advance=1, last=description)
+            if self._progress._tasks[row].finished:
+                self._finished.append(row)
+                if len(self._finished) > self.MAX_FINISHED_ROWS:
+                    self._progress.update(self._finished.pop(0), visible=False)
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        if kind == "account_started" and fields.get("name"):
+            with self._lock:
+                self._names[f"aws:{fields.get('account')}"] = str(fields["name"])
+
+
+class JsonLog:
+    """`--log-json`: one JSON object per line, flushed per event, so a pipeline can follow along."""
+
+    def __init__(self, target: str | TextIO) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._own = isinstance(target, str) and target != "-"
+        if not isinstance(target, str):
+            self._stream = target
+            return
+        try:
+            self._stream = open(target, "a", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
+        except OSError as exc:
+            raise UserError(f"{target}: cannot write the JSON log: {exc.strerror}") from None
+
+    def add_work(self, label: str, count: int) -> None:
+        pass
+
+    def done(self, label: str, description: str) -> None:
+        pass
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        import datetime
+        import json
+
+        line = json.dumps(
+            {"ts": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"), "event": kind, **fields},
+            default=str,
+        )
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._own:
+            self._stream.close()
+
+
+class Progresses:
+    """Several progress sinks as one (the terminal display and the JSON log)."""
+
+    def __init__(self, sinks: list[Any]) -> None:
+        self.sinks = sinks
+
+    def add_work(self, label: str, count: int) -> None:
+        for s in self.sinks:
+            s.add_work(label, count)
+
+    def done(self, label: str, description: str) -> None:
+        for s in self.sinks:
+            s.done(label, description)
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        for s in self.sinks:
+            fn = getattr(s, "event", None)
+            if callable(fn):
+                fn(kind, fields)
+
+
+def summary_event(result: ScanResult, code: int) -> dict[str, Any]:
+    """The last line of `--log-json`: what a pipeline needs without parsing the report."""
+    from collections import Counter
+
+    scan = result.scan
+    active = [f for f in result.findings if not f.suppressed_by]
+    return {
+        "scan_id": scan.id,
+        "provider": scan.request.provider,
+        "complete": scan.complete,
+        "exit_code": code,
+        "resources": len(result.resources),
+        "findings": len(active),
+        "by_severity": dict(Counter(f.severity for f in active)),
+        "gaps": len(scan.gaps),
+        "api_calls": sum(scan.api_calls.values()),
+        "api_calls_by_service": api_calls_by_service(scan.api_calls),
+        "shard": scan.request.options.get("shard"),
+        "shard_group": scan.request.options.get("shard_group"),
+    }
+
+
+def api_calls_by_service(calls: dict[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for op, n in calls.items():
+        service = op.split(":", 1)[0]
+        out[service] = out.get(service, 0) + n
+    return dict(sorted(out.items()))

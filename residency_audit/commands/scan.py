@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model import ScanRequest, ScanResult
 
@@ -32,20 +32,48 @@ def execute(
 ) -> tuple[ScanResult, int]:
     """The scan path shared by every provider and the demo."""
     from ..core import run_scan
+    from ..errors import UserError
     from ..exceptions import apply_exceptions, from_args
     from ..geography import default_catalog
-    from .common import RichProgress, exit_code, load_ruleset, record_scan, stderr_console, write_output
+    from .common import (
+        JsonLog,
+        Progresses,
+        RichProgress,
+        exit_code,
+        load_ruleset,
+        record_scan,
+        stderr_console,
+        summary_event,
+        write_output,
+    )
 
+    log_target = getattr(args, "log_json", None)
+    stdout_taken = not args.output and not getattr(args, "default_output", None) and not (
+        args.format == "table" and args.quiet
+    )
+    if log_target == "-" and stdout_taken:
+        raise UserError("--log-json - writes to stdout: send the report elsewhere with --output FILE (or --quiet)")
     ruleset = load_ruleset(args)  # broken rules fail before any API call
     exceptions = from_args(args)  # so does a broken exceptions file
     adapter = make_adapter()
     catalog = default_catalog()
-    if args.quiet:
-        result = run_scan(adapter, request, ruleset, catalog)
-    else:
-        with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
-            result = run_scan(adapter, request, ruleset, catalog, progress)
-    apply_exceptions(result, exceptions)
-    write_output(result, args, getattr(args, "default_output", None))
-    record_scan(result, args)  # after the output: a store that is down never loses the scan's report
-    return result, exit_code(result, args)
+    log = JsonLog(log_target) if log_target else None
+    try:
+        sinks: list[Any] = [log] if log else []
+        if log:
+            log.event("scan_started", {"provider": request.provider, "request": request.to_dict()})
+        if args.quiet:
+            result = run_scan(adapter, request, ruleset, catalog, Progresses(sinks) if sinks else None)
+        else:
+            with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
+                result = run_scan(adapter, request, ruleset, catalog, Progresses([progress, *sinks]))
+        apply_exceptions(result, exceptions)
+        write_output(result, args, getattr(args, "default_output", None))
+        record_scan(result, args)  # after the output: a store that is down never loses the scan's report
+        code = exit_code(result, args)
+        if log:
+            log.event("summary", summary_event(result, code))
+    finally:
+        if log:
+            log.close()
+    return result, code

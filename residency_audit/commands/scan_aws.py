@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--regions", help="comma-separated regions (default: every region enabled for the account)")
     p.add_argument("--services", help=f"comma-separated services (default: {','.join(ALL_SERVICES)})")
     p.add_argument("--workers", type=int, default=16, help="parallel API workers (default: 16)")
+    add_organization_options(p)
     add_output_options(p)
     add_rule_options(p)
     p.set_defaults(func=run)
@@ -41,9 +42,82 @@ def run(args: argparse.Namespace) -> int:
     request = ScanRequest(
         "aws", scopes=[args.profile] if args.profile else [], regions=regions, options={"services": list(services)}
     )
+    if args.organization or any(getattr(args, o) for o in _ORG_ONLY):
+        return run_organization(args, request, regions, services)
     _, code = execute(
         args,
         request,
         lambda: AwsAdapter.from_profile(args.profile, regions=regions, services=services, max_workers=args.workers),
     )
+    return code
+
+
+# ------------------------------------------------------------------ --organization
+
+_ORG_ONLY = ("accounts", "exclude_accounts", "shard", "shard_group", "external_id")
+
+
+def add_organization_options(p: argparse.ArgumentParser) -> None:
+    from ..adapters.aws_org import DEFAULT_ROLE
+
+    g = p.add_argument_group("organisation")
+    g.add_argument(
+        "--organization",
+        action="store_true",
+        help="scan every account of the AWS Organization (run from the management account or a delegated "
+        "administrator; member accounts through --role-name)",
+    )
+    g.add_argument(
+        "--role-name", default=DEFAULT_ROLE, help=f"role assumed in each member account (default: {DEFAULT_ROLE})"
+    )
+    g.add_argument("--external-id", help="external id for the role assumption")
+    g.add_argument("--accounts", help="comma-separated account ids or names to scan (default: all)")
+    g.add_argument("--exclude-accounts", help="comma-separated account ids or names to leave out")
+    g.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="scan only shard I of N (1-based, round-robin over the sorted, filtered account list)",
+    )
+    g.add_argument(
+        "--shard-group",
+        metavar="ID",
+        help="id shared by all shards of one run, for merging (default: derived from organisation, N and filters; "
+        "pass a run id to tell scheduled runs apart)",
+    )
+
+
+def run_organization(
+    args: argparse.Namespace, request: ScanRequest, regions: list[str] | None, services: tuple[str, ...]
+) -> int:
+    from ..adapters.aws import AwsAdapter
+    from ..adapters.aws_org import OrganizationAdapter, Shard
+    from ..errors import UserError
+    from .scan import execute
+
+    if not args.organization:
+        given = [f"--{o.replace('_', '-')}" for o in _ORG_ONLY if getattr(args, o)]
+        raise UserError(f"{', '.join(given)} needs --organization")
+    shard = Shard.parse(args.shard) if args.shard else None
+    if args.shard_group and not shard:
+        raise UserError("--shard-group needs --shard")
+    if not args.role_name.strip():
+        raise UserError("--role-name must not be empty")
+    request.options["role_name"] = args.role_name
+
+    def make() -> OrganizationAdapter:
+        base = AwsAdapter.from_profile(args.profile, regions=regions, services=services, max_workers=args.workers)
+        return OrganizationAdapter(
+            targets=base.targets,
+            regions=regions,
+            services=services,
+            max_workers=args.workers,
+            role_name=args.role_name,
+            external_id=args.external_id,
+            include=parse_list(args.accounts),
+            exclude=parse_list(args.exclude_accounts),
+            shard=shard,
+            shard_group=args.shard_group,
+        )
+
+    _, code = execute(args, request, make)
     return code

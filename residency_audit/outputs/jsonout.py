@@ -71,6 +71,9 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "interrupted": scan.interrupted,
             "gaps": [g.to_dict() for g in scan.gaps],
             "api_calls": dict(sorted(scan.api_calls.items())),
+            "api_calls_total": sum(scan.api_calls.values()),
+            "api_calls_by_service": _by_service(scan.api_calls),
+            "resources_by_kind": dict(sorted(Counter(r.kind for r in result.resources).items())),
             "notes": list(scan.notes),
         },
         "summary": {
@@ -83,6 +86,13 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "resources": resources,
         "findings": [_finding(f) for f in result.findings],
     }
+
+
+def _by_service(calls: dict[str, int]) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for op, n in calls.items():
+        out[op.split(":", 1)[0]] += n
+    return dict(sorted(out.items()))
 
 
 def _version() -> str:
