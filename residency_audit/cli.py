@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import EXIT_USAGE, UserError
+from .errors import EXIT_INTERNAL, EXIT_USAGE, UserError
 
-COMMANDS = ("scan", "demo", "regions")
+COMMANDS = ("scan", "demo", "regions", "permissions")
 
 EXIT_CODES = """\
 exit codes:
   0  no failing findings (or --exit-zero)
   1  failing findings (at or above --fail-on)
   2  usage or input error: bad arguments, rule file, plan, credentials
-  3  scan incomplete (coverage gaps) and no failing findings; --allow-gaps makes gaps warnings
+  3  scan incomplete (coverage gaps, or interrupted) and no failing findings; --allow-gaps makes gaps warnings
+  4  internal error (a bug): one line; --debug or RESIDENCY_AUDIT_DEBUG=1 shows the traceback
 """
 
 
@@ -41,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"residency-audit {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error (or RESIDENCY_AUDIT_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"{__package__}.commands.{name}").register(sub)
@@ -57,8 +63,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except UserError as exc:
-        print(f"residency-audit: error: {exc}", file=sys.stderr)
+        from .redact import redact
+
+        print(f"residency-audit: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("residency-audit: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the safety net: a bug is one line and exit 4, not a traceback
+        if args.debug or os.environ.get("RESIDENCY_AUDIT_DEBUG", "") not in ("", "0"):
+            traceback.print_exc()
+        from .redact import redact
+
+        line = redact(_one_line(exc))
+        print(f"residency-audit: internal error: {line} (rerun with --debug for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")[:300]
