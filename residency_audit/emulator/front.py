@@ -42,12 +42,22 @@ ResponseHook = Callable[[Request, Response], Response]
 
 @dataclass
 class Faults:
-    """Inject faults into a fraction of requests, at most `budget` times in all."""
+    """Inject faults into a fraction of requests, at most `budget` times in all.
+
+    Kinds: an HTTP status ("429", "500", "503": throttling-style answer with
+    Retry-After), "reset" (TCP reset, no answer) and "slow" (hold the request
+    `slow_seconds`, then close without answering: a read timeout for any
+    client whose timeout is shorter). `only` limits faults to matching
+    requests (e.g. one region and service), so a test can exhaust retries
+    there while the rest of the scan succeeds.
+    """
 
     rate: float = 0.0
     kinds: tuple[str, ...] = ("429", "500", "503", "reset")
     budget: int = 0
     seed: int = 7
+    slow_seconds: float = 2.0
+    only: Callable[[Request], bool] | None = None
     injected: list[str] = field(default_factory=list)
     _rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -55,7 +65,9 @@ class Faults:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
 
-    def draw(self) -> str | None:
+    def draw(self, req: Request | None = None) -> str | None:
+        if self.only is not None and (req is None or not self.only(req)):
+            return None
         with self._lock:
             if len(self.injected) >= self.budget or self._rng.random() >= self.rate:
                 return None
@@ -97,7 +109,11 @@ class Front:
                     front.log.append(req)
                 if front.latency:
                     time.sleep(front.latency)
-                fault = front.faults.draw() if front.faults else None
+                fault = front.faults.draw(req) if front.faults else None
+                if fault == "slow":
+                    time.sleep(front.faults.slow_seconds if front.faults else 0)
+                    self.close_connection = True
+                    return
                 if fault == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.close_connection = True
