@@ -162,7 +162,7 @@ class AwsAdapter:
                 from botocore.config import Config
 
                 config = Config(
-                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    retries={"mode": "standard", "total_max_attempts": self.max_attempts},
                     max_pool_connections=max(10, self.max_workers),
                     connect_timeout=self.connect_timeout,
                     read_timeout=self.read_timeout,

@@ -38,6 +38,17 @@ class Response:
 RequestHook = Callable[[Request], "Response | None"]
 #: A hook may amend the emulator's answer.
 ResponseHook = Callable[[Request, Response], Response]
+#: Builds the answer for an injected HTTP fault (request, status), in the API's own error format.
+FaultAnswer = Callable[[Request, int], Response]
+
+
+def generic_fault(req: Request, status: int) -> Response:
+    """A JSON throttling-style answer; emulators replace it with their API's error format."""
+    return Response(
+        status,
+        {"Content-Type": "application/json", "Retry-After": "0"},
+        b'{"__type":"ThrottlingException","message":"injected fault"}',
+    )
 
 
 @dataclass
@@ -90,6 +101,7 @@ class Front:
         self.faults = faults
         self.request_hooks: list[RequestHook] = []
         self.response_hooks: list[ResponseHook] = []
+        self.fault_answer: FaultAnswer = generic_fault
         self.log: list[Request] = []
         self._log_lock = threading.Lock()
         self._local = threading.local()
@@ -120,13 +132,7 @@ class Front:
                     self.connection.close()
                     return
                 if fault:
-                    self._send(
-                        Response(
-                            int(fault),
-                            {"Content-Type": "application/json", "Retry-After": "0"},
-                            b'{"__type":"ThrottlingException","message":"injected fault"}',
-                        )
-                    )
+                    self._send(front.fault_answer(req, int(fault)))
                     return
                 resp = None
                 for hook in front.request_hooks:
