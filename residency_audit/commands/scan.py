@@ -29,7 +29,7 @@ def execute(
     """The scan path shared by every provider and the demo."""
     from ..core import run_scan
     from ..geography import default_catalog
-    from .common import RichProgress, exit_code, load_ruleset, stderr_console, write_output
+    from .common import RichProgress, coverage_warning, exit_code, load_ruleset, stderr_console, write_output
 
     ruleset = load_ruleset(args)  # broken rules fail before any API call
     adapter = make_adapter()
@@ -40,4 +40,9 @@ def execute(
         with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
             result = run_scan(adapter, request, ruleset, catalog, progress)
     write_output(result, args, getattr(args, "default_output", None))
+    warning = coverage_warning(result, args)
+    if warning:
+        import sys
+
+        print(warning, file=sys.stderr)
     return result, exit_code(result, args)
