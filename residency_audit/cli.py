@@ -7,11 +7,12 @@ are light at import time (no cloud SDK), so `--help` and the gate start fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .errors import EXIT_INTERNAL, EXIT_USAGE, UserError
@@ -59,9 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    debug = bool(args.debug) or os.environ.get("RESIDENCY_AUDIT_DEBUG", "") not in ("", "0")
+    return run_command(args.func, args, debug)
+
+
+def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace, debug: bool = False) -> int:
+    """Run one command: input errors are one line and exit 2, a bug one line and exit 4, never a traceback."""
     try:
-        code: int = args.func(args)
-        return code
+        return func(args)
     except UserError as exc:
         from .redact import redact
 
@@ -70,8 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("residency-audit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `residency-audit permissions aws | head`: the reader left
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001 - the safety net: a bug is one line and exit 4, not a traceback
-        if args.debug or os.environ.get("RESIDENCY_AUDIT_DEBUG", "") not in ("", "0"):
+        if debug:
             traceback.print_exc()
         from .redact import redact
 

@@ -232,7 +232,17 @@ def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, v
             return lambda c: norm(get(c)) not in values
         return lambda c: any(norm(x) in values for x in (get(c) or ()))
     if op == "contains":
-        return lambda c: value in (get(c) or ())
+
+        def contains(c: Ctx) -> bool:
+            got = get(c)
+            if isinstance(got, str):  # substring test only for a string value
+                return isinstance(value, str) and value in got
+            try:
+                return value in (got or ())
+            except TypeError:  # e.g. an unhashable value against a set
+                return False
+
+        return contains
     if op == "matches":
         try:
             rx = re.compile(str(value))
@@ -275,6 +285,8 @@ def _parse_file(path: Path) -> list[Rule]:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RuleError(f"{path}{line}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise RuleError(f"{path}: conditions nested too deeply") from None
 
 
 def _parse_rules(path: Path) -> list[Rule]:

@@ -35,6 +35,8 @@ _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVAT
 
 #: Environment variables whose values are credentials (matched on the name).
 _SECRET_ENV = re.compile(r"(?i)(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|SAS|_KEY$|ACCESS_KEY)")
+#: ...except those that name a file or directory holding them (the path is not the secret).
+_PATH_ENV = re.compile(r"(?i)(_FILE|_PATH|_DIR|_HOME)$|^GOOGLE_APPLICATION_CREDENTIALS$")
 _MIN_SECRET_LEN = 8
 
 
@@ -49,7 +51,7 @@ class Redactor:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Redactor:
         env = os.environ if environ is None else environ
-        return cls({v for k, v in env.items() if _SECRET_ENV.search(k) and v})
+        return cls({v for k, v in env.items() if v and _SECRET_ENV.search(k) and not _PATH_ENV.search(k)})
 
     def text(self, value: str) -> str:
         if not value:

@@ -157,6 +157,13 @@ def test_redaction_patterns(text: str, expected: str) -> None:
 
 
 def test_environment_secret_values_are_removed_wherever_they_appear() -> None:
-    r = Redactor.from_environ({"MY_SERVICE_TOKEN": "s3cr3t-value-1234", "PATH": "/usr/bin", "SHORT_SECRET": "abc"})
-    assert r.text("failed with s3cr3t-value-1234 in /usr/bin (abc)") == f"failed with {MASK} in /usr/bin (abc)"
+    env = {
+        "MY_SERVICE_TOKEN": "s3cr3t-value-1234",
+        "PATH": "/usr/bin",
+        "SHORT_SECRET": "abc",
+        "AWS_SHARED_CREDENTIALS_FILE": "/home/u/.aws/credentials",
+    }
+    r = Redactor.from_environ(env)
+    text = "failed with s3cr3t-value-1234 in /usr/bin (abc) reading /home/u/.aws/credentials"
+    assert r.text(text) == f"failed with {MASK} in /usr/bin (abc) reading /home/u/.aws/credentials"
     assert r.value({"a": ["x s3cr3t-value-1234"], "n": 3}) == {"a": [f"x {MASK}"], "n": 3}
