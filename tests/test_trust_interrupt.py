@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from residency_audit.emulator.aws import AwsEmulator, operation_of, signed_scope
@@ -19,11 +21,21 @@ from residency_audit.emulator.front import Request, Response
 
 from .conftest import read_json
 
+TABLES = [f"ledger-{i:02d}" for i in range(60)]
+
 
 @pytest.fixture
 def slow_estate(aws_env: AwsEmulator) -> Iterator[AwsEmulator]:
-    """The sample estate behind a front that answers in 150 ms (a full scan takes several seconds)."""
+    """The sample estate plus 60 tables in eu-west-1 (one long task: 61 calls), answering in 150 ms."""
     seed_aws(aws_env)
+    ddb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=aws_env.url)
+    for name in TABLES:
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
     aws_env.front.clear_log()
     aws_env.front.latency = 0.15
     yield aws_env
@@ -32,12 +44,17 @@ def slow_estate(aws_env: AwsEmulator) -> Iterator[AwsEmulator]:
 
 def test_sigint_writes_the_partial_scan_marked_interrupted(slow_estate: AwsEmulator, tmp_path: Path) -> None:
     answered: dict[str, float] = {}  # region -> when its DescribeInstances answer left the front
+    tables: dict[str, float] = {}  # eu-west-1 table -> when its DescribeTable answer left the front
     lock = threading.Lock()
 
     def record(req: Request, resp: Response) -> Response:
-        if operation_of(req)[1] == "DescribeInstances" and resp.status == 200:
+        op = operation_of(req)[1]
+        if resp.status == 200 and op == "DescribeInstances":
             with lock:
                 answered.setdefault(signed_scope(req)[0], time.monotonic())
+        if resp.status == 200 and op == "DescribeTable" and signed_scope(req)[0] == "eu-west-1":
+            with lock:
+                tables[json.loads(req.body)["TableName"]] = time.monotonic()
         return resp
 
     slow_estate.front.response_hooks.append(record)
@@ -55,11 +72,15 @@ def test_sigint_writes_the_partial_scan_marked_interrupted(slow_estate: AwsEmula
         time.sleep(0.5)  # let the client parse that answer and collect its instances
         with lock:
             seen_before = set(answered)
+            tables_before = {t for t, when in tables.items() if when < time.monotonic() - 0.3}
+        assert 0 < len(tables_before) < len(TABLES) - 5, "the signal must land inside the long DynamoDB task"
         proc.send_signal(signal.SIGINT)
         sent = time.monotonic()
+        requests_at_signal = len(slow_estate.front.log)
         stdout, stderr = proc.communicate(timeout=30)
-        assert stdout == ""  # -f json -o FILE -q: nothing on stdout
         stopped_after = time.monotonic() - sent
+        requests_after_signal = len(slow_estate.front.log) - requests_at_signal
+        assert stdout == ""  # -f json -o FILE -q: nothing on stdout
     finally:
         slow_estate.front.response_hooks.remove(record)
         if proc.poll() is None:
@@ -68,6 +89,9 @@ def test_sigint_writes_the_partial_scan_marked_interrupted(slow_estate: AwsEmula
 
     assert "Traceback" not in stderr, stderr
     assert stopped_after < 3, f"the scan took {stopped_after:.1f}s to stop after Ctrl-C"
+    # Running tasks stop at their next call: at most one request per worker slips out after the signal
+    # (without the stop, the DynamoDB task would go on through its remaining tables).
+    assert requests_after_signal <= 2, requests_after_signal
     report = read_json(out)
     scan = report["scan"]
     assert scan["interrupted"] is True and scan["complete"] is False
@@ -76,6 +100,9 @@ def test_sigint_writes_the_partial_scan_marked_interrupted(slow_estate: AwsEmula
     names = {r["name"] for r in report["resources"]}
     # Collected before the signal: kept. (app-frankfurt is eu-central-1's instance.)
     assert "eu-central-1" in seen_before and "app-frankfurt" in names
+    # Every table described before the signal is in the output, the rest of the 60 are not.
+    collected = {r["name"] for r in report["resources"] if r["kind"] == "dynamodb.table"} & set(TABLES)
+    assert tables_before <= collected and len(collected) <= len(tables_before) + 3
     # Not reached before the signal: us-east-2 is the 9th region, its VM must be missing.
     assert "us-east-2" not in seen_before and "ci-runner-ohio" not in names
     # Exit code: 1 if what was collected already fails the rules, else 3; never 0.
