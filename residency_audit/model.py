@@ -144,6 +144,14 @@ class Place:
     operator: str = ""
     source: str = ""
     note: str = ""
+    #: Azure: where geo-redundant storage keeps its secondary ("" when none).
+    paired_region: str = ""
+    #: AWS partition / Azure cloud the location belongs to ("" for the public one).
+    partition: str = ""
+    #: The provider's own words for where it is (Azure metadata.physicalLocation).
+    physical_location: str = ""
+    #: For a Local/Wavelength zone: the region it hangs off (which may be in another country).
+    parent: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +167,10 @@ class Place:
             "operator": self.operator,
             "source": self.source,
             "note": self.note,
+            "paired_region": self.paired_region,
+            "partition": self.partition,
+            "physical_location": self.physical_location,
+            "parent": self.parent,
         }
 
 

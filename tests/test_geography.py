@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from residency_audit.geography import Catalog, eu_members
+from residency_audit.engine import evaluate, load_rules
+from residency_audit.geography import (
+    PROVIDERS,
+    Catalog,
+    azure_physical_country,
+    eu_members,
+    place_from_azure_metadata,
+)
+from residency_audit.model import Location, Owner, Resource
+
+from .conftest import run_cli
+
+RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+STRICT = RULES_DIR / "profiles" / "strict-jurisdiction.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +33,13 @@ def catalog() -> Catalog:
 def _botocore_regions() -> dict[str, set[str]]:
     data = json.loads(resources.files("botocore").joinpath("data", "endpoints.json").read_text())
     return {p["partition"]: set(p["regions"]) for p in data["partitions"]}
+
+
+def _res(provider: str, *locations: Location, name: str = "r") -> Resource:
+    return Resource(provider, "storage.bucket", f"{provider}:{name}", name, Owner("account", "1"), list(locations))
+
+
+# --------------------------------------------------------------------------- completeness and hygiene
 
 
 def test_every_botocore_region_is_catalogued(catalog: Catalog) -> None:
@@ -31,9 +53,36 @@ def test_every_botocore_region_is_catalogued(catalog: Catalog) -> None:
     assert missing == []
 
 
-def test_every_catalogued_aws_region_has_a_source(catalog: Catalog) -> None:
-    for place in catalog.places("aws"):
-        assert place.source.startswith("https://"), place.code
+def test_aws_regions_carry_their_botocore_partition(catalog: Catalog) -> None:
+    wrong = {
+        code: (part, catalog.resolve("aws", code).partition)
+        for part, codes in _botocore_regions().items()
+        for code in codes
+        if catalog.resolve("aws", code).partition != part
+    }
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_entry_has_an_https_source_and_an_operator(catalog: Catalog, provider: str) -> None:
+    places = list(catalog.places(provider))
+    assert len(places) > 40
+    assert [p.code for p in places if not p.source.startswith("https://")] == []
+    assert [p.code for p in places if not p.jurisdictions or not p.operator] == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_composite_member_exists(catalog: Catalog, provider: str) -> None:
+    entries = catalog.raw(provider)["locations"]
+    dangling = {(code, m) for code, e in entries.items() for m in e.get("members") or [] if m.lower() not in entries}
+    assert dangling == set()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_alias_points_at_an_entry(catalog: Catalog, provider: str) -> None:
+    data = catalog.raw(provider)
+    targets = {str(spec["to"]) for spec in (data.get("aliases") or {}).values()}
+    assert targets - set(data["locations"]) == set()
 
 
 def test_eu_has_27_members() -> None:
@@ -41,34 +90,387 @@ def test_eu_has_27_members() -> None:
     assert {"GB", "CH", "NO", "IS", "LI"}.isdisjoint(eu_members())
 
 
-@pytest.mark.parametrize(
-    ("code", "countries", "in_eu"),
-    [
-        ("eu-west-2", ("GB",), False),  # London: European, not EU
-        ("eu-central-2", ("CH",), False),  # Zurich
-        ("eu-west-1", ("IE",), True),
-        ("eu-south-2", ("ES",), True),
-        ("eu-north-1", ("SE",), True),
-        ("il-central-1", ("IL",), False),
-        ("eusc-de-east-1", ("DE",), True),
-        ("EU-WEST-3", ("FR",), True),  # codes match case-insensitively
-        ("eu", ("IE",), True),  # legacy S3 location constraint
-        ("", ("US",), False),  # empty S3 location constraint is us-east-1
-    ],
-)
-def test_aws_traps(catalog: Catalog, code: str, countries: tuple[str, ...], in_eu: bool) -> None:
-    place = catalog.resolve("aws", code)
+def test_azure_paired_regions_exist(catalog: Catalog) -> None:
+    pairs = {p.code: p.paired_region for p in catalog.places("azure") if p.paired_region}
+    assert len(pairs) >= 50
+    assert {c: t for c, t in pairs.items() if not catalog.knows("azure", t)} == {}
+
+
+def test_azure_physical_location_table_agrees_with_the_catalog(catalog: Catalog) -> None:
+    """Every physicalLocation the catalog names maps, via the scan-time table, to the entry's own country."""
+    disagree = {
+        p.code: (p.physical_location, azure_physical_country(p.physical_location), p.countries)
+        for p in catalog.places("azure")
+        if p.physical_location and (azure_physical_country(p.physical_location),) != p.countries
+    }
+    assert disagree == {}
+
+
+def test_aws_edge_zones_name_their_parent_region(catalog: Catalog) -> None:
+    zones = [p for p in catalog.places("aws") if p.kind == "zone"]
+    assert len(zones) >= 40
+    assert [z.code for z in zones if not z.parent or not z.code.startswith(z.parent + "-")] == []
+    assert [z.code for z in zones if not catalog.knows("aws", z.parent)] == []
+
+
+def test_gcp_predefined_dual_regions_and_members(catalog: Catalog) -> None:
+    duals = {p.code: p.members for p in catalog.places("gcp") if p.kind == "dual-region"}
+    assert duals == {
+        "asia1": ("asia-northeast1", "asia-northeast2", "asia-northeast3"),  # + KMS's third replica
+        "eur4": ("europe-north1", "europe-west4", "europe-west1"),  # + KMS's third replica
+        "eur5": ("europe-west1", "europe-west2"),
+        "eur7": ("europe-west2", "europe-west3"),
+        "eur8": ("europe-west3", "europe-west6"),
+        "nam4": ("us-central1", "us-east1", "us-central2"),
+    }
+
+
+def test_gcs_eu_multi_region_is_exactly_the_eu(catalog: Catalog) -> None:
+    place = catalog.resolve("gcp", "EU")
+    assert set(place.countries) == eu_members()
+    assert place.in_eu and place.kind == "multi-region"
+
+
+# --------------------------------------------------------------------------- traps
+
+# (provider, code, zone, countries, in_eu)
+TRAPS = [
+    # names that sound European, but are not the EU
+    ("aws", "eu-west-2", None, ("GB",), False),  # London
+    ("aws", "eu-central-2", None, ("CH",), False),  # Zurich
+    ("aws", "eu-west-2", "eu-west-2-wl1-lon-wlz-1", ("GB",), False),
+    ("gcp", "europe-west2", None, ("GB",), False),
+    ("gcp", "EUROPE-WEST6", None, ("CH",), False),
+    ("gcp", "europe-west2-b", None, ("GB",), False),  # a zone resolves to its region
+    ("gcp", "EUR5", None, ("BE", "GB"), False),  # Belgium + London
+    ("gcp", "EUR7", None, ("GB", "DE"), False),  # London + Frankfurt
+    ("gcp", "eur8", None, ("DE", "CH"), False),  # Frankfurt + Zurich
+    ("azure", "uksouth", None, ("GB",), False),
+    ("azure", "ukwest", None, ("GB",), False),
+    ("azure", "switzerlandnorth", None, ("CH",), False),
+    ("azure", "switzerlandwest", None, ("CH",), False),
+    ("azure", "norwayeast", None, ("NO",), False),
+    ("azure", "norwaywest", None, ("NO",), False),
+    ("azure", "uk", None, ("GB",), False),  # logical geography
+    # neighbours of Europe that are not the EU
+    ("aws", "il-central-1", None, ("IL",), False),
+    ("gcp", "me-west1", None, ("IL",), False),
+    ("azure", "israelcentral", None, ("IL",), False),
+    ("azure", "israelnorthwest", None, ("IL",), False),
+    # a zone of a US region that is in South America
+    ("aws", "us-east-1", "us-east-1-bue-1a", ("AR",), False),
+    ("aws", "us-east-1", "us-east-1-qro-1a", ("MX",), False),
+    ("aws", "ap-northeast-1", "ap-northeast-1-tpe-1a", ("TW",), False),
+    ("aws", "ap-southeast-1", "ap-southeast-1-bkk-1a", ("TH",), False),
+    ("azure", "eastus2", "attatlanta1", ("US",), False),  # an Azure edge zone (extendedLocation)
+    # EU locations whose names do not say "EU"/"Europe" or say it misleadingly
+    ("azure", "westeurope", None, ("NL",), True),
+    ("azure", "northeurope", None, ("IE",), True),
+    ("azure", "germanywestcentral", None, ("DE",), True),
+    ("azure", "swedencentral", None, ("SE",), True),
+    ("azure", "italynorth", None, ("IT",), True),
+    ("azure", "polandcentral", None, ("PL",), True),
+    ("azure", "spaincentral", None, ("ES",), True),
+    ("azure", "austriaeast", None, ("AT",), True),
+    ("azure", "belgiumcentral", None, ("BE",), True),
+    ("azure", "denmarkeast", None, ("DK",), True),
+    ("azure", "francecentral", None, ("FR",), True),
+    ("azure", "europe", None, ("IE", "NL"), True),
+    ("gcp", "EUR4", None, ("FI", "NL", "BE"), True),
+    ("gcp", "eur3", None, ("BE", "NL", "FI"), True),
+    ("gcp", "europe-north2", None, ("SE",), True),
+    ("gcp", "europe-west4-a", None, ("NL",), True),
+    ("aws", "eusc-de-east-1", None, ("DE",), True),
+    ("aws", "eu-central-1", "eu-central-1-waw-1a", ("PL",), True),
+    ("aws", "eu-north-1", "eu-north-1-cph-1a", ("DK",), True),
+    ("aws", "eu-north-1", "eu-north-1-hel-1a", ("FI",), True),
+    ("aws", "eu-central-1", "eu-central-1-ham-1a", ("DE",), True),
+    # plain EU regions, and codes matched case-insensitively
+    ("aws", "eu-west-1", None, ("IE",), True),
+    ("aws", "eu-south-2", None, ("ES",), True),
+    ("aws", "EU-WEST-3", None, ("FR",), True),
+    # S3 location-constraint quirks
+    ("aws", "EU", None, ("IE",), True),  # legacy constraint
+    ("aws", "", None, ("US",), False),  # empty constraint is us-east-1
+    # global services, and clouds of other jurisdictions
+    ("aws", "global", None, ("US",), False),
+    ("aws", "aws-global", None, ("US",), False),
+    ("aws", "cn-north-1", None, ("CN",), False),
+    ("azure", "chinanorth3", None, ("CN",), False),
+    ("azure", "usgovvirginia", None, ("US",), False),
+    ("azure", "usdodcentral", None, ("US",), False),
+    ("azure", "brazilsouth", None, ("BR",), False),
+    ("gcp", "NAM4", None, ("US",), False),
+    ("gcp", "nam5", None, ("US",), False),
+    ("gcp", "ASIA1", None, ("JP", "KR"), False),
+]
+
+
+@pytest.mark.parametrize(("provider", "code", "zone", "countries", "in_eu"), TRAPS)
+def test_traps(
+    catalog: Catalog, provider: str, code: str, zone: str | None, countries: tuple[str, ...], in_eu: bool
+) -> None:
+    place = catalog.resolve(provider, code, zone)
     assert place.known
     assert place.countries == countries
     assert place.in_eu is in_eu
 
 
-@pytest.mark.parametrize("code", ["eu-west-9", "europe-nowhere1", "mars-1", None])
-def test_unknown_is_never_eu(catalog: Catalog, code: str | None) -> None:
-    place = catalog.resolve("aws", code)
+@pytest.mark.parametrize(
+    ("provider", "code", "zone"),
+    [
+        ("aws", "eu-west-9", None),
+        ("aws", "europe-nowhere1", None),
+        ("aws", "mars-1", None),
+        ("aws", None, None),
+        ("aws", "eu-central-1", "eu-central-1-zzz-1a"),  # a Local Zone we do not know: not Frankfurt
+        ("aws", "eu-west-2-wl9-xyz-wlz-1", None),
+        ("gcp", "europe-west99", None),
+        ("gcp", "europe-west15", None),  # catalogued code, country not yet known
+        ("gcp", "EUROPE-WEST15-A", None),
+        ("gcp", "global", None),
+        ("gcp", "ASIA", None),  # Google does not list the member regions
+        ("gcp", "europe", None),  # KMS/Artifact Registry "europe": members unpublished
+        ("azure", "global", None),
+        ("azure", "atlantiscentral", None),
+        ("azure", "westeurope2", None),
+    ],
+)
+def test_unknown_is_never_eu(catalog: Catalog, provider: str, code: str | None, zone: str | None) -> None:
+    place = catalog.resolve(provider, code, zone)
     assert not place.known and not place.in_eu and place.countries == ()
 
 
 def test_plain_availability_zone_resolves_to_its_region(catalog: Catalog) -> None:
     assert catalog.resolve("aws", "eu-west-1", zone="eu-west-1b").countries == ("IE",)
     assert catalog.resolve("aws", "eu-central-2a").countries == ("CH",)
+    assert catalog.resolve("gcp", "us-central1", zone="us-central1-f").countries == ("US",)
+
+
+def test_composite_with_an_unknown_member_is_unknown(catalog: Catalog) -> None:
+    """Configurable dual-regions (customPlacementConfig.dataLocations) resolve from their members."""
+    both = catalog.resolve_composite("gcp", ["EUROPE-WEST1", "EUROPE-WEST4"])
+    assert (both.countries, both.in_eu, both.members) == (("BE", "NL"), True, ("europe-west1", "europe-west4"))
+    london = catalog.resolve_composite("gcp", ["europe-west3", "europe-west2"])
+    assert (london.countries, london.in_eu) == (("DE", "GB"), False)
+    broken = catalog.resolve_composite("gcp", ["europe-west1", "europe-west77"])
+    assert (broken.known, broken.in_eu, broken.countries) == (False, False, ())
+    assert "europe-west77" in broken.note
+    assert not catalog.resolve_composite("gcp", []).known
+
+
+# --------------------------------------------------------------------------- rules on top of the catalog
+
+
+def test_unknown_codes_are_violations_under_the_default_rules(catalog: Catalog) -> None:
+    resources_ = [
+        _res("aws", Location("eu-west-9"), name="aws-unknown"),
+        _res("aws", Location("eu-central-1", zone="eu-central-1-zzz-1a"), name="aws-unknown-zone"),
+        _res("gcp", Location("global"), name="gcp-global"),
+        _res("gcp", Location("EUR4"), name="gcp-eur4"),
+        _res("azure", Location("atlantiscentral"), name="azure-unknown"),
+        _res("azure", Location("westeurope"), Location("northeurope", role="secondary"), name="azure-grs"),
+    ]
+    got = {(f.resource.name, f.rule_id) for f in evaluate(resources_, load_rules(), catalog)}
+    assert got == {
+        ("aws-unknown", "RA-EU-UNKNOWN"),
+        ("aws-unknown-zone", "RA-EU-UNKNOWN"),
+        ("gcp-global", "RA-EU-UNKNOWN"),
+        ("azure-unknown", "RA-EU-UNKNOWN"),
+    }
+
+
+def test_composites_and_secondaries_under_the_default_rules(catalog: Catalog) -> None:
+    resources_ = [
+        _res("gcp", Location("EUR7"), name="eur7"),
+        _res("gcp", Location("NAM4"), name="nam4"),
+        _res("azure", Location("brazilsouth"), Location("southcentralus", role="secondary"), name="br"),
+        _res("aws", Location("us-east-1", zone="us-east-1-bue-1a"), name="bue"),
+    ]
+    got = {(f.resource.name, f.rule_id, f.region) for f in evaluate(resources_, load_rules(), catalog)}
+    assert got == {
+        ("eur7", "RA-EU-OUTSIDE", "EUR7"),
+        ("nam4", "RA-US-SOIL", "NAM4"),
+        ("br", "RA-EU-OUTSIDE", "brazilsouth"),
+        ("br", "RA-US-SOIL", "southcentralus"),
+        ("bue", "RA-EU-OUTSIDE", "us-east-1"),
+    }
+
+
+def test_default_rule_directory_does_not_load_profiles() -> None:
+    assert {r.id for r in load_rules().rules} == {"RA-EU-UNKNOWN", "RA-EU-OUTSIDE", "RA-US-SOIL"}
+
+
+def test_strict_profile_is_packaged() -> None:
+    bundled = resources.files("residency_audit._rules").joinpath("profiles", "strict-jurisdiction.yaml")
+    assert bundled.is_file()
+    assert {r.id for r in load_rules([str(bundled)]).rules} == {"RA-JUR-US-OPERATOR", "RA-JUR-UNKNOWN"}
+
+
+def test_strict_profile_flags_us_parented_operators_in_the_eu(catalog: Catalog) -> None:
+    resources_ = [
+        _res("aws", Location("eu-central-1"), name="aws-frankfurt"),
+        _res("aws", Location("eusc-de-east-1"), name="aws-eusc"),  # EU entity, US parent
+        _res("gcp", Location("europe-west4"), name="gcp-eemshaven"),
+        _res("azure", Location("westeurope"), name="azure-amsterdam"),
+        _res("azure", Location("germanycentral"), name="azure-t-systems"),  # German data trustee
+        _res("aws", Location("us-east-1"), name="aws-virginia"),  # already RA-US-SOIL, not repeated
+    ]
+    default = {(f.resource.name, f.rule_id) for f in evaluate(resources_, load_rules(), catalog)}
+    assert default == {("aws-virginia", "RA-US-SOIL")}
+    strict = load_rules([str(RULES_DIR), str(STRICT)])
+    got = {(f.resource.name, f.rule_id) for f in evaluate(resources_, strict, catalog)}
+    assert got == {
+        ("aws-frankfurt", "RA-JUR-US-OPERATOR"),
+        ("aws-eusc", "RA-JUR-US-OPERATOR"),
+        ("gcp-eemshaven", "RA-JUR-US-OPERATOR"),
+        ("azure-amsterdam", "RA-JUR-US-OPERATOR"),
+        ("aws-virginia", "RA-US-SOIL"),
+    }
+    (finding,) = [f for f in evaluate(resources_[:1], strict, catalog)]
+    assert "Amazon Web Services" in finding.message and "US law" in finding.message
+    assert "art. 6" in finding.clause
+
+
+def test_strict_profile_fails_closed_on_unknown_jurisdiction(catalog: Catalog) -> None:
+    learnt, _ = place_from_azure_metadata("newcentral", "New Central", "Athens", cloud="SomeOtherCloud")
+    cat = Catalog()
+    cat.add(learnt)
+    strict = load_rules([str(RULES_DIR), str(STRICT)])
+    got = {f.rule_id for f in evaluate([_res("azure", Location("newcentral"))], strict, cat)}
+    assert got == {"RA-JUR-UNKNOWN"}
+
+
+# --------------------------------------------------------------------------- Azure scan-time metadata
+
+
+def test_azure_metadata_for_a_catalogued_location_is_the_catalog_entry(catalog: Catalog) -> None:
+    place, note = place_from_azure_metadata("WestEurope", "West Europe", "Somewhere Else", catalog=catalog)
+    assert note is None
+    assert place == catalog.resolve("azure", "westeurope")
+
+
+@pytest.mark.parametrize(
+    ("physical", "countries", "in_eu"),
+    [
+        ("Athens", ("GR",), True),
+        ("NETHERLANDS", ("NL",), True),
+        ("Tokyo, Saitama", ("JP",), False),
+        ("Zurich", ("CH",), False),
+        ("Atlantis", (), False),
+        ("", (), False),
+    ],
+)
+def test_azure_metadata_places_a_missing_location(
+    catalog: Catalog, physical: str, countries: tuple[str, ...], in_eu: bool
+) -> None:
+    place, note = place_from_azure_metadata(
+        "newregioncentral", "New Region Central", physical, "Europe", "westeurope", "Physical", catalog=catalog
+    )
+    assert (place.countries, place.in_eu, place.known) == (countries, in_eu, bool(countries))
+    assert note is not None and "not in the residency-audit catalog" in note
+    assert (place.paired_region, place.jurisdictions) == ("westeurope", ("US",))
+    assert not catalog.knows("azure", "newregioncentral")  # the caller decides whether to add it
+
+
+def test_azure_metadata_logical_location_is_unknown_and_china_is_21vianet(catalog: Catalog) -> None:
+    logical, _ = place_from_azure_metadata("newgeo", "New Geo", "Netherlands", region_type="Logical", catalog=catalog)
+    assert not logical.known and logical.kind == "logical"
+    cn, _ = place_from_azure_metadata("chinanorth9", "China North 9", "Beijing", cloud="AzureChinaCloud")
+    assert (cn.countries, cn.jurisdictions, cn.partition) == (("CN",), ("CN",), "AzureChinaCloud")
+
+
+def test_learnt_azure_location_is_evaluated(catalog: Catalog) -> None:
+    cat = Catalog()
+    athens, _ = place_from_azure_metadata("greececentral", "Greece Central", "Athens", catalog=cat)
+    nowhere, _ = place_from_azure_metadata("atlantisnorth", "Atlantis North", "Atlantis", catalog=cat)
+    cat.add(athens)
+    cat.add(nowhere)
+    res = [_res("azure", Location("greececentral"), name="gr"), _res("azure", Location("atlantisnorth"), name="x")]
+    got = {(f.resource.name, f.rule_id) for f in evaluate(res, load_rules(), cat)}
+    assert got == {("x", "RA-EU-UNKNOWN")}
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+REQUIRED_KEYS = {"provider", "code", "name", "countries", "in_eu", "kind", "members", "source"}
+
+
+def test_regions_json_lists_every_provider(capsys: pytest.CaptureFixture[str], catalog: Catalog) -> None:
+    code, out, _ = run_cli(["regions", "--format", "json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert {r["provider"] for r in rows} == set(PROVIDERS)
+    assert len(rows) == sum(1 for _ in catalog.places())
+    assert [r["code"] for r in rows if not set(r) >= REQUIRED_KEYS] == []
+    assert all(re.fullmatch(r"[A-Z]{2}", c) for r in rows for c in r["countries"])
+    eur5 = next(r for r in rows if (r["provider"], r["code"]) == ("gcp", "eur5"))
+    assert (eur5["countries"], eur5["in_eu"], eur5["members"], eur5["kind"]) == (
+        ["BE", "GB"],
+        False,
+        ["europe-west1", "europe-west2"],
+        "dual-region",
+    )
+    assert all(r["in_eu"] == (bool(r["countries"]) and set(r["countries"]) <= eu_members()) for r in rows)
+
+
+def test_regions_json_for_one_provider(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--provider", "azure", "-f", "json"], capsys)
+    assert code == 0
+    rows = {r["code"]: r for r in json.loads(out)}
+    assert {r["provider"] for r in rows.values()} == {"azure"}
+    assert (rows["westeurope"]["countries"], rows["westeurope"]["paired_region"]) == (["NL"], "northeurope")
+
+
+def test_explain_says_which_member_breaks_eu_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--explain", "EUR7"], capsys)
+    assert code == 0
+    assert "europe-west2 (London, England): GB — NOT EU (GB)" in out
+    assert "europe-west3 (Frankfurt, Germany): DE — EU" in out
+    assert "not EU-only because of: europe-west2 (GB)" in out
+    assert "verdict: NOT in the EU" in out
+
+
+def test_explain_json_and_alias(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--explain", "eu", "--provider", "aws", "-f", "json"], capsys)
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["code"], row["countries"], row["in_eu"]) == ("eu-west-1", ["IE"], True)
+    assert "  'eu' is an alias of eu-west-1" in row["explanation"]
+
+
+def test_explain_zone_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--explain", "us-east-1-bue-1a"], capsys)
+    assert code == 0
+    assert "zone of region us-east-1 (US); the zone itself is in AR" in out
+    code, out, _ = run_cli(["regions", "--explain", "nowhere-9"], capsys)
+    assert code == 0
+    assert "unknown to the catalog for every provider" in out and "fail closed" in out
+
+
+def test_regions_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--provider", "gcp"], capsys)
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "│ eur5 " in line]
+    assert "BE,GB" in row and "│ no " in row
+    assert "Locations (" in out and "westeurope" not in out and "eu-west-1" not in out
+
+
+def test_lazy_loading_is_thread_safe() -> None:
+    """Providers load on first use; concurrent first uses see one complete catalog."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = Catalog()
+    codes = [("azure", "europe"), ("gcp", "EUR8"), ("aws", "eu-west-1"), ("azure", "westeurope")] * 25
+    with ThreadPoolExecutor(8) as pool:
+        got = set(pool.map(lambda pc: (pc[0], pc[1], fresh.resolve(*pc).countries), codes))
+    assert got == {
+        ("azure", "europe", ("IE", "NL")),
+        ("gcp", "EUR8", ("DE", "CH")),
+        ("aws", "eu-west-1", ("IE",)),
+        ("azure", "westeurope", ("NL",)),
+    }
+    only_aws = Catalog(["aws"])
+    assert not only_aws.resolve("gcp", "europe-west4").known
+    assert {p.provider for p in only_aws.places()} == {"aws"}

@@ -52,8 +52,19 @@ def aws_part() -> Iterator[Callable[[], Adapter]]:
             yield lambda: AwsAdapter.from_profile(None)
 
 
+@contextmanager
+def gcp_part() -> Iterator[Callable[[], Adapter]]:
+    from ..adapters.gcp import GcpAdapter
+    from ..emulator.gcp import gcp_emulator, seed_gcp
+
+    with gcp_emulator() as emu:
+        seed_gcp(emu)
+        yield lambda: GcpAdapter.create(anonymous=True, endpoints={"*": emu.url}, inventory="services")
+
+
 #: provider -> demo part. Each provider's emulator adds its part here.
 PARTS: dict[str, DemoPart] = {"aws": aws_part}
+PARTS["gcp"] = gcp_part
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -27,55 +27,61 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    # Sources are long URLs: on a narrow terminal they would squeeze every other
+    # column to nothing, so they are left to --format json / --explain there.
+    wide = console.width >= 150
     t = Table(title=f"Locations ({len(places)})", title_justify="left")
-    for col in ("provider", "code", "name", "kind", "countries", "EU", "source"):
-        t.add_column(col, overflow="fold")
+    t.add_column("provider", no_wrap=True)
+    t.add_column("code", no_wrap=True)
+    t.add_column("name", overflow="fold")
+    t.add_column("kind", overflow="fold")
+    t.add_column("countries", overflow="fold")
+    t.add_column("EU", no_wrap=True)
+    t.add_column("members / paired", overflow="fold")
+    if wide:
+        t.add_column("source", overflow="fold")
     for p in places:
-        t.add_row(
+        related = ", ".join(p.members) if p.members else (f"pair: {p.paired_region}" if p.paired_region else p.parent)
+        row = [
             p.provider,
             p.code,
             p.name,
             p.kind,
             ",".join(p.countries) or "?",
             "[green]yes[/]" if p.in_eu else "[red]no[/]",
-            p.source,
-        )
-    Console().print(t)
+            related,
+        ]
+        t.add_row(*row, *([p.source] if wide else []))
+    console.print(t)
+    if not wide:
+        console.print("sources: residency-audit regions --format json, or --explain CODE", style="dim")
     return 0
 
 
 def _explain(args: argparse.Namespace, catalog: object) -> int:
-    from ..geography import PROVIDERS, Catalog, eu_members
+    from ..geography import PROVIDERS, Catalog
 
     assert isinstance(catalog, Catalog)
     providers = [args.provider] if args.provider else list(PROVIDERS)
-    eu = eu_members()
-    out = []
+    code = args.explain
+    found = []
     for prov in providers:
-        place = catalog.resolve(prov, args.explain)
-        if not place.known and args.provider is None:
-            continue
-        lines = [f"{prov}:{place.code} — {place.name} ({place.kind})"]
-        if not place.known:
-            lines.append(f"  unknown: {place.note}. Unknown locations count as outside the EU (fail closed).")
-        else:
-            for c in place.countries:
-                lines.append(f"  {c}: {'EU member state' if c in eu else 'NOT an EU member state'}")
-            if place.members:
-                lines.append(f"  composite of: {', '.join(place.members)}")
-            verdict = "in the EU" if place.in_eu else "NOT in the EU"
-            lines.append(
-                f"  verdict: {verdict}" + (" (every country must be an EU member state)" if place.members else "")
-            )
-        if place.operator:
-            lines.append(f"  operator: {place.operator}; jurisdictions: {', '.join(place.jurisdictions) or '?'}")
-        if place.note:
-            lines.append(f"  note: {place.note}")
-        if place.source:
-            lines.append(f"  source: {place.source}")
-        out.append("\n".join(lines))
-    if not out:
-        print(f"{args.explain}: unknown to the catalog for every provider; it counts as outside the EU (fail closed)")
+        place = catalog.resolve(prov, code)
+        if not place.known and args.provider is None and not catalog.knows(prov, code):
+            continue  # without --provider, only the providers that know the code
+        lines = catalog.explain(place)
+        target = catalog.alias_of(prov, code)
+        if target is not None:
+            lines.insert(1, f"  {code!r} is an alias of {target}")
+        elif place.code.lower() != code.strip().lower() and place.kind not in ("unknown", "zone"):
+            lines.insert(1, f"  {code!r} is a zone of region {place.code}")
+        found.append((place, lines))
+    if args.format == "json":
+        print(json.dumps([{**p.to_dict(), "explanation": lines} for p, lines in found], indent=2))
         return 0
-    print("\n\n".join(out))
+    if not found:
+        print(f"{code}: unknown to the catalog for every provider; it counts as outside the EU (fail closed)")
+        return 0
+    print("\n\n".join("\n".join(lines) for _, lines in found))
     return 0

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..core import Adapter
 
 #: provider name -> module under commands/ with `register(sub)`
-PROVIDERS = ("aws",)
+PROVIDERS = ("aws", "gcp")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

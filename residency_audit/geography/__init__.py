@@ -3,13 +3,19 @@
 The catalog is data (`data/<provider>.yaml`), loaded once per process. A code
 the catalog does not know resolves to an *unknown* `Place` with no countries:
 never "in the EU", so the rules fail closed.
+
+Two questions are kept apart: *location* (the countries that can hold the data,
+`Place.countries` / `Place.in_eu`) and *jurisdiction* (whose law reaches the
+operator, `Place.jurisdictions`). The default rules judge location; the opt-in
+strict profile (`rules/profiles/strict-jurisdiction.yaml`) also judges jurisdiction.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -20,6 +26,14 @@ from ..model import Location, Place
 PROVIDERS = ("aws", "gcp", "azure")
 
 _AZ_SUFFIX = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)[a-z]$")
+# Google Cloud zones are "<region>-<letter>" (europe-west4-a; Cloud Storage
+# zonal buckets report them upper-case).
+_GCP_ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-[a-z]$")
+# AWS Local Zones (us-east-1-bue-1a) and Wavelength zones (eu-west-2-wl1-lon-wlz-1)
+# can sit in another country than their parent region, so one the catalog does
+# not list must not silently inherit the parent's country.
+_AWS_EDGE_ZONE = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)-(?:[a-z]{3}-\d+[a-z]|wl\d+-[a-z]{3}-wlz-\d+)$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 try:  # libyaml is several times faster; the catalog is read on every run
     _Loader: Any = yaml.CSafeLoader
@@ -52,13 +66,25 @@ class Catalog:
         self._places: dict[tuple[str, str], Place] = {}
         self._aliases: dict[tuple[str, str], str] = {}
         self._raw: dict[str, dict[str, Any]] = {}
-        for provider in providers:
+        # A provider's file is parsed on first use: a gate over an AWS plan
+        # should not pay for parsing the Azure and GCP catalogs.
+        self._todo = set(providers)
+        self._lock = threading.Lock()
+
+    def _ensure(self, provider: str) -> None:
+        if provider not in self._todo:  # fast path; removed only once fully indexed
+            return
+        with self._lock:
+            if provider not in self._todo:
+                return
             try:
                 data = _load(provider)
             except FileNotFoundError:
-                continue
-            self._raw[provider] = data
-            self._index(provider, data)
+                data = None
+            if data is not None:
+                self._raw[provider] = data
+                self._index(provider, data)
+            self._todo.discard(provider)
 
     def _index(self, provider: str, data: dict[str, Any]) -> None:
         sources: dict[str, str] = data.get("sources") or {}
@@ -90,13 +116,13 @@ class Catalog:
         operators: dict[str, dict[str, Any]],
     ) -> Place:
         countries: list[str] = list(entry.get("countries") or [])
+        if entry.get("countries_from") == "eu":
+            countries = sorted(self._eu)
+        bad = [c for c in countries if not isinstance(c, str) or not _COUNTRY.match(c)]
+        if bad:  # e.g. an unquoted NO that YAML read as false
+            raise CatalogError(f"{provider}:{code}: not ISO 3166 alpha-2 country codes: {bad!r}")
         if members:
-            for member in members:
-                place = self._places.get((provider, member))
-                if place is None or not place.known:
-                    countries = []  # one unknown member makes the whole unknown
-                    break
-                countries.extend(c for c in place.countries if c not in countries)
+            countries = self._member_countries(provider, members)
         op_key = entry.get("operator", "")
         operator = operators.get(op_key, {})
         source_key = entry.get("source", "")
@@ -114,35 +140,107 @@ class Catalog:
             operator=str(operator.get("name", op_key)),
             source=sources.get(source_key, source_key),
             note=str(entry.get("note", "")),
+            paired_region=str(entry.get("paired_region", "")),
+            partition=str(entry.get("partition", "")),
+            physical_location=str(entry.get("physical_location", "")),
+            parent=str(entry.get("parent", "")),
         )
+
+    def _member_countries(self, provider: str, members: Sequence[str]) -> list[str]:
+        """Union of the members' countries; empty (unknown) if any member is unknown."""
+        countries: list[str] = []
+        for member in members:
+            place = self._find(provider, member)
+            if place is None or not place.known:
+                return []  # one unknown member makes the whole unknown
+            countries.extend(c for c in place.countries if c not in countries)
+        return countries
 
     def resolve(self, provider: str, code: str | None, zone: str | None = None) -> Place:
         """The place for a region (and, where it can differ in country, a zone)."""
+        self._ensure(provider)
         if zone:
+            zkey = zone.strip().lower()
             # Only zones the catalog lists on their own (Local Zones, Wavelength)
             # can differ in country from their region; a plain AZ never does.
-            zplace = self._places.get((provider, zone.strip().lower()))
+            zplace = self._places.get((provider, zkey))
             if zplace is not None and zplace.kind == "zone":
                 return zplace
+            if provider == "aws" and _AWS_EDGE_ZONE.match(zkey):
+                return self.unknown(
+                    provider,
+                    zone,
+                    "an AWS Local/Wavelength zone not in the residency-audit catalog; "
+                    "it may be in another country than its parent region",
+                )
         if code is None:
             return self.unknown(provider, "", "the provider did not report a location")
         place = self._lookup(provider, code)
         if place is not None:
             return place
+        if provider == "aws" and _AWS_EDGE_ZONE.match(code.strip().lower()):
+            return self.unknown(
+                provider, code, "an AWS Local/Wavelength zone not in the residency-audit catalog; fails closed"
+            )
         return self.unknown(provider, code, "not in the residency-audit location catalog")
 
     def resolve_location(self, provider: str, location: Location) -> Place:
         return self.resolve(provider, location.region, location.zone)
 
+    def resolve_composite(
+        self,
+        provider: str,
+        members: Sequence[str],
+        code: str = "",
+        kind: str = "dual-region",
+        name: str = "",
+    ) -> Place:
+        """A location made of explicit member regions, e.g. a Cloud Storage
+        configurable dual-region (`customPlacementConfig.dataLocations`)."""
+        self._ensure(provider)
+        keys = [m.strip().lower() for m in members]
+        code = code or "+".join(keys)
+        if not keys:
+            return self.unknown(provider, code, "a composite location without member regions")
+        countries = self._member_countries(provider, keys)
+        unknown = [m for m in keys if (p := self._lookup(provider, m)) is None or not p.known]
+        first = self._lookup(provider, keys[0])
+        known = bool(countries)
+        return Place(
+            provider=provider,
+            code=code,
+            name=name or f"{kind} of {', '.join(keys)}",
+            kind=kind,
+            countries=tuple(countries),
+            in_eu=known and all(c in self._eu for c in countries),
+            known=known,
+            members=tuple(keys),
+            jurisdictions=first.jurisdictions if first else (),
+            operator=first.operator if first else "",
+            source=first.source if first else "",
+            note=f"unknown member(s): {', '.join(unknown)}" if unknown else "",
+        )
+
     def _lookup(self, provider: str, code: str) -> Place | None:
+        self._ensure(provider)
+        return self._find(provider, code)
+
+    def _find(self, provider: str, code: str) -> Place | None:
         key = code.strip().lower()
         key = self._aliases.get((provider, key), key)
         place = self._places.get((provider, key))
         if place is None:
             m = _AZ_SUFFIX.match(key)  # an availability zone of a known region
+            if m is None and provider == "gcp":
+                m = _GCP_ZONE.match(key)
             if m:
                 place = self._places.get((provider, m["region"]))
         return place
+
+    def alias_of(self, provider: str, code: str) -> str | None:
+        """The catalog code an alias stands for (e.g. S3's legacy "EU" -> eu-west-1)."""
+        self._ensure(provider)
+        return self._aliases.get((provider, code.strip().lower()))
 
     def unknown(self, provider: str, code: str, why: str) -> Place:
         return Place(
@@ -158,20 +256,178 @@ class Catalog:
 
     def add(self, place: Place) -> None:
         """Teach the catalog a place learnt at scan time (e.g. Azure location metadata)."""
+        self._ensure(place.provider)  # a catalogued entry always wins over a learnt one
         self._places.setdefault((place.provider, place.code.lower()), place)
+
+    def knows(self, provider: str, code: str) -> bool:
+        return self._lookup(provider, code) is not None
 
     def is_eu(self, country: str) -> bool:
         return country in self._eu
 
     def places(self, provider: str | None = None) -> Iterator[Place]:
+        for prov in sorted(self._todo) if provider is None else [provider]:
+            self._ensure(prov)
         for (prov, _), place in sorted(self._places.items()):
             if provider is None or prov == provider:
                 yield place
 
     def raw(self, provider: str) -> dict[str, Any]:
+        self._ensure(provider)
         return self._raw.get(provider, {})
+
+    def explain(self, place: Place) -> list[str]:
+        """Why a place is (not) in the EU, member by member for composites."""
+        eu = self._eu
+        lines = [f"{place.provider}:{place.code} — {place.name} ({place.kind})"]
+        if place.physical_location:
+            lines.append(f"  physical location: {place.physical_location}")
+        if place.parent:
+            parent = self._lookup(place.provider, place.parent)
+            where = ",".join(parent.countries) if parent and parent.countries else "?"
+            here = ",".join(place.countries) or "?"
+            lines.append(f"  zone of region {place.parent} ({where}); the zone itself is in {here}")
+        if place.members:
+            breakers = []
+            lines.append("  members:")
+            for member in place.members:
+                mp = self._lookup(place.provider, member)
+                if mp is None or not mp.known:
+                    lines.append(f"    {member}: unknown")
+                    breakers.append(f"{member} (unknown)")
+                    continue
+                bad = [c for c in mp.countries if c not in eu]
+                verdict = "EU" if not bad else f"NOT EU ({', '.join(bad)})"
+                lines.append(f"    {member} ({mp.name}): {', '.join(mp.countries)} — {verdict}")
+                if bad:
+                    breakers.append(f"{member} ({', '.join(bad)})")
+            if breakers:
+                lines.append(f"  not EU-only because of: {'; '.join(breakers)}")
+        if not place.known:
+            lines.append(f"  unknown: {place.note}. Unknown locations count as outside the EU (fail closed).")
+        else:
+            if not place.members and len(place.countries) <= 3:
+                for c in place.countries:
+                    lines.append(f"  {c}: {'EU member state' if c in eu else 'NOT an EU member state'}")
+            elif not place.members:
+                outside = [c for c in place.countries if c not in eu]
+                lines.append(
+                    f"  countries: {', '.join(place.countries)}"
+                    + (f" (NOT EU: {', '.join(outside)})" if outside else " (all EU member states)")
+                )
+            verdict = "in the EU" if place.in_eu else "NOT in the EU"
+            lines.append(
+                f"  verdict: {verdict}" + (" (every country must be an EU member state)" if place.members else "")
+            )
+        if place.paired_region:
+            pp = self._lookup(place.provider, place.paired_region)
+            where = ",".join(pp.countries) if pp and pp.countries else "unknown"
+            pair_eu = bool(pp and pp.in_eu)
+            lines.append(
+                f"  paired region: {place.paired_region} ({where}{'' if pair_eu else ', NOT EU'})"
+                " — where geo-redundant copies go"
+            )
+        if place.operator:
+            lines.append(f"  operator: {place.operator}; jurisdictions: {', '.join(place.jurisdictions) or '?'}")
+        if place.note and place.known:
+            lines.append(f"  note: {place.note}")
+        if place.source:
+            lines.append(f"  source: {place.source}")
+        return lines
 
 
 @functools.lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
     return Catalog()
+
+
+# --------------------------------------------------------------------------- Azure scan-time metadata
+
+_AZURE_CLOUD_OPERATORS = {
+    "azurecloud": "microsoft",
+    "azureusgovernment": "microsoft-gov",
+    "azurechinacloud": "21vianet",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _azure_physical_map() -> tuple[dict[str, str], str]:
+    section = _load("azure").get("physical_locations") or {}
+    table = {str(k).strip().casefold(): str(v) for k, v in (section.get("map") or {}).items()}
+    bad = sorted(v for v in table.values() if not _COUNTRY.match(v))
+    if bad:
+        raise CatalogError(f"azure physical_locations: not ISO 3166 alpha-2 country codes: {bad!r}")
+    return table, str(section.get("source", ""))
+
+
+def azure_physical_country(physical_location: str) -> str | None:
+    """The country of an Azure `metadata.physicalLocation` string, or None if not in the table.
+
+    Tries the whole string, then its comma-separated parts ("Tokyo, Saitama").
+    """
+    table, _ = _azure_physical_map()
+    text = physical_location.strip().casefold()
+    if not text:
+        return None
+    if text in table:
+        return table[text]
+    found = {table[p.strip()] for p in text.split(",") if p.strip() in table}
+    return found.pop() if len(found) == 1 else None
+
+
+def place_from_azure_metadata(
+    name: str,
+    display_name: str = "",
+    physical_location: str = "",
+    geography_group: str = "",
+    paired_region: str = "",
+    region_type: str = "",
+    cloud: str = "AzureCloud",
+    catalog: Catalog | None = None,
+) -> tuple[Place, str | None]:
+    """A `Place` for an Azure location, from a subscription's `list_locations` metadata.
+
+    Returns the catalog's own entry (and no note) when the catalog knows `name`.
+    Otherwise builds a place from the metadata and returns a one-line note saying
+    the catalog is missing it (the adapter passes it to `Collector.note`). A
+    physical location the table cannot map to a country gives an unknown place,
+    which the rules treat as outside the EU (fail closed). The caller decides
+    whether to `Catalog.add` the result.
+    """
+    cat = catalog or default_catalog()
+    key = name.strip().lower()
+    if cat.knows("azure", key):
+        return cat.resolve("azure", key), None
+    country = azure_physical_country(physical_location) if region_type.lower() != "logical" else None
+    data = cat.raw("azure")
+    op_key = _AZURE_CLOUD_OPERATORS.get(cloud.strip().lower(), "")
+    operator = (data.get("operators") or {}).get(op_key, {})
+    _, table_source = _azure_physical_map()
+    countries = (country,) if country else ()
+    where = f"physicalLocation {physical_location!r}" if physical_location else "no physicalLocation"
+    if country:
+        note = f"azure location {key!r} is not in the residency-audit catalog; placed in {country} from its {where}"
+    else:
+        note = (
+            f"azure location {key!r} is not in the residency-audit catalog and its {where} maps to no known "
+            "country; it counts as outside the EU (fail closed)"
+        )
+    if geography_group:
+        note += f" (geography group {geography_group!r})"
+    place = Place(
+        provider="azure",
+        code=key,
+        name=display_name or key,
+        kind="logical" if region_type.lower() == "logical" else "region",
+        countries=countries,
+        in_eu=bool(country) and cat.is_eu(country or ""),
+        known=bool(country),
+        jurisdictions=tuple(operator.get("jurisdictions") or ()),
+        operator=str(operator.get("name", "")),
+        source=f"subscription list-locations metadata; country table: {table_source}",
+        note=note,
+        paired_region=paired_region.strip().lower(),
+        partition="" if op_key in ("", "microsoft") else cloud,
+        physical_location=physical_location,
+    )
+    return place, note
