@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from . import __version__
 from .errors import EXIT_INTERNAL, EXIT_USAGE, UserError
 
-COMMANDS = ("scan", "demo", "regions", "guardrails", "permissions")
+COMMANDS = ("scan", "gate", "demo", "regions", "guardrails", "permissions")
 
 EXIT_CODES = """\
 exit codes:

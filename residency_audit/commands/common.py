@@ -40,6 +40,11 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--allow-gaps", action="store_true", help="coverage gaps are warnings, not exit code 3 (fail closed by default)"
     )
+    g.add_argument(
+        "--exceptions",
+        metavar="FILE",
+        help="accepted risks (default: .residency-exceptions.yaml in the working directory, if there is one)",
+    )
 
 
 def load_ruleset(args: argparse.Namespace) -> RuleSet:

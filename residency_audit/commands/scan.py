@@ -28,10 +28,12 @@ def execute(
 ) -> tuple[ScanResult, int]:
     """The scan path shared by every provider and the demo."""
     from ..core import run_scan
+    from ..exceptions import apply_exceptions, from_args
     from ..geography import default_catalog
     from .common import RichProgress, coverage_warning, exit_code, load_ruleset, stderr_console, write_output
 
     ruleset = load_ruleset(args)  # broken rules fail before any API call
+    exceptions = from_args(args)  # so does a broken exceptions file
     adapter = make_adapter()
     catalog = default_catalog()
     if args.quiet:
@@ -39,6 +41,7 @@ def execute(
     else:
         with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
             result = run_scan(adapter, request, ruleset, catalog, progress)
+    apply_exceptions(result, exceptions)
     write_output(result, args, getattr(args, "default_output", None))
     warning = coverage_warning(result, args)
     if warning:

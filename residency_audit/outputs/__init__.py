@@ -15,10 +15,14 @@ from ..model import ScanResult
 FORMATS: dict[str, str] = {
     "json": "jsonout",
     "table": "table",
+    "sarif": "sarif",
+    "junit": "junit",
+    "markdown": "markdown",
 }
 
 #: file suffix per format, for default output names
 SUFFIX: dict[str, str] = {"json": ".json", "table": ".txt"}
+SUFFIX.update({"sarif": ".sarif", "junit": ".xml", "markdown": ".md"})
 
 
 class UnknownFormat(ValueError):

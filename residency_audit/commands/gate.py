@@ -1,0 +1,136 @@
+"""`residency-audit gate PLAN.json`: check a Terraform plan before `apply`.
+
+Reads `terraform show -json PLANFILE` output (or `-` for stdin), turns it into
+the same `Resource` records a live scan yields, and runs the same rules,
+exceptions, outputs and exit codes. No cloud SDK is imported on this path, and
+rich only when the terminal table is printed: a gate runs on every commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .common import add_output_options, add_rule_options
+
+if TYPE_CHECKING:
+    from ..geography import Catalog
+    from ..model import Location, Place, ScanResult
+
+FORMATS = ("table", "json", "sarif", "junit", "markdown")
+UNCHECKED_RULE = "RA-PLAN-UNCHECKED"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "gate",
+        help="check a Terraform plan before apply (CI gate)",
+        description="Check the output of `terraform show -json PLANFILE` against the residency rules: the "
+        "effective location of every planned resource (provider regions from variables, aliases and modules, "
+        "replication, replicas and geo-redundant copies). Unknown locations fail closed.",
+    )
+    p.add_argument("plan", metavar="PLAN.json", help="`terraform show -json PLANFILE` output, or - for stdin")
+    p.add_argument(
+        "--source-dir",
+        metavar="DIR",
+        help="the Terraform root module, to point findings at .tf files and lines "
+        "(default: the plan file's directory; the working directory for stdin)",
+    )
+    add_output_options(p, FORMATS)
+    g = p.add_argument_group("extra reports (written in the same run)")
+    g.add_argument("--sarif", metavar="FILE", help="also write SARIF 2.1.0 (code scanning) to FILE")
+    g.add_argument("--junit", metavar="FILE", help="also write JUnit XML (test reports) to FILE")
+    g.add_argument(
+        "--markdown", metavar="FILE", help="also write a Markdown summary to FILE (e.g. $GITHUB_STEP_SUMMARY)"
+    )
+    add_rule_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..adapters.terraform import PlanAdapter, read_plan
+    from ..core import run_scan
+    from ..exceptions import apply_exceptions, from_args
+    from ..geography import default_catalog
+    from ..model import ScanRequest
+    from .common import exit_code, load_ruleset, write_output
+
+    ruleset = load_ruleset(args)
+    exceptions = from_args(args)
+    plan, label = read_plan(args.plan)
+    if args.source_dir:
+        source_dir: Path | None = Path(args.source_dir)
+    else:
+        source_dir = Path.cwd() if args.plan == "-" else Path(args.plan).parent
+    catalog = _MemoCatalog(default_catalog())
+    adapter = PlanAdapter(plan, label=label, source_dir=source_dir, catalog=catalog)  # type: ignore[arg-type]
+    request = ScanRequest(
+        "terraform",
+        scopes=[label],
+        options={"fail_on": args.fail_on, "terraform_version": str(plan.get("terraform_version", ""))},
+    )
+    result = run_scan(adapter, request, ruleset, catalog)  # type: ignore[arg-type]
+    add_unchecked_findings(result)
+    apply_exceptions(result, exceptions)
+    for fmt in ("sarif", "junit", "markdown"):
+        target = getattr(args, fmt, None)
+        if target:
+            _write_extra(result, fmt, Path(target))
+    write_output(result, args)
+    return exit_code(result, args)
+
+
+class _MemoCatalog:
+    """The catalog, remembering each resolution: a plan repeats a handful of regions thousands of times."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._memo: dict[tuple[str, str | None, str | None], Place] = {}
+
+    def resolve(self, provider: str, code: str | None, zone: str | None = None) -> Place:
+        key = (provider, code, zone)
+        place = self._memo.get(key)
+        if place is None:
+            place = self._memo[key] = self._catalog.resolve(provider, code, zone)
+        return place
+
+    def resolve_location(self, provider: str, location: Location) -> Place:
+        return self.resolve(provider, location.region, location.zone)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+
+def add_unchecked_findings(result: ScanResult) -> None:
+    """Types the gate does not model are never silently passed: one info finding each."""
+    from ..model import Finding
+
+    for r in result.resources:
+        if r.attributes.get("checked") is not False:
+            continue
+        resolved = result.resolved.get(r.id) or []
+        result.findings.append(
+            Finding(
+                rule_id=UNCHECKED_RULE,
+                severity="info",
+                resource=r,
+                location=resolved[0] if resolved else None,
+                message=f"{r.kind} '{r.id}' is a type residency-audit does not model: only its own location "
+                "was checked; replicas, backups or secondary copies it may create are not known",
+                clause="coverage: unmodelled resource types are reported, not passed",
+                title="Resource type not modelled",
+            )
+        )
+
+
+def _write_extra(result: ScanResult, fmt: str, target: Path) -> None:
+    from ..errors import UserError
+    from ..outputs import renderer
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a" if fmt == "markdown" and target.exists() else "w", encoding="utf-8") as fh:
+            fh.write(renderer(fmt)(result))
+    except OSError as exc:
+        raise UserError(f"{target}: cannot write {fmt} report: {exc.strerror}") from None

@@ -1,0 +1,235 @@
+"""Accepted risks: `.residency-exceptions.yaml`, for gates and live scans alike.
+
+An exception suppresses matching findings until its expiry date. After that it
+stops suppressing *and* is reported itself (rule RA-EXCEPTION-EXPIRED), so an
+accepted risk cannot quietly become permanent. Every exception names who
+approved it and why. A broken file is a `file:line: problem` error (exit 2),
+like a broken rule file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+from .model import Finding, Owner, Resource, ScanResult
+
+DEFAULT_FILE = ".residency-exceptions.yaml"
+FILE_VERSION = 1
+EXPIRED_RULE = "RA-EXCEPTION-EXPIRED"
+EXPIRED_SEVERITY = "low"
+
+_KEYS = {"id", "rule", "resource", "region", "justification", "approver", "expires"}
+_REQUIRED = ("rule", "resource", "justification", "approver", "expires")
+
+
+class ExceptionFileError(UserError):
+    """The exceptions file is broken; the message names file and line."""
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """`*` is any run of characters, `?` one; everything else literal (addresses contain `[`)."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskException:
+    id: str
+    rule: str
+    resource: str
+    justification: str
+    approver: str
+    expires: _dt.date
+    file: str
+    line: int
+    region: str | None = None
+
+    def expired(self, today: _dt.date) -> bool:
+        """Valid through its expiry date (UTC), expired from the day after."""
+        return today > self.expires
+
+    def matches(self, finding: Finding) -> bool:
+        if not _glob(self.rule).match(finding.rule_id):
+            return False
+        if self.region is not None and (finding.region or "").lower() != self.region.lower():
+            return False
+        rx = _glob(self.resource)
+        r = finding.resource
+        address = r.attributes.get("address")
+        return any(isinstance(c, str) and rx.match(c) for c in (r.id, address, r.name))
+
+
+def _where(path: str, node: yaml.Node | None, problem: str) -> ExceptionFileError:
+    line = f":{node.start_mark.line + 1}" if node is not None else ""
+    return ExceptionFileError(f"{path}{line}: {problem}")
+
+
+def _value(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _pairs(path: str, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    if not isinstance(node, yaml.MappingNode):
+        raise _where(path, node, f"{what} must be a mapping")
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for k, v in node.value:
+        key = _value(k)
+        if not isinstance(key, str):
+            raise _where(path, k, f"{what}: keys must be strings")
+        if key in out:
+            raise _where(path, k, f"{what}: duplicate key '{key}'")
+        out[key] = (k, v)
+    return out
+
+
+def load_exceptions(path: str | Path) -> list[RiskException]:
+    """Parse and validate an exceptions file (every problem names its line)."""
+    name = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise ExceptionFileError(f"{name}: no such exceptions file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExceptionFileError(f"{name}: cannot read exceptions file: {getattr(exc, 'strerror', exc)}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ExceptionFileError(f"{name}{line}: invalid YAML: {problem}") from None
+    if root is None:
+        return []
+    top = _pairs(name, root, "exceptions file")
+    extra = sorted(set(top) - {"version", "exceptions"})
+    if extra:
+        raise _where(name, top[extra[0]][0], f"unknown top-level key '{extra[0]}' (allowed: version, exceptions)")
+    if "version" not in top:
+        raise _where(name, root, f"missing 'version' (expected {FILE_VERSION})")
+    if _value(top["version"][1]) != FILE_VERSION:
+        raise _where(name, top["version"][1], f"unsupported version (expected {FILE_VERSION})")
+    if "exceptions" not in top:
+        return []
+    seq = top["exceptions"][1]
+    if isinstance(seq, yaml.ScalarNode) and _value(seq) is None:
+        return []
+    if not isinstance(seq, yaml.SequenceNode):
+        raise _where(name, seq, "'exceptions' must be a list")
+    out: list[RiskException] = []
+    seen: dict[str, int] = {}
+    for node in seq.value:
+        ex = _parse_one(name, node)
+        if ex.id in seen:
+            raise _where(name, node, f"duplicate exception id '{ex.id}' (first at line {seen[ex.id]})")
+        seen[ex.id] = ex.line
+        out.append(ex)
+    return out
+
+
+def _parse_one(name: str, node: yaml.Node) -> RiskException:
+    m = _pairs(name, node, "exception")
+    extra = sorted(set(m) - _KEYS)
+    if extra:
+        raise _where(name, m[extra[0]][0], f"unknown key '{extra[0]}' (allowed: {', '.join(sorted(_KEYS))})")
+    for key in _REQUIRED:
+        if key not in m:
+            raise _where(name, node, f"exception is missing '{key}'")
+    values: dict[str, str] = {}
+    for key in ("id", "rule", "resource", "region", "justification", "approver"):
+        if key in m:
+            v = _value(m[key][1])
+            if not isinstance(v, str) or not v.strip():
+                raise _where(name, m[key][1], f"'{key}' must be a non-empty string")
+            values[key] = v.strip()
+    exp_node = m["expires"][1]
+    expires = _value(exp_node)
+    if isinstance(expires, str):
+        try:
+            expires = _dt.date.fromisoformat(expires.strip())
+        except ValueError:
+            raise _where(name, exp_node, f"'expires' must be a date (YYYY-MM-DD), got '{expires}'") from None
+    if isinstance(expires, _dt.datetime):
+        expires = expires.date()
+    if not isinstance(expires, _dt.date):
+        raise _where(name, exp_node, "'expires' must be a date (YYYY-MM-DD)")
+    line = node.start_mark.line + 1
+    return RiskException(
+        id=values.get("id") or f"{Path(name).name}:{line}",
+        rule=values["rule"],
+        resource=values["resource"],
+        justification=values["justification"],
+        approver=values["approver"],
+        expires=expires,
+        file=name,
+        line=line,
+        region=values.get("region"),
+    )
+
+
+def from_args(args: argparse.Namespace) -> list[RiskException]:
+    """`--exceptions FILE`, else `.residency-exceptions.yaml` in the working directory if there is one."""
+    path = getattr(args, "exceptions", None)
+    if path:
+        return load_exceptions(path)
+    if Path(DEFAULT_FILE).is_file():
+        return load_exceptions(DEFAULT_FILE)
+    return []
+
+
+def apply_exceptions(result: ScanResult, exceptions: list[RiskException], today: _dt.date | None = None) -> None:
+    """Mark suppressed findings; report expired exceptions and note unused ones."""
+    if not exceptions:
+        return
+    today = today or _dt.datetime.now(_dt.UTC).date()
+    active = [e for e in exceptions if not e.expired(today)]
+    used: set[str] = set()
+    for finding in result.findings:
+        if finding.suppressed_by:
+            continue
+        for ex in active:
+            if ex.matches(finding):
+                finding.suppressed_by = ex.id
+                used.add(ex.id)
+                break
+    for ex in exceptions:
+        if ex.expired(today):
+            result.findings.append(_expired_finding(ex))
+        elif ex.id not in used:
+            result.scan.notes.append(f"exception {ex.id} ({ex.file}:{ex.line}) matched no finding")
+
+
+def _expired_finding(ex: RiskException) -> Finding:
+    resource = Resource(
+        provider="residency-audit",
+        kind="exception",
+        id=f"exception:{ex.id}",
+        name=ex.id,
+        owner=Owner(kind="file", id=ex.file),
+        locations=[],
+        source="exceptions",
+        attributes={"file": ex.file, "line": ex.line, "rule": ex.rule, "resource": ex.resource},
+    )
+    return Finding(
+        rule_id=EXPIRED_RULE,
+        severity=EXPIRED_SEVERITY,
+        resource=resource,
+        location=None,
+        message=(
+            f"exception {ex.id} ({ex.rule} on {ex.resource}, approved by {ex.approver}) expired on "
+            f"{ex.expires.isoformat()}: it no longer suppresses; renew it or fix the finding"
+        ),
+        clause="accepted risks expire; an expired one must be renewed or resolved",
+        title="Accepted risk expired",
+    )
