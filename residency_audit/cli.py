@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from . import __version__
 from .errors import EXIT_INTERNAL, EXIT_USAGE, UserError
 
-COMMANDS = ("scan", "gate", "demo", "regions", "guardrails", "permissions")
+COMMANDS = ("scan", "gate", "report", "demo", "regions", "guardrails", "permissions")
 
 EXIT_CODES = """\
 exit codes:
@@ -35,7 +35,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """Only the command being run is registered: its imports are all a run pays for.
+
+    `--help`, no command or an unknown one registers every command, so usage
+    and errors still list them all.
+    """
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    return (first,) if first in COMMANDS else COMMANDS
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="residency-audit",
         description="Where does your cloud data physically and legally live? "
@@ -49,13 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show the traceback of an internal error (or RESIDENCY_AUDIT_DEBUG=1)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in _wanted(argv):
         importlib.import_module(f"{__package__}.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -205,7 +205,12 @@ def apply_exceptions(result: ScanResult, exceptions: list[RiskException], today:
                 break
     for ex in exceptions:
         if ex.expired(today):
-            result.findings.append(_expired_finding(ex))
+            finding = _expired_finding(ex)
+            # The exception entry is listed like any other subject of a finding, so
+            # every consumer (outputs, the store) sees a finding with its resource.
+            result.resources.append(finding.resource)
+            result.resolved[finding.resource.id] = []
+            result.findings.append(finding)
         elif ex.id not in used:
             result.scan.notes.append(f"exception {ex.id} ({ex.file}:{ex.line}) matched no finding")
 

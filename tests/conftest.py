@@ -15,6 +15,15 @@ from residency_audit.emulator.aws import AwsEmulator
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _scan_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Scans are recorded by default: keep the tests' history out of the working tree's reports/."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RESIDENCY_AUDIT_STORE", str(tmp_path_factory.mktemp("store") / "residency.db"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def aws_emu() -> Iterator[AwsEmulator]:
     emu = AwsEmulator()

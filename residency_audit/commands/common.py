@@ -47,6 +47,33 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """Scan history: every scan is recorded unless --no-store (see `residency-audit report`)."""
+    g = p.add_argument_group("scan history")
+    g.add_argument(
+        "--store",
+        metavar="URL",
+        help="record the scan here: a SQLite file path, sqlite:///FILE or postgresql://... "
+        "(default: $RESIDENCY_AUDIT_STORE, else reports/residency.db)",
+    )
+    g.add_argument("--no-store", dest="record", action="store_false", help="do not record this scan")
+    p.set_defaults(record=True)
+
+
+def record_scan(result: ScanResult, args: argparse.Namespace) -> None:
+    """Record the scan (one transaction) when the command asked for it; SQLAlchemy loads only here."""
+    if not getattr(args, "record", False):
+        return
+    from ..store import open_store, store_url
+    from ..store.sql import safe_url
+
+    with open_store(getattr(args, "store", None)) as store:
+        store.record(result)
+    if not getattr(args, "quiet", False):
+        note = "" if result.scan.complete else " (incomplete: never used as the baseline of a report)"
+        stderr_console().print(f"recorded scan {result.scan.id} in {safe_url(store_url(args.store))}{note}")
+
+
 def load_ruleset(args: argparse.Namespace) -> RuleSet:
     from ..engine import RuleError, load_rules
 

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import add_rule_options
+from .common import add_rule_options, add_store_options
 
 if TYPE_CHECKING:
     from ..core import Adapter
@@ -62,9 +62,22 @@ def gcp_part() -> Iterator[Callable[[], Adapter]]:
         yield lambda: GcpAdapter.create(anonymous=True, endpoints={"*": emu.url}, inventory="services")
 
 
+@contextmanager
+def azure_part() -> Iterator[Callable[[], Adapter]]:
+    """The fake ARM server over HTTPS; azure-identity and the SDK trust its certificate via REQUESTS_CA_BUNDLE."""
+    from ..adapters.azure import AzureAdapter
+    from ..emulator.azure import azure_emulator, seed_azure
+
+    with azure_emulator() as fake:
+        seed_azure(fake)
+        with environment(fake.env()):
+            yield lambda: AzureAdapter.from_environment(endpoint=fake.url)
+
+
 #: provider -> demo part. Each provider's emulator adds its part here.
 PARTS: dict[str, DemoPart] = {"aws": aws_part}
 PARTS["gcp"] = gcp_part
+PARTS["azure"] = azure_part
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -78,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--providers", default=",".join(PARTS), help=f"demo parts to run (default: {','.join(PARTS)})")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display or summary")
     add_rule_options(p)
+    add_store_options(p)
     p.set_defaults(func=run)
 
 

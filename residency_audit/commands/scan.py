@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..core import Adapter
 
 #: provider name -> module under commands/ with `register(sub)`
-PROVIDERS = ("aws", "gcp")
+PROVIDERS = ("aws", "gcp", "azure")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,6 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     prov = p.add_subparsers(dest="provider", metavar="PROVIDER", required=True, parser_class=type(p))
     for name in PROVIDERS:
         importlib.import_module(f"{__package__}.scan_{name}").register(prov)
+    from .common import add_store_options
+
+    for provider_parser in set(prov.choices.values()):
+        add_store_options(provider_parser)
 
 
 def execute(
@@ -30,7 +34,15 @@ def execute(
     from ..core import run_scan
     from ..exceptions import apply_exceptions, from_args
     from ..geography import default_catalog
-    from .common import RichProgress, coverage_warning, exit_code, load_ruleset, stderr_console, write_output
+    from .common import (
+        RichProgress,
+        coverage_warning,
+        exit_code,
+        load_ruleset,
+        record_scan,
+        stderr_console,
+        write_output,
+    )
 
     ruleset = load_ruleset(args)  # broken rules fail before any API call
     exceptions = from_args(args)  # so does a broken exceptions file
@@ -43,6 +55,7 @@ def execute(
             result = run_scan(adapter, request, ruleset, catalog, progress)
     apply_exceptions(result, exceptions)
     write_output(result, args, getattr(args, "default_output", None))
+    record_scan(result, args)  # after the output: a store that is down never loses the scan's report
     warning = coverage_warning(result, args)
     if warning:
         import sys

@@ -6,6 +6,7 @@ import io
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..model import SEVERITIES, ScanResult, severity_rank
@@ -31,10 +32,10 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
             t.add_row(
                 f"[{_SEV_STYLE.get(f.severity, '')}]{f.severity}[/]",
                 f.rule_id,
-                f.resource.kind,
-                f.resource.name,
+                escape(f.resource.kind),
+                escape(f.resource.name),
                 loc.location.role if loc else "",
-                f.region or "?",
+                escape(f.region or "?"),
                 ", ".join(f.countries) or "?",
             )
         console.print(t)
@@ -42,9 +43,20 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
             console.print(f"[dim]... and {len(active) - max_findings} more (use --format json for all)[/]")
 
     per_country: Counter[str] = Counter()
+    in_eu: dict[str, bool] = {}
     for rls in result.resolved.values():
-        for country in {c for rl in rls for c in (rl.place.countries or ("unknown",))}:
-            per_country[country] += 1
+        keys: set[str] = set()
+        for rl in rls:
+            place = rl.place
+            if len(place.countries) > 3:
+                # A multi-region (e.g. GCS "EU": all 27 member states) is one row, not 27.
+                key = f"{place.code} ({len(place.countries)} countries)"
+                in_eu[key] = place.in_eu
+                keys.add(key)
+            else:
+                keys.update(place.countries or ("unknown",))
+        for key in keys:
+            per_country[key] += 1
     if per_country:
         t = Table(title="Resources per country (any location role)", title_justify="left")
         t.add_column("Country")
@@ -54,8 +66,8 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
 
         eu = eu_members()
         for country, n in sorted(per_country.items(), key=lambda kv: (-kv[1], kv[0])):
-            mark = "[green]yes[/]" if country in eu else "[red]no[/]"
-            t.add_row(country, mark, str(n))
+            mark = "[green]yes[/]" if in_eu.get(country, country in eu) else "[red]no[/]"
+            t.add_row(escape(country), mark, str(n))
         console.print(t)
 
     sev = Counter(f.severity for f in active)
@@ -80,7 +92,7 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         t.add_column("Code", no_wrap=True)
         t.add_column("Error", overflow="fold", ratio=1)
         for g in scan.gaps:
-            t.add_row(g.provider, g.scope, g.region or "global", g.service, g.code, g.error)
+            t.add_row(*(escape(x) for x in (g.provider, g.scope, g.region or "global", g.service, g.code, g.error)))
         console.print(t)
     suppressed = len(result.findings) - len(active)
     calls = sum(scan.api_calls.values())
@@ -91,7 +103,7 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         + f", {calls} API calls, coverage {status}"
     )
     for note in scan.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
 
 
 def render(result: ScanResult) -> str:

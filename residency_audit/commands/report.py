@@ -1,0 +1,106 @@
+"""`residency-audit report`: the recorded scan history as evidence (HTML, Markdown, CSV, JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+from pathlib import Path
+
+from ..errors import EXIT_FINDINGS, EXIT_OK, UserError
+
+FORMATS = ("html", "md", "csv", "json")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report",
+        help="compliance report over the recorded scans (state, changes, evidence bundle)",
+        description="Report the current state (the latest complete scan) and what changed since the "
+        "previous complete scan: new and resolved findings, resources that moved, coverage gaps that "
+        "appeared. Findings are grouped by owner, country and rule. Incomplete scans never replace "
+        "the last complete one.",
+    )
+    window = p.add_mutually_exclusive_group()
+    window.add_argument("--since", metavar="DATE", help="cover scans started at or after DATE (ISO 8601, UTC)")
+    window.add_argument("--last", metavar="N", type=int, help="cover the last N recorded scans (default: 30)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="html", help="report format (default: html)")
+    p.add_argument("--output", "-o", metavar="DIR", default="reports", help="where to write it (default: reports/)")
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="scan store: a SQLite file path, sqlite:///FILE or postgresql://... "
+        "(default: $RESIDENCY_AUDIT_STORE, else reports/residency.db)",
+    )
+    p.add_argument("--target", metavar="KEY", help="which scan target to report (default: the latest scan's)")
+    p.add_argument(
+        "--bundle", action="store_true", help="write an evidence bundle: report, raw scan JSON, manifest, SHA256SUMS"
+    )
+    p.add_argument("--verify", metavar="DIR", help="verify an evidence bundle's checksums instead (exit 1 on change)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=run)
+
+
+def parse_since(value: str) -> _dt.datetime:
+    try:
+        when = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--since: '{value}' is not an ISO 8601 date or time (e.g. 2026-11-01)") from None
+    return when.replace(tzinfo=_dt.UTC) if when.tzinfo is None else when.astimezone(_dt.UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verify:
+        from ..reporting.bundle import verify_bundle
+
+        problems = verify_bundle(Path(args.verify))
+        for line in problems:
+            print(f"{args.verify}: {line}")
+        if not problems and not args.quiet:
+            print(f"{args.verify}: OK, every file matches its SHA-256")
+        return EXIT_FINDINGS if problems else EXIT_OK
+    since = parse_since(args.since) if args.since else None
+    last = args.last if args.last is not None else (None if since else 30)
+    if last is not None and last < 1:
+        raise UserError("--last must be at least 1")
+
+    from ..reporting import FORMATS as SUFFIX
+    from ..reporting import build
+    from ..store import open_store, store_url
+    from ..store.sql import safe_url
+
+    url = store_url(args.store)
+    with open_store(args.store) as store:
+        report = build(store, safe_url(url), since=since, last=last, target=args.target)
+    text = render(report, args.format)
+    stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.output)
+    name = f"residency-report-{stamp}{SUFFIX[args.format]}"
+    try:
+        if args.bundle:
+            from ..reporting.bundle import write_bundle
+
+            target = out / f"evidence-{stamp}"
+            write_bundle(report, target, name, text)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            target = out / name
+            target.write_text(text, "utf-8")
+    except FileExistsError:
+        raise UserError(f"{target} already exists") from None
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write the report: {exc.strerror}") from None
+    if not args.quiet:
+        d = report.diff
+        print(
+            f"wrote {target}: {len(report.active)} findings ({len(d.new)} new, {len(d.resolved)} resolved), "
+            f"{len(d.moved)} moved, {len(d.gaps_appeared)} gaps appeared"
+        )
+    return EXIT_OK
+
+
+def render(report: object, fmt: str) -> str:
+    import importlib
+
+    module = {"html": "html", "md": "markdown", "csv": "csvout", "json": "jsonreport"}[fmt]
+    text: str = importlib.import_module(f"residency_audit.reporting.{module}").render(report)
+    return text

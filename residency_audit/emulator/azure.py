@@ -1,0 +1,753 @@
+"""A small fake Azure Resource Manager (and Entra token endpoint) over HTTPS, on loopback.
+
+No usable emulator exists for ARM, so this speaks just enough of the wire
+protocol for the real SDKs: azure-identity gets a client-credentials token
+from `/{tenant}/oauth2/v2.0/token` (after `/{tenant}/v2.0/.well-known/openid-configuration`),
+and the azure-mgmt clients page through subscriptions, locations, resources and
+resource groups (`nextLink`), read resources by id, and query Resource Graph
+(`$skipToken`). Bearer tokens refuse plain http, so it serves TLS with a
+self-signed certificate generated at start; `ca_file` is what a client trusts
+(REQUESTS_CA_BUNDLE).
+
+Resource Graph is faked by table, not by KQL: a query's first word picks
+`Resources` or `ResourceContainers` (the only filter it understands is
+"subscriptions only"), and every row carries all the columns the scanner projects.
+Subscriptions in `denied` answer 403 below `/subscriptions/{id}/` and are
+invisible to Resource Graph, as a subscription the caller cannot read is in real
+Azure. Everything the fake is asked is kept in `log`, so tests can prove the
+scanner only read.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import json
+import secrets
+import shutil
+import ssl
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+JSONDict = dict[str, Any]
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str  # path and query, as sent
+    status: int = 0
+    at: float = field(default_factory=time.monotonic)
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed CA-capable certificate for 127.0.0.1/localhost, valid for a day."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "residency-audit fake ARM")])
+    now = _dt.datetime.now(_dt.UTC)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _dt.timedelta(minutes=5))
+        .not_valid_after(now + _dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(ski, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file = directory / "fake-arm.pem"
+    key_file = directory / "fake-arm.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+@dataclass
+class FakeArm:
+    """State of the fake; mutate it (or use `seed_azure`) before scanning."""
+
+    tenant_id: str = "00000000-0000-0000-0000-0000000000aa"
+    client_id: str = "00000000-0000-0000-0000-0000000000cc"
+    client_secret: str = field(default_factory=lambda: "fake-arm-secret-" + secrets.token_hex(8))
+    page_size: int = 2
+    #: subscription id -> {"displayName", "state"}
+    subscriptions: dict[str, JSONDict] = field(default_factory=dict)
+    #: subscription id -> managementGroupAncestorsChain (immediate parent first, root last)
+    ancestors: dict[str, list[JSONDict]] = field(default_factory=dict)
+    #: ARM location objects (name, displayName, metadata...), the same for every subscription
+    locations: list[JSONDict] = field(default_factory=list)
+    #: subscription id -> full ARM resource documents (with properties)
+    resources: dict[str, list[JSONDict]] = field(default_factory=dict)
+    #: subscription id -> resource group documents
+    resource_groups: dict[str, list[JSONDict]] = field(default_factory=dict)
+    #: lower-case "<resource id>/<child collection>" -> items (e.g. SQL replicationLinks)
+    children: dict[str, list[JSONDict]] = field(default_factory=dict)
+    #: subscriptions the caller cannot read (403 below /subscriptions/{id}/, invisible to the graph)
+    denied: set[str] = field(default_factory=set)
+    #: path substring (lower case) -> number of 429 answers still to give before answering
+    throttle: dict[str, int] = field(default_factory=dict)
+    retry_after: str = "1"
+    #: seconds added to every answer (real ARM answers in tens of milliseconds)
+    latency: float = 0.0
+    #: path substring (lower case) -> (status, ARM error code), answered every time
+    errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: where `nextLink`s point ("" = this server), e.g. to test that a client refuses a foreign host
+    next_link_base: str = ""
+    #: the `scope` of every token request, in order
+    token_scopes: list[str] = field(default_factory=list)
+    log: list[Logged] = field(default_factory=list)
+    _tokens: set[str] = field(default_factory=set, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _server: ThreadingHTTPServer | None = field(default=None, init=False)
+    _dir: Path | None = field(default=None, init=False)
+    ca_file: Path | None = field(default=None, init=False)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> FakeArm:
+        self._dir = Path(tempfile.mkdtemp(prefix="fake-arm-"))
+        self.ca_file, key_file = _certificate(self._dir)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.ca_file, key_file)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                entry = Logged(self.command, self.path)
+                with fake._lock:
+                    fake.log.append(entry)
+                if fake.latency:
+                    time.sleep(fake.latency)
+                status, headers, payload = fake._answer(self.command, self.path, dict(self.headers.items()), body)
+                entry.status = status
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                for k, v in {"Content-Type": "application/json; charset=utf-8", **headers}.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        threading.Thread(target=server.serve_forever, name="fake-arm", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("fake ARM server not started")
+        host, port = self._server.server_address[:2]
+        return f"https://{host!s}:{port}"
+
+    def env(self) -> dict[str, str]:
+        """The standard variables that point azure-identity and the SDK's TLS at the fake."""
+        return {
+            "AZURE_TENANT_ID": self.tenant_id,
+            "AZURE_CLIENT_ID": self.client_id,
+            "AZURE_CLIENT_SECRET": self.client_secret,
+            "AZURE_AUTHORITY_HOST": self.url,
+            "REQUESTS_CA_BUNDLE": str(self.ca_file),
+        }
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.log.clear()
+            self.token_scopes.clear()
+
+    def reset(self) -> None:
+        """Empty estate, no faults, no log (tokens already issued stay valid)."""
+        self.subscriptions, self.ancestors, self.locations = {}, {}, []
+        self.resources, self.resource_groups, self.children = {}, {}, {}
+        self.denied, self.throttle, self.errors = set(), {}, {}
+        self.retry_after, self.next_link_base = "1", ""
+        self.clear_log()
+
+    # ---------------------------------------------------------------- routing
+
+    def _answer(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        parsed = urllib.parse.urlsplit(raw_path)
+        path = parsed.path.rstrip("/") or "/"
+        low = path.lower()
+        query = {k.lower(): v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+        parts = [p for p in low.split("/") if p]
+
+        # --- Entra ID (the token endpoint and its discovery document)
+        if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+            return 200, {}, self._openid(parts[0])
+        if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] and method == "POST":
+            return self._token(parts[0], body)
+
+        # --- ARM: bearer token required
+        auth = headers.get("Authorization") or headers.get("authorization") or ""
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        with self._lock:
+            known = token in self._tokens
+        if not known:
+            return (
+                401,
+                {"WWW-Authenticate": 'Bearer authorization_uri="https://login.invalid"'},
+                _error("AuthenticationFailed", "missing or invalid bearer token"),
+            )
+        for needle, left in list(self.throttle.items()):
+            if left > 0 and needle in low:
+                with self._lock:
+                    self.throttle[needle] = left - 1
+                return 429, {"Retry-After": self.retry_after}, _error("TooManyRequests", "throttled (fake)")
+        for needle, (status, code) in self.errors.items():
+            if needle in low:
+                return status, {}, _error(code, f"{code} (fake)")
+
+        if low == "/providers/microsoft.resourcegraph/resources":
+            if method != "POST":
+                return 405, {}, _error("MethodNotAllowed", "Resource Graph queries are POSTs")
+            return self._graph(json.loads(body or b"{}"))
+        if method != "GET":
+            return 405, {}, _error("MethodNotAllowed", f"the fake ARM server only reads ({method} refused)")
+        if parts == ["subscriptions"]:
+            items = [self._subscription(s) for s in self.subscriptions]
+            return self._paged(path, query, items)
+        if len(parts) >= 2 and parts[0] == "subscriptions":
+            sub = self._sub_id(parts[1])
+            if sub is None:
+                return 404, {}, _error("SubscriptionNotFound", f"subscription {parts[1]} not found")
+            if len(parts) == 2:
+                return 200, {}, self._subscription(sub)
+            if sub in self.denied:
+                return (
+                    403,
+                    {},
+                    _error(
+                        "AuthorizationFailed",
+                        f"The client does not have authorization to perform action over scope '/subscriptions/{sub}'",
+                    ),
+                )
+            if parts[2:] == ["locations"]:
+                items = [{**loc, "id": f"/subscriptions/{sub}/locations/{loc['name']}"} for loc in self.locations]
+                return 200, {}, {"value": items}
+            if parts[2:] == ["resources"]:
+                return self._paged(path, query, [_listed(r) for r in self.resources.get(sub, [])])
+            if parts[2:] == ["resourcegroups"]:
+                return self._paged(path, query, self.resource_groups.get(sub, []))
+            return self._by_id(sub, low, path, query)
+        return 404, {}, _error("NotFound", f"no such path {path}")
+
+    def _sub_id(self, low: str) -> str | None:
+        for s in self.subscriptions:
+            if s.lower() == low:
+                return s
+        return None
+
+    def _subscription(self, sub: str) -> JSONDict:
+        info = self.subscriptions[sub]
+        return {
+            "id": f"/subscriptions/{sub}",
+            "subscriptionId": sub,
+            "tenantId": self.tenant_id,
+            "displayName": info.get("displayName", sub),
+            "state": info.get("state", "Enabled"),
+        }
+
+    def _by_id(self, sub: str, low: str, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        if low in self.children:
+            return self._paged(path, query, self.children[low])
+        for r in self.resources.get(sub, []):
+            if r["id"].lower() == low:
+                return 200, {}, r
+        for g in self.resource_groups.get(sub, []):
+            if g["id"].lower() == low:
+                return 200, {}, g
+        return 404, {}, _error("ResourceNotFound", f"resource {path} not found")
+
+    def _paged(self, path: str, query: dict[str, str], items: list[JSONDict]) -> tuple[int, dict[str, str], Any]:
+        start = int(query.get("$skiptoken", "0") or 0)
+        page = items[start : start + self.page_size]
+        out: JSONDict = {"value": page}
+        if start + self.page_size < len(items):
+            params = {k: v for k, v in query.items() if k != "$skiptoken"}
+            params["$skiptoken"] = str(start + self.page_size)
+            out["nextLink"] = f"{self.next_link_base or self.url}{path}?{urllib.parse.urlencode(params)}"
+        return 200, {}, out
+
+    # ---------------------------------------------------------------- identity
+
+    def _openid(self, tenant: str) -> JSONDict:
+        base = f"{self.url}/{tenant}"
+        return {
+            "issuer": f"{base}/v2.0",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "tenant_region_scope": "EU",
+        }
+
+    def _token(self, tenant: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        with self._lock:
+            self.token_scopes.append(form.get("scope", ""))
+        ok = (
+            tenant == self.tenant_id.lower()
+            and form.get("grant_type") == "client_credentials"
+            and form.get("client_id") == self.client_id
+            and secrets.compare_digest(form.get("client_secret", ""), self.client_secret)
+        )
+        if not ok:
+            return (
+                401,
+                {},
+                {
+                    "error": "invalid_client",
+                    "error_description": "AADSTS7000215: Invalid client secret provided (fake).",
+                    "error_codes": [7000215],
+                },
+            )
+        token = "fake-arm-token-" + secrets.token_hex(16)
+        with self._lock:
+            self._tokens.add(token)
+        return 200, {}, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+
+    # ---------------------------------------------------------------- Resource Graph
+
+    def _graph(self, req: JSONDict) -> tuple[int, dict[str, str], Any]:
+        query = str(req.get("query", "")).strip()
+        table = query.split("|", 1)[0].strip().lower()
+        subs = [s for s in self.subscriptions if s not in self.denied]
+        if req.get("subscriptions"):
+            wanted = {s.lower() for s in req["subscriptions"]}
+            subs = [s for s in subs if s.lower() in wanted]
+        if req.get("managementGroups"):
+            groups = {g.lower() for g in req["managementGroups"]}
+            subs = [
+                s
+                for s in subs
+                if groups & ({a["name"].lower() for a in self.ancestors.get(s, [])} | {self.tenant_id.lower()})
+            ]
+        rows: list[JSONDict] = []
+        if table == "resources":
+            for s in subs:
+                for r in self.resources.get(s, []):
+                    rows.append(_graph_row(r, s))
+        elif table == "resourcecontainers":
+            for s in subs:
+                rows.append(
+                    {
+                        "id": f"/subscriptions/{s}",
+                        "name": self.subscriptions[s].get("displayName", s),
+                        "type": "microsoft.resources/subscriptions",
+                        "subscriptionId": s,
+                        "tenantId": self.tenant_id,
+                        "location": "",
+                        "properties": {"managementGroupAncestorsChain": self.ancestors.get(s, [])},
+                    }
+                )
+                if "type =~ 'microsoft.resources/subscriptions'" in query.lower():
+                    continue  # the one `where` the fake understands: subscriptions only
+                for g in self.resource_groups.get(s, []):
+                    rows.append(
+                        {
+                            **_graph_row(g, s),
+                            "type": "microsoft.resources/subscriptions/resourcegroups",
+                        }
+                    )
+        else:
+            return 400, {}, _error("BadRequest", f"the fake Resource Graph knows no table {table!r}")
+        options = req.get("options") or {}
+        start = int(options.get("$skipToken") or 0)
+        size = min(int(options.get("$top") or 1000), self.page_size)
+        page = rows[start : start + size]
+        out: JSONDict = {
+            "totalRecords": len(rows),
+            "count": len(page),
+            "resultTruncated": "false",
+            "data": page,
+            "facets": [],
+        }
+        if start + size < len(rows):
+            out["$skipToken"] = str(start + size)
+        return 200, {}, out
+
+
+def _error(code: str, message: str) -> JSONDict:
+    return {"error": {"code": code, "message": message}}
+
+
+def _listed(r: JSONDict) -> JSONDict:
+    """What `resources.list` shows of a resource: no properties."""
+    return {k: v for k, v in r.items() if k != "properties"}
+
+
+def _graph_row(r: JSONDict, sub: str) -> JSONDict:
+    rid = r["id"]
+    rg = rid.split("/")[4] if rid.lower().startswith("/subscriptions/") and len(rid.split("/")) > 4 else ""
+    return {
+        "id": rid,
+        "name": r.get("name", ""),
+        "type": str(r.get("type", "")).lower(),
+        "location": r.get("location", ""),
+        "resourceGroup": rg.lower(),
+        "subscriptionId": sub,
+        "tenantId": "",
+        "kind": r.get("kind", ""),
+        "sku": r.get("sku"),
+        "zones": r.get("zones"),
+        "tags": r.get("tags") or {},
+        "properties": r.get("properties") or {},
+    }
+
+
+# ------------------------------------------------------------------------ estate
+
+TENANT = "7d2f6c1e-4b8a-4e0f-9c3d-2a5b8e9f1c01"
+SUB_PROD = "1b4e8c2a-9f3d-4a6b-8e1c-5d7f9a2b3c01"
+SUB_ANALYTICS = "2c5f9d3b-0a4e-4b7c-9f2d-6e8a0b3c4d02"
+SUB_LEGACY = "3d6a0e4c-1b5f-4c8d-a03e-7f9b1c4d5e03"
+
+#: (code, display name, physical location, geography group, paired region)
+_LOCATIONS = [
+    ("westeurope", "West Europe", "Netherlands", "Europe", "northeurope"),
+    ("northeurope", "North Europe", "Ireland", "Europe", "westeurope"),
+    ("swedencentral", "Sweden Central", "Gävle", "Europe", "swedensouth"),
+    ("swedensouth", "Sweden South", "Malmo", "Europe", "swedencentral"),
+    ("francecentral", "France Central", "Paris", "Europe", "francesouth"),
+    ("francesouth", "France South", "Marseille", "Europe", "francecentral"),
+    ("germanywestcentral", "Germany West Central", "Frankfurt", "Europe", "germanynorth"),
+    ("germanynorth", "Germany North", "Berlin", "Europe", "germanywestcentral"),
+    ("uksouth", "UK South", "London", "Europe", "ukwest"),
+    ("ukwest", "UK West", "Cardiff", "Europe", "uksouth"),
+    ("switzerlandnorth", "Switzerland North", "Zurich", "Europe", "switzerlandwest"),
+    ("switzerlandwest", "Switzerland West", "Geneva", "Europe", "switzerlandnorth"),
+    ("eastus", "East US", "Virginia", "US", "westus"),
+    ("westus", "West US", "California", "US", "eastus"),
+]
+
+
+def arm_location(code: str, display: str, physical: str, group: str, paired: str) -> JSONDict:
+    return {
+        "name": code,
+        "type": "Region",
+        "displayName": display,
+        "regionalDisplayName": f"({group}) {display}",
+        "metadata": {
+            "regionType": "Physical",
+            "regionCategory": "Recommended",
+            "geography": group,
+            "geographyGroup": group,
+            "physicalLocation": physical,
+            "pairedRegion": [{"name": paired}],
+        },
+    }
+
+
+def _rid(sub: str, rg: str, provider_type: str, name: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider_type}/{name}"
+
+
+def arm_resource(sub: str, rg: str, provider_type: str, name: str, location: str, **extra: Any) -> JSONDict:
+    if provider_type.count("/") == 2:  # a child type: .../servers/{server}/databases/{db}, named "server/db"
+        ns, parent_type, child_type = provider_type.split("/")
+        parent, child = name.split("/")
+        rid = _rid(sub, rg, f"{ns}/{parent_type}", f"{parent}/{child_type}/{child}")
+    else:
+        rid = _rid(sub, rg, provider_type, name)
+    return {"id": rid, "name": name, "type": provider_type, "location": location, **extra}
+
+
+def _rg(sub: str, name: str, location: str) -> JSONDict:
+    return {
+        "id": f"/subscriptions/{sub}/resourceGroups/{name}",
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": location,
+        "properties": {"provisioningState": "Succeeded"},
+    }
+
+
+def seed_azure(fake: FakeArm) -> None:
+    """The bundled sample Azure estate: clean EU resources and the classic traps.
+
+    Traps: a UK South storage account (not EU), a Cosmos DB account with a
+    replica in East US, a VM in Switzerland North, a legacy East US account;
+    clean: a GRS account in
+    West Europe whose secondary is North Europe, Sweden Central, a SQL database
+    geo-replicated to France, a geo-redundant backup vault pairing to North Europe.
+    """
+    fake.tenant_id = TENANT
+    fake.locations = [arm_location(*loc) for loc in _LOCATIONS]
+    root = {"name": TENANT, "displayName": "Tenant Root Group"}
+    org = {"name": "mg-infogroen", "displayName": "Infogroen"}
+    prod = {"name": "mg-production", "displayName": "Production"}
+    fake.subscriptions = {
+        SUB_PROD: {"displayName": "infogroen-prod"},
+        SUB_ANALYTICS: {"displayName": "infogroen-analytics"},
+        SUB_LEGACY: {"displayName": "infogroen-legacy"},
+    }
+    fake.ancestors = {SUB_PROD: [prod, org, root], SUB_ANALYTICS: [org, root], SUB_LEGACY: [root]}
+    p, a = SUB_PROD, SUB_ANALYTICS
+    fake.resource_groups = {
+        p: [_rg(p, "rg-data", "westeurope"), _rg(p, "rg-apps", "swedencentral")],
+        a: [_rg(a, "rg-analytics", "francecentral")],
+        SUB_LEGACY: [_rg(SUB_LEGACY, "rg-old", "westeurope")],
+    }
+    storage = "Microsoft.Storage/storageAccounts"
+    sql_db = "Microsoft.Sql/servers/databases"
+    fake.resources = {
+        p: [
+            arm_resource(
+                p,
+                "rg-data",
+                storage,
+                "stinvoiceswe",
+                "westeurope",
+                sku={"name": "Standard_GRS", "tier": "Standard"},
+                kind="StorageV2",
+                properties={
+                    "primaryLocation": "westeurope",
+                    "secondaryLocation": "northeurope",
+                    "statusOfPrimary": "available",
+                    "statusOfSecondary": "available",
+                },
+            ),
+            arm_resource(
+                p,
+                "rg-apps",
+                storage,
+                "starchivesc",
+                "swedencentral",
+                sku={"name": "Standard_LRS", "tier": "Standard"},
+                kind="StorageV2",
+                properties={"primaryLocation": "swedencentral", "statusOfPrimary": "available"},
+            ),
+            arm_resource(
+                p,
+                "rg-data",
+                storage,
+                "stexportsuk",
+                "uksouth",
+                sku={"name": "Standard_LRS", "tier": "Standard"},
+                kind="StorageV2",
+                properties={"primaryLocation": "uksouth", "statusOfPrimary": "available"},
+            ),
+            arm_resource(
+                p,
+                "rg-data",
+                storage,
+                "stmediade",
+                "germanywestcentral",
+                sku={"name": "Standard_RAGZRS", "tier": "Standard"},
+                kind="StorageV2",
+                # no secondaryLocation reported: the scanner must fall back to the paired region
+                properties={"primaryLocation": "germanywestcentral", "statusOfPrimary": "available"},
+            ),
+            arm_resource(
+                p,
+                "rg-data",
+                "Microsoft.DocumentDB/databaseAccounts",
+                "cosmos-orders",
+                "westeurope",
+                kind="GlobalDocumentDB",
+                properties={
+                    "databaseAccountOfferType": "Standard",
+                    "locations": [
+                        {"locationName": "West Europe", "failoverPriority": 0},
+                        {"locationName": "East US", "failoverPriority": 1},
+                    ],
+                    "writeLocations": [{"locationName": "West Europe", "failoverPriority": 0}],
+                    "readLocations": [
+                        {"locationName": "West Europe", "failoverPriority": 0},
+                        {"locationName": "East US", "failoverPriority": 1},
+                    ],
+                },
+            ),
+            arm_resource(
+                p,
+                "rg-apps",
+                "Microsoft.Compute/virtualMachines",
+                "vm-app-se",
+                "swedencentral",
+                zones=["1"],
+                properties={"hardwareProfile": {"vmSize": "Standard_B2s"}},
+            ),
+            arm_resource(
+                p,
+                "rg-apps",
+                "Microsoft.Compute/disks",
+                "vm-app-se-osdisk",
+                "swedencentral",
+                zones=["1"],
+                sku={"name": "Premium_LRS"},
+                properties={"diskSizeGB": 64},
+            ),
+            arm_resource(
+                p,
+                "rg-apps",
+                "Microsoft.Compute/snapshots",
+                "vm-app-se-nightly",
+                "swedencentral",
+                sku={"name": "Standard_LRS"},
+                properties={
+                    "creationData": {
+                        "createOption": "Copy",
+                        "sourceResourceId": _rid(p, "rg-apps", "Microsoft.Compute/disks", "vm-app-se-osdisk"),
+                    }
+                },
+            ),
+            arm_resource(
+                p,
+                "rg-apps",
+                "Microsoft.Compute/virtualMachines",
+                "vm-batch-ch",
+                "switzerlandnorth",
+                properties={"hardwareProfile": {"vmSize": "Standard_D4s_v5"}},
+            ),
+            arm_resource(p, "rg-data", "Microsoft.Sql/servers", "sql-crm", "westeurope", kind="v12.0", properties={}),
+            arm_resource(
+                p,
+                "rg-data",
+                sql_db,
+                "sql-crm/crm",
+                "westeurope",
+                sku={"name": "GP_Gen5_2"},
+                properties={"status": "Online"},
+            ),
+            arm_resource(
+                p,
+                "rg-data",
+                "Microsoft.RecoveryServices/vaults",
+                "rsv-backup-we",
+                "westeurope",
+                sku={"name": "RS0", "tier": "Standard"},
+                properties={
+                    "redundancySettings": {
+                        "standardTierStorageRedundancy": "GeoRedundant",
+                        "crossRegionRestore": "Enabled",
+                    }
+                },
+            ),
+        ],
+        a: [
+            arm_resource(
+                a,
+                "rg-analytics",
+                storage,
+                "stanalyticsfr",
+                "francecentral",
+                sku={"name": "Standard_ZRS", "tier": "Standard"},
+                kind="StorageV2",
+                properties={"primaryLocation": "francecentral", "statusOfPrimary": "available"},
+            ),
+            arm_resource(
+                a,
+                "rg-analytics",
+                "Microsoft.DataProtection/backupVaults",
+                "bv-analytics",
+                "francecentral",
+                properties={"storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]},
+            ),
+        ],
+        SUB_LEGACY: [
+            arm_resource(
+                SUB_LEGACY,
+                "rg-old",
+                storage,
+                "stlegacyus",
+                "eastus",
+                sku={"name": "Standard_LRS"},
+                kind="StorageV2",
+                properties={"primaryLocation": "eastus"},
+            ),
+        ],
+    }
+    crm = _rid(p, "rg-data", "Microsoft.Sql/servers", "sql-crm/databases/crm")
+    fake.children = {
+        f"{crm.lower()}/replicationlinks": [
+            {
+                "id": f"{crm}/replicationLinks/5b3c",
+                "name": "5b3c",
+                "type": "Microsoft.Sql/servers/databases/replicationLinks",
+                "properties": {
+                    "partnerServer": "sql-crm-dr",
+                    "partnerDatabase": "crm",
+                    "partnerLocation": "France Central",
+                    "role": "Primary",
+                    "partnerRole": "Secondary",
+                    "linkType": "GEO",
+                    "replicationState": "CATCH_UP",
+                },
+            }
+        ]
+    }
+    # Tests make the legacy subscription unreadable (`fake.denied`): a gap, never "clean".
+
+
+@contextmanager
+def azure_emulator(page_size: int = 2) -> Iterator[FakeArm]:
+    fake = FakeArm(page_size=page_size).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

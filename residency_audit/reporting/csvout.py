@@ -1,0 +1,77 @@
+"""The report as CSV: one row per finding (current, and resolved since the baseline), for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..model import Finding
+from . import Report, organisation_of
+
+HEADERS = [
+    "change",
+    "scan_id",
+    "rule_id",
+    "severity",
+    "provider",
+    "organisation",
+    "owner_kind",
+    "owner_id",
+    "owner_name",
+    "resource_kind",
+    "resource_id",
+    "resource_name",
+    "role",
+    "region",
+    "countries",
+    "in_eu",
+    "message",
+    "fingerprint",
+    "suppressed_by",
+]
+
+
+def _row(change: str, scan_id: str, f: Finding) -> list[str]:
+    o = f.resource.owner
+    loc = f.location
+    return [
+        change,
+        scan_id,
+        f.rule_id,
+        f.severity,
+        f.resource.provider,
+        organisation_of(f),
+        o.kind,
+        o.id,
+        o.name,
+        f.resource.kind,
+        f.resource_id,
+        f.resource.name,
+        loc.location.role if loc else "",
+        f.region or "",
+        " ".join(f.countries),
+        ("yes" if loc.place.in_eu else "no") if loc else "",
+        f.message,
+        f.fingerprint,
+        f.suppressed_by or "",
+    ]
+
+
+def render(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(HEADERS)
+    if report.current is not None:
+        sid = report.current.scan.id
+        for f in report.current.findings:
+            w.writerow(_row("suppressed" if f.suppressed_by else report.status_of(f), sid, f))
+    if report.baseline is not None:
+        for f in report.diff.resolved:
+            w.writerow(_row("resolved", report.baseline.scan.id, f))
+    first_seen: dict[str, str] = {}
+    for res in report.newer_incomplete:
+        for f in res.findings:
+            first_seen.setdefault(f.fingerprint, res.scan.id)
+    for f in report.diff.unconfirmed:
+        w.writerow(_row("unconfirmed", first_seen.get(f.fingerprint, ""), f))
+    return buf.getvalue()

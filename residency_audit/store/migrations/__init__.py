@@ -1,0 +1,1 @@
+"""Alembic migrations for the scan store, run programmatically when a store opens."""

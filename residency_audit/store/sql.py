@@ -1,0 +1,418 @@
+"""The store itself: record a `ScanResult` in one transaction, read scans back.
+
+One transaction per scan: a process killed while writing leaves no partial
+scan behind (SQLite's journal / PostgreSQL's WAL roll it back). Scans are read
+back into the same model records the outputs render, so a stored scan renders
+exactly as it did when it ran.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from .. import __version__
+from ..errors import UserError
+from ..model import (
+    SCHEMA_VERSION,
+    Finding,
+    Gap,
+    Location,
+    Owner,
+    OwnerNode,
+    Place,
+    ResolvedLocation,
+    Resource,
+    Scan,
+    ScanRequest,
+    ScanResult,
+    utcnow,
+)
+from . import schema as t
+
+#: The newest migration; opening a store at this revision skips Alembic entirely.
+HEAD = "0001"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def target_of(request: ScanRequest) -> tuple[str, str]:
+    """(key, label) of what a scan looked at: only scans of the same target are diffed.
+
+    A scan of two regions compared with a scan of all regions would report every
+    other region's findings as "resolved".
+    """
+    d = request.to_dict()
+    canon = {
+        "provider": d["provider"],
+        "scopes": sorted(d["scopes"]),
+        "regions": sorted(d["regions"]) if d["regions"] is not None else None,
+        "options": d["options"],
+    }
+    key = hashlib.sha256(json.dumps(canon, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    parts = [d["provider"]]
+    if canon["scopes"]:
+        parts.append("scopes=" + ",".join(canon["scopes"]))
+    parts.append("regions=" + (",".join(canon["regions"]) if canon["regions"] is not None else "all"))
+    for k, v in sorted(d["options"].items()):
+        parts.append(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}")
+    return key, " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """A scan's summary row: enough for history, trends and choosing a baseline."""
+
+    id: str
+    target: str
+    target_label: str
+    provider: str
+    started_at: _dt.datetime
+    finished_at: _dt.datetime | None
+    complete: bool
+    interrupted: bool
+    resource_count: int
+    finding_count: int
+    suppressed_count: int
+    gap_count: int
+
+
+def _utc(value: _dt.datetime | None) -> _dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite keeps no offset: everything is stored in UTC
+        return value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(_dt.UTC)
+
+
+def _to_db(value: _dt.datetime | None) -> _dt.datetime | None:
+    return value.astimezone(_dt.UTC) if value is not None and value.tzinfo else value
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked: store URLs end up in errors and reports."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown without its userinfo
+        return url.split("@")[-1]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        u = make_url(url)
+        connect_args: dict[str, Any] = {}
+        if u.get_backend_name() == "sqlite":
+            if u.database and u.database != ":memory:":
+                try:
+                    Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise UserError(f"store {u.database}: cannot create its directory: {exc.strerror}") from None
+        elif u.get_backend_name() == "postgresql":
+            connect_args = {"application_name": "residency-audit", "connect_timeout": 10}
+        engine = create_engine(u, connect_args=connect_args)
+        if u.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        try:
+            store.migrate()
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise UserError(f"cannot open store {safe_url(url)}: {reason}") from None
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ schema
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            if not conn.dialect.has_table(conn, "alembic_version"):
+                return None
+            rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return str(rev) if rev is not None else None
+
+    def migrate(self) -> None:
+        """Bring the schema to HEAD with the shipped Alembic migrations (no-op when current)."""
+        if self.revision() == HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # ------------------------------------------------------------ writing
+
+    def record(self, result: ScanResult) -> str:
+        """Write one scan, all or nothing; returns its id."""
+        scan = result.scan
+        key, label = target_of(scan.request)
+        active = sum(1 for f in result.findings if not f.suppressed_by)
+        positions = {r.id: i for i, r in enumerate(result.resources)}
+        scan_row = {
+            "id": scan.id,
+            "target": key,
+            "target_label": label,
+            "provider": scan.request.provider,
+            "started_at": _to_db(scan.started_at),
+            "finished_at": _to_db(scan.finished_at),
+            "recorded_at": _to_db(utcnow()),
+            "request": scan.request.to_dict(),
+            "complete": scan.complete,
+            "interrupted": scan.interrupted,
+            "api_calls": dict(sorted(scan.api_calls.items())),
+            "notes": list(scan.notes),
+            "tool_version": __version__,
+            "schema_version": SCHEMA_VERSION,
+            "resource_count": len(result.resources),
+            "finding_count": active,
+            "suppressed_count": len(result.findings) - active,
+            "gap_count": len(scan.gaps),
+        }
+        gap_rows = [{"scan_id": scan.id, "position": i, **g.to_dict()} for i, g in enumerate(scan.gaps)]
+        res_rows: list[dict[str, Any]] = []
+        loc_rows: list[dict[str, Any]] = []
+        for i, r in enumerate(result.resources):
+            res_rows.append(
+                {
+                    "scan_id": scan.id,
+                    "position": i,
+                    "resource_id": r.id,
+                    "provider": r.provider,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "owner_kind": r.owner.kind,
+                    "owner_id": r.owner.id,
+                    "owner_name": r.owner.name,
+                    "owner_path": [n.to_dict() for n in r.owner.path],
+                    "tags": dict(r.tags),
+                    "source": r.source,
+                    "attributes": json.loads(json.dumps(r.attributes, default=str)),
+                }
+            )
+            for j, rl in enumerate(result.resolved.get(r.id, [])):
+                loc, place = rl.location, rl.place
+                loc_rows.append(
+                    {
+                        "scan_id": scan.id,
+                        "resource_position": i,
+                        "position": j,
+                        "region": loc.region,
+                        "role": loc.role,
+                        "zone": loc.zone,
+                        "detail": loc.detail,
+                        "place_code": place.code,
+                        "place_name": place.name,
+                        "place_kind": place.kind,
+                        "countries": list(place.countries),
+                        "in_eu": place.in_eu,
+                        "known": place.known,
+                        "jurisdictions": list(place.jurisdictions),
+                        "place_source": place.source,
+                    }
+                )
+        finding_rows: list[dict[str, Any]] = []
+        for i, f in enumerate(result.findings):
+            rpos = positions.get(f.resource.id)
+            if rpos is None:
+                raise ValueError(f"finding {f.fingerprint} names a resource that is not in the scan")
+            lpos = None
+            if f.location is not None:
+                resolved = result.resolved.get(f.resource.id, [])
+                lpos = next((k for k, rl in enumerate(resolved) if rl is f.location or rl == f.location), None)
+            finding_rows.append(
+                {
+                    "scan_id": scan.id,
+                    "position": i,
+                    "resource_position": rpos,
+                    "location_position": lpos,
+                    "rule_id": f.rule_id,
+                    "severity": f.severity,
+                    "title": f.title,
+                    "clause": f.clause,
+                    "message": f.message,
+                    "fingerprint": f.fingerprint,
+                    "suppressed_by": f.suppressed_by,
+                }
+            )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(t.scans.insert(), [scan_row])
+                for table, rows in (
+                    (t.gaps, gap_rows),
+                    (t.resources, res_rows),
+                    (t.locations, loc_rows),
+                    (t.findings, finding_rows),
+                ):
+                    if rows:
+                        conn.execute(table.insert(), rows)
+        except IntegrityError:
+            raise UserError(f"scan {scan.id} is already recorded in this store") from None
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise UserError(f"cannot record scan {scan.id}: {reason}") from None
+        return scan.id
+
+    # ------------------------------------------------------------ reading
+
+    def scans(self, target: str | None = None) -> list[ScanInfo]:
+        """Every recorded scan (of one target), oldest first."""
+        q = select(t.scans).order_by(t.scans.c.started_at, t.scans.c.recorded_at, t.scans.c.id)
+        if target is not None:
+            q = q.where(t.scans.c.target == target)
+        with self.engine.connect() as conn:
+            return [_info(row._mapping) for row in conn.execute(q)]
+
+    def targets(self) -> dict[str, str]:
+        """target key -> label, for every target with at least one recorded scan."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.scans.c.target, func.max(t.scans.c.target_label)).group_by(t.scans.c.target))
+            return {k: v for k, v in rows}
+
+    def load(self, scan_id: str) -> ScanResult:
+        """A recorded scan as the `ScanResult` it was."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.scans).where(t.scans.c.id == scan_id)).one_or_none()
+            if row is None:
+                raise UserError(f"no scan {scan_id} in this store")
+            s = row._mapping
+            req = s["request"]
+            gaps = [
+                Gap(g.provider, g.scope, g.region, g.service, g.error, g.code)
+                for g in conn.execute(select(t.gaps).where(t.gaps.c.scan_id == scan_id).order_by(t.gaps.c.position))
+            ]
+            scan = Scan(
+                request=ScanRequest(req["provider"], list(req["scopes"]), req["regions"], dict(req["options"])),
+                id=s["id"],
+                started_at=_utc(s["started_at"]) or utcnow(),
+                finished_at=_utc(s["finished_at"]),
+                gaps=gaps,
+                interrupted=bool(s["interrupted"]),
+                api_calls=dict(s["api_calls"]),
+                notes=list(s["notes"]),
+            )
+            resources: list[Resource] = []
+            for r in conn.execute(
+                select(t.resources).where(t.resources.c.scan_id == scan_id).order_by(t.resources.c.position)
+            ):
+                owner = Owner(
+                    r.owner_kind,
+                    r.owner_id,
+                    r.owner_name,
+                    tuple(OwnerNode(n["kind"], n["id"], n.get("name", "")) for n in r.owner_path),
+                )
+                resources.append(
+                    Resource(
+                        r.provider, r.kind, r.resource_id, r.name, owner, [], dict(r.tags), r.source, dict(r.attributes)
+                    )
+                )
+            resolved: dict[str, list[ResolvedLocation]] = {r.id: [] for r in resources}
+            for loc in conn.execute(
+                select(t.locations)
+                .where(t.locations.c.scan_id == scan_id)
+                .order_by(t.locations.c.resource_position, t.locations.c.position)
+            ):
+                res = resources[loc.resource_position]
+                location = Location(loc.region, loc.role, loc.zone, loc.detail)
+                place = Place(
+                    provider=res.provider,
+                    code=loc.place_code,
+                    name=loc.place_name,
+                    kind=loc.place_kind,
+                    countries=tuple(loc.countries),
+                    in_eu=bool(loc.in_eu),
+                    known=bool(loc.known),
+                    jurisdictions=tuple(loc.jurisdictions),
+                    source=loc.place_source,
+                )
+                res.locations.append(location)
+                resolved[res.id].append(ResolvedLocation(location, place))
+            findings: list[Finding] = []
+            for f in conn.execute(
+                select(t.findings).where(t.findings.c.scan_id == scan_id).order_by(t.findings.c.position)
+            ):
+                res = resources[f.resource_position]
+                rl = resolved[res.id][f.location_position] if f.location_position is not None else None
+                findings.append(Finding(f.rule_id, f.severity, res, rl, f.message, f.clause, f.title, f.suppressed_by))
+        return ScanResult(scan=scan, resources=resources, findings=findings, resolved=resolved)
+
+    def iter_load(self, scan_ids: Sequence[str]) -> Iterator[ScanResult]:
+        for sid in scan_ids:
+            yield self.load(sid)
+
+    def check(self) -> list[str]:
+        """Consistency problems (empty when sound): counts that disagree with rows, orphans."""
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                ok = conn.execute(text("PRAGMA integrity_check")).scalar()
+                if ok != "ok":
+                    problems.append(f"sqlite integrity_check: {ok}")
+            counted = {
+                "resource_count": (t.resources, None),
+                "finding_count": (t.findings, t.findings.c.suppressed_by.is_(None)),
+                "suppressed_count": (t.findings, t.findings.c.suppressed_by.is_not(None)),
+                "gap_count": (t.gaps, None),
+            }
+            for s in conn.execute(select(t.scans)):
+                for column, (table, cond) in counted.items():
+                    q = select(func.count()).select_from(table).where(table.c.scan_id == s.id)
+                    if cond is not None:
+                        q = q.where(cond)
+                    n = conn.execute(q).scalar_one()
+                    if n != getattr(s, column):
+                        problems.append(f"scan {s.id}: {column} is {getattr(s, column)} but {n} rows are stored")
+            for table in (t.gaps, t.resources, t.locations, t.findings):
+                orphans = conn.execute(
+                    select(func.count()).select_from(table).where(table.c.scan_id.not_in(select(t.scans.c.id)))
+                ).scalar_one()
+                if orphans:
+                    problems.append(f"{table.name}: {orphans} rows belong to no scan")
+        return problems
+
+
+def _info(m: Any) -> ScanInfo:
+    return ScanInfo(
+        id=m["id"],
+        target=m["target"],
+        target_label=m["target_label"],
+        provider=m["provider"],
+        started_at=_utc(m["started_at"]) or utcnow(),
+        finished_at=_utc(m["finished_at"]),
+        complete=bool(m["complete"]),
+        interrupted=bool(m["interrupted"]),
+        resource_count=m["resource_count"],
+        finding_count=m["finding_count"],
+        suppressed_count=m["suppressed_count"],
+        gap_count=m["gap_count"],
+    )
