@@ -103,7 +103,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
 
 def test_no_secret_in_any_output_log_or_report(secret_estate: dict[str, str], tmp_path: Path) -> None:
     env = secret_estate
-    scan = ["scan", "aws", "--regions", "eu-west-1", "--services", "ec2,lambda"]
+    scan = ["scan", "aws", "--regions", "eu-west-1", "--services", "ec2,lambda", "--store", "out/history.db"]
     printed: dict[str, str] = {}
     codes = {}
     for label, extra in {
@@ -115,8 +115,14 @@ def test_no_secret_in_any_output_log_or_report(secret_estate: dict[str, str], tm
     assert codes["json"] == codes["table-file"] == 3, printed  # the lambda gap; the json run prints the table too
     assert codes["demo"] == 0, printed["demo"]
 
-    artefacts = {str(p.relative_to(tmp_path)): p.read_text("utf-8") for p in tmp_path.rglob("*") if p.is_file()}
-    assert {"out/report.json", "out/report.txt"} <= set(artefacts)
+    # Text outputs and binary ones (the SQLite scan history): searched as bytes, decoded leniently.
+    artefacts = {
+        str(p.relative_to(tmp_path)): p.read_bytes().decode("utf-8", "replace")
+        for p in tmp_path.rglob("*")
+        if p.is_file()
+    }
+    assert {"out/report.json", "out/report.txt", "out/history.db"} <= set(artefacts)
+    assert "trustacct.blob.core.windows.net" in artefacts["out/history.db"], "the tag reached the store, redacted"
     assert any(name.startswith("out/reports/demo-") for name in artefacts)
     everything = {
         **{f"file {k}": v for k, v in artefacts.items()},
