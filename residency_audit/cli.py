@@ -7,21 +7,25 @@ are light at import time (no cloud SDK), so `--help` and the gate start fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 
 from . import __version__
-from .errors import EXIT_USAGE, UserError
+from .errors import EXIT_INTERNAL, EXIT_USAGE, UserError
 
-COMMANDS = ("scan", "gate", "report", "demo", "regions", "guardrails")
+COMMANDS = ("scan", "gate", "report", "demo", "regions", "guardrails", "permissions")
 
 EXIT_CODES = """\
 exit codes:
   0  no failing findings (or --exit-zero)
   1  failing findings (at or above --fail-on)
   2  usage or input error: bad arguments, rule file, plan, credentials
-  3  scan incomplete (coverage gaps) and no failing findings; --allow-gaps makes gaps warnings
+  3  scan incomplete (coverage gaps, or interrupted) and no failing findings; --allow-gaps makes gaps warnings
+  4  internal error (a bug): one line; --debug or RESIDENCY_AUDIT_DEBUG=1 shows the traceback
 """
 
 
@@ -51,6 +55,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"residency-audit {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error (or RESIDENCY_AUDIT_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in _wanted(argv):
         importlib.import_module(f"{__package__}.commands.{name}").register(sub)
@@ -64,12 +71,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    debug = bool(args.debug) or os.environ.get("RESIDENCY_AUDIT_DEBUG", "") not in ("", "0")
+    return run_command(args.func, args, debug)
+
+
+def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace, debug: bool = False) -> int:
+    """Run one command: input errors are one line and exit 2, a bug one line and exit 4, never a traceback."""
     try:
-        code: int = args.func(args)
-        return code
+        return func(args)
     except UserError as exc:
-        print(f"residency-audit: error: {exc}", file=sys.stderr)
+        from .redact import redact
+
+        print(f"residency-audit: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("residency-audit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `residency-audit permissions aws | head`: the reader left
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as exc:  # noqa: BLE001 - the safety net: a bug is one line and exit 4, not a traceback
+        if debug:
+            traceback.print_exc()
+        from .redact import redact
+
+        line = redact(_one_line(exc))
+        print(f"residency-audit: internal error: {line} (rerun with --debug for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")[:300]

@@ -6,11 +6,13 @@ that whatever was collected before an error or a Ctrl-C is never lost.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .model import Gap, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
+from .redact import Redactor
 
 if TYPE_CHECKING:
     from .engine import RuleSet
@@ -41,8 +43,23 @@ class Collector:
         self.progress: Progress = progress or NullProgress()
         self._lock = threading.Lock()
         self._resources: dict[str, Resource] = {}
+        # Everything collected is redacted on the way in: outputs and the store
+        # then never see a signed URL or a credential, whatever renders them.
+        self._redact = Redactor.from_environ()
+
+    def _clean(self, resource: Resource) -> Resource:
+        r = self._redact
+        resource.name = r.text(resource.name)
+        resource.tags = {k: r.text(v) for k, v in resource.tags.items()}
+        resource.locations = [
+            dataclasses.replace(loc, detail=r.text(loc.detail)) if loc.detail else loc for loc in resource.locations
+        ]
+        if resource.attributes:
+            resource.attributes = r.value(resource.attributes)
+        return resource
 
     def add(self, resource: Resource) -> None:
+        resource = self._clean(resource)
         with self._lock:
             # The same resource can be seen twice (e.g. a global service listed
             # from two regions); the first sighting wins, locations are merged.
@@ -59,6 +76,7 @@ class Collector:
             self.add(r)
 
     def gap(self, gap: Gap) -> None:
+        gap = dataclasses.replace(gap, error=self._redact.text(gap.error))
         with self._lock:
             new = gap not in self.scan.gaps
             if new:
@@ -74,6 +92,7 @@ class Collector:
             sink(kind, fields)
 
     def note(self, text: str) -> None:
+        text = self._redact.text(text)
         with self._lock:
             if text not in self.scan.notes:
                 self.scan.notes.append(text)

@@ -38,6 +38,11 @@ Predicate = Callable[[Ctx], bool]
 class RuleError(Exception):
     """A rule file is broken. The message names file, line and problem."""
 
+    def __init__(self, message: str) -> None:
+        # Problems quote the user's text: escape line breaks and control
+        # characters so that the error stays one line on a terminal.
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
+
 
 def _default_rules_dir() -> Path:
     # Installed wheels carry the rules as `residency_audit/_rules`; an editable
@@ -214,8 +219,8 @@ def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, v
     if op == "not_equals":
         return lambda c: get(c) != value
     if op in ("in", "not_in", "intersects"):
-        if not isinstance(value, list):
-            raise where.error(vnode, f"'{op}' takes a list")
+        if not isinstance(value, list) or any(isinstance(v, list | dict) for v in value):
+            raise where.error(vnode, f"'{op}' takes a list of plain values")
         values = frozenset(str(v).lower() if isinstance(v, str) else v for v in value)
 
         def norm(x: Any) -> Any:
@@ -227,7 +232,17 @@ def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, v
             return lambda c: norm(get(c)) not in values
         return lambda c: any(norm(x) in values for x in (get(c) or ()))
     if op == "contains":
-        return lambda c: value in (get(c) or ())
+
+        def contains(c: Ctx) -> bool:
+            got = get(c)
+            if isinstance(got, str):  # substring test only for a string value
+                return isinstance(value, str) and value in got
+            try:
+                return value in (got or ())
+            except TypeError:  # e.g. an unhashable value against a set
+                return False
+
+        return contains
     if op == "matches":
         try:
             rx = re.compile(str(value))
@@ -263,11 +278,25 @@ _MESSAGE_NAMES = {"resource", "location", "place", "owner", "countries", "region
 
 
 def _parse_file(path: Path) -> list[Rule]:
+    try:
+        return _parse_rules(path)
+    except yaml.YAMLError as exc:  # from constructing a value, e.g. an unknown !tag
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RuleError(f"{path}{line}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise RuleError(f"{path}: conditions nested too deeply") from None
+
+
+def _parse_rules(path: Path) -> list[Rule]:
     where = _Where(str(path))
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -318,6 +347,8 @@ def _parse_file(path: Path) -> list[Rule]:
                 raise where.error(r["overrides"][1], "overrides must be a list of rule ids")
             overrides = tuple(ov)
         tags = _scalar(r["tags"][1]) if "tags" in r else []
+        if not isinstance(tags, list) or any(isinstance(t, list | dict) for t in tags):
+            raise where.error(r["tags"][1], "tags must be a list of words")
         out.append(
             Rule(
                 id=rid,

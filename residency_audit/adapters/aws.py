@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core import Collector
-from ..errors import CredentialsError
+from ..errors import CredentialsError, UserError
 from ..model import Gap, Location, Owner, OwnerNode, Resource
 
 if TYPE_CHECKING:  # boto3 is imported lazily: `--help` and the gate must not pay for it
@@ -76,6 +76,14 @@ class ReadOnlyViolation(RuntimeError):
     """Raised before sending any operation that is not on the read allow-list."""
 
 
+class ScanCancelled(BaseException):
+    """Raised before the next API call once Ctrl-C stopped the scan.
+
+    A BaseException, so the per-service `except Exception` handlers do not turn
+    the cancellation into a gap: the scan is marked interrupted instead.
+    """
+
+
 def _error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -121,8 +129,14 @@ class AwsAdapter:
     regions: list[str] | None = None
     services: tuple[str, ...] = ALL_SERVICES
     max_workers: int = 16
+    #: Per-attempt socket timeouts and total attempts (botocore standard retry mode:
+    #: throttling, 429, 5xx, timeouts and resets are retried with capped jittered backoff).
+    connect_timeout: float = 5
+    read_timeout: float = 30
+    max_attempts: int = 6
     _clients: dict[tuple[int, str, str], Any] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
     provider: str = PROVIDER
 
     @classmethod
@@ -134,12 +148,14 @@ class AwsAdapter:
         max_workers: int = 16,
     ) -> AwsAdapter:
         import boto3
-        from botocore.exceptions import ProfileNotFound
+        from botocore.exceptions import ConfigParseError, ProfileNotFound
 
         try:
             session = boto3.Session(profile_name=profile) if profile else boto3.Session()
         except ProfileNotFound:
             raise CredentialsError(f"AWS profile '{profile}' not found in the AWS config") from None
+        except ConfigParseError as exc:
+            raise UserError(f"{exc.kwargs.get('path', 'AWS config')}: cannot parse the AWS config file") from None
         return cls(targets=[AccountTarget(session)], regions=regions, services=services, max_workers=max_workers)
 
     # ----------------------------------------------------------------- plumbing
@@ -152,21 +168,29 @@ class AwsAdapter:
                 from botocore.config import Config
 
                 config = Config(
-                    retries={"mode": "standard", "max_attempts": 6},
+                    retries={"mode": "standard", "total_max_attempts": self.max_attempts},
                     max_pool_connections=max(10, self.max_workers),
-                    connect_timeout=5,
-                    read_timeout=30,
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
                     user_agent_extra="residency-audit",
                 )
                 client = session.client(service, region_name=region, config=config)
 
                 def guard(model: Any, **_: Any) -> None:
+                    if self._stop.is_set():
+                        raise ScanCancelled()
                     op = (model.service_model.service_name, model.name)
                     if op not in READ_OPERATIONS:
                         raise ReadOnlyViolation(f"refusing non-read operation {op[0]}:{op[1]}")
                     collector.count_call(f"{op[0]}:{op[1]}")
 
                 client.meta.events.register("before-call", guard)
+
+                def stop_before_retry(**_: Any) -> None:
+                    if self._stop.is_set():
+                        raise ScanCancelled()
+
+                client.meta.events.register("before-send", stop_before_retry)
                 self._clients[key] = client
             return client
 
@@ -181,21 +205,25 @@ class AwsAdapter:
     # ----------------------------------------------------------------- scanning
 
     def scan(self, collector: Collector) -> None:
-        with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="aws") as pool:
-            pending: set[cf.Future[list[Callable[[], Any]] | None]] = set()
+        pool = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="aws")
+        pending: set[cf.Future[list[Callable[[], Any]] | None]] = set()
+        try:
             for target in self.targets:
                 pending.add(pool.submit(self._plan_account, collector, target))
-            try:
-                while pending:
-                    done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                    for fut in done:
-                        for task in fut.result() or []:
-                            pending.add(pool.submit(task))
-            except KeyboardInterrupt:
-                for fut in pending:
-                    fut.cancel()
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            while pending:
+                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    for task in fut.result() or []:
+                        pending.add(pool.submit(task))
+        except BaseException:
+            # Ctrl-C (or a fatal error): running tasks stop at their next API
+            # call or retry (the hooks raise ScanCancelled), and the caller gets
+            # control back now to write what was collected, without waiting for
+            # in-flight requests or backoff sleeps.
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     def _guarded(
         self, collector: Collector, target: AccountTarget, region: str, service: str, fn: Callable[[], Any]
@@ -216,7 +244,7 @@ class AwsAdapter:
         return run
 
     def _plan_account(self, collector: Collector, target: AccountTarget) -> list[Callable[[], Any]]:
-        from botocore.exceptions import NoCredentialsError
+        from botocore.exceptions import ConfigParseError, NoCredentialsError
 
         session = target.session
         home = session.region_name or "us-east-1"
@@ -234,6 +262,9 @@ class AwsAdapter:
                 ) from None
             collector.gap(Gap(PROVIDER, target.account_id, "", "sts", "no credentials", "NoCredentials"))
             return []
+        except ConfigParseError as exc:  # e.g. a broken shared credentials file
+            path = exc.kwargs.get("path", "AWS config")
+            raise UserError(f"{path}: cannot parse the AWS credentials/config file") from None
         except Exception as exc:  # noqa: BLE001
             collector.gap(Gap(PROVIDER, target.account_id, "", "sts", _one_line(exc), _error_code(exc)))
             return []

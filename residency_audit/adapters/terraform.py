@@ -127,6 +127,49 @@ def check_plan(plan: Any, label: str) -> None:
         raise PlanError(f"{label}: the plan errored (errored: true): fix `terraform plan` first, nothing was checked")
     if not changes:
         raise PlanError(f"{label}: empty plan: it has no resources to check")
+    _check_shapes(plan, label)
+
+
+def _check_shapes(plan: dict[str, Any], label: str) -> None:
+    """The members the reader walks must be objects where Terraform writes objects.
+
+    Found by fuzzing: a wrongly-typed member (`"change": 1`, `"root_module": []`)
+    must be a one-line PlanError naming it, not an AttributeError deep inside.
+    """
+
+    def obj(value: Any, where: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise PlanError(f"{label}: malformed plan: {where} is not an object")
+        return value
+
+    def module(mod: Any, where: str, depth: int = 0) -> None:
+        mod = obj(mod, where)
+        if depth > 64:
+            raise PlanError(f"{label}: malformed plan: modules nested too deeply at {where}")
+        resources = mod.get("resources")
+        if resources is not None and not isinstance(resources, list):
+            raise PlanError(f"{label}: malformed plan: {where}.resources is not a list")
+        for j, r in enumerate(resources or ()):
+            if isinstance(r, dict):
+                obj(r.get("expressions"), f"{where}.resources[{j}].expressions")
+        for name, call in obj(mod.get("module_calls"), f"{where}.module_calls").items():
+            at = f"{where}.module_calls.{name}"
+            module(obj(call, at).get("module"), f"{at}.module", depth + 1)
+
+    obj(plan.get("variables"), "variables")
+    config = obj(plan.get("configuration"), "configuration")
+    for name, pc in obj(config.get("provider_config"), "configuration.provider_config").items():
+        obj(obj(pc, f"configuration.provider_config.{name}").get("expressions"), f"provider_config.{name}.expressions")
+    module(config.get("root_module"), "configuration.root_module")
+    for i, rc in enumerate(plan.get("resource_changes") or ()):
+        if isinstance(rc, dict):
+            change = obj(rc.get("change"), f"resource_changes[{i}].change")
+            for key in ("before", "after"):
+                obj(change.get(key), f"resource_changes[{i}].change.{key}")
+            if not isinstance(change.get("after_unknown"), bool):
+                obj(change.get("after_unknown"), f"resource_changes[{i}].change.after_unknown")
 
 
 # --------------------------------------------------------------------------- helpers

@@ -110,9 +110,28 @@ def exit_code(result: ScanResult, args: argparse.Namespace) -> int:
     threshold = severity_rank(getattr(args, "fail_on", "low"))
     if any(not f.suppressed_by and severity_rank(f.severity) >= threshold for f in result.findings):
         return EXIT_FINDINGS
+    if result.scan.interrupted:  # partial by choice, not a gap: --allow-gaps does not cover it
+        return EXIT_INCOMPLETE
     if not result.scan.complete and not getattr(args, "allow_gaps", False):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def coverage_warning(result: ScanResult, args: argparse.Namespace) -> str | None:
+    """The one stderr line an incomplete scan always gets, even with --quiet (fail closed, visibly)."""
+    scan = result.scan
+    if scan.complete:
+        return None
+    parts = []
+    if scan.interrupted:
+        parts.append("interrupted, results are partial")
+    if scan.gaps:
+        shown = ", ".join(f"{g.provider}:{g.scope or '-'}:{g.region or 'global'}:{g.service}" for g in scan.gaps[:5])
+        more = f" and {len(scan.gaps) - 5} more" if len(scan.gaps) > 5 else ""
+        parts.append(f"{len(scan.gaps)} coverage gap(s): {shown}{more}")
+    allowed_gaps = scan.gaps and not scan.interrupted and getattr(args, "allow_gaps", False)
+    allowed = " (allowed by --allow-gaps)" if allowed_gaps else ""
+    return f"residency-audit: warning: scan incomplete{allowed}: {'; '.join(parts)}"
 
 
 def write_output(result: ScanResult, args: argparse.Namespace, default_path: Path | None = None) -> Path | None:

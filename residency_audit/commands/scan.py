@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ def execute(
         JsonLog,
         Progresses,
         RichProgress,
+        coverage_warning,
         exit_code,
         load_ruleset,
         record_scan,
@@ -70,6 +72,9 @@ def execute(
         apply_exceptions(result, exceptions)
         write_output(result, args, getattr(args, "default_output", None))
         record_scan(result, args)  # after the output: a store that is down never loses the scan's report
+        warning = coverage_warning(result, args)
+        if warning:
+            print(warning, file=sys.stderr)
         code = exit_code(result, args)
         if log:
             log.event("summary", summary_event(result, code))

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from ..model import ScanRequest
 from .common import add_output_options, add_rule_options, parse_list
+
+#: The shape of an AWS region code (eu-central-1, us-gov-west-1, eusc-de-east-1); unknown
+#: but well-formed codes are scanned and fail closed in the rules (RA-EU-UNKNOWN).
+_REGION_CODE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"unknown AWS service(s) {', '.join(unknown)} (known: {', '.join(ALL_SERVICES)})")
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
+    bad = [r for r in regions or [] if not _REGION_CODE.fullmatch(r)]
+    if bad:
+        raise UserError(f"--regions: {bad[0]!r} is not an AWS region code (like eu-central-1)")
     request = ScanRequest(
         "aws", scopes=[args.profile] if args.profile else [], regions=regions, options={"services": list(services)}
     )

@@ -49,6 +49,40 @@ def operation_of(req: Request) -> tuple[str, str]:
     return service, f"{req.method} {req.path.split('?')[0]}"
 
 
+#: status -> (error code, message) per protocol family, as AWS answers them
+_FAULT_CODES = {
+    "json": {429: "ThrottlingException", 500: "InternalServerError", 503: "ServiceUnavailableException"},
+    "query": {429: "Throttling", 500: "InternalFailure", 503: "ServiceUnavailable"},
+    "ec2": {429: "RequestLimitExceeded", 500: "InternalError", 503: "Unavailable"},
+    "s3": {429: "SlowDown", 500: "InternalError", 503: "SlowDown"},
+}
+
+
+def fault_answer(req: Request, status: int) -> Response:
+    """An injected fault in the error format of the API that was called (what botocore parses)."""
+    _, service = signed_scope(req)
+    headers = {"Retry-After": "0", "x-amzn-RequestId": "fault"}
+    if req.headers.get("X-Amz-Target") or service in ("lambda", "elasticfilesystem"):
+        code = _FAULT_CODES["json"][status]
+        headers.update({"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code})
+        return Response(status, headers, json.dumps({"__type": code, "message": "injected fault"}).encode())
+    headers["Content-Type"] = "text/xml"
+    if service == "ec2":
+        code = _FAULT_CODES["ec2"][status]
+        body = f"<Response><Errors><Error><Code>{code}</Code><Message>injected fault</Message></Error></Errors>"
+        return Response(status, headers, (body + "<RequestID>fault</RequestID></Response>").encode())
+    if service == "s3":
+        code = _FAULT_CODES["s3"][status]
+        body = f"<Error><Code>{code}</Code><Message>injected fault</Message><RequestId>fault</RequestId></Error>"
+        return Response(status, headers, body.encode())
+    code = _FAULT_CODES["query"][status]
+    body = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected fault</Message></Error>"
+        "<RequestId>fault</RequestId></ErrorResponse>"
+    )
+    return Response(status, headers, body.encode())
+
+
 class AwsEmulator:
     def __init__(self, latency: float = 0.0, faults: Faults | None = None) -> None:
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
@@ -62,6 +96,7 @@ class AwsEmulator:
         self.front = Front(host, port, latency=latency, faults=faults)
         self.front.request_hooks.append(self._efs_replication)
         self.front.response_hooks.append(self._dynamodb_replicas)
+        self.front.fault_answer = fault_answer
         self.front.start()
         #: (region, table name) -> replica regions, as DescribeTable reports them
         self.dynamodb_replicas: dict[tuple[str, str], list[str]] = {}

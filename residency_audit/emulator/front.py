@@ -38,16 +38,37 @@ class Response:
 RequestHook = Callable[[Request], "Response | None"]
 #: A hook may amend the emulator's answer.
 ResponseHook = Callable[[Request, Response], Response]
+#: Builds the answer for an injected HTTP fault (request, status), in the API's own error format.
+FaultAnswer = Callable[[Request, int], Response]
+
+
+def generic_fault(req: Request, status: int) -> Response:
+    """A JSON throttling-style answer; emulators replace it with their API's error format."""
+    return Response(
+        status,
+        {"Content-Type": "application/json", "Retry-After": "0"},
+        b'{"__type":"ThrottlingException","message":"injected fault"}',
+    )
 
 
 @dataclass
 class Faults:
-    """Inject faults into a fraction of requests, at most `budget` times in all."""
+    """Inject faults into a fraction of requests, at most `budget` times in all.
+
+    Kinds: an HTTP status ("429", "500", "503": throttling-style answer with
+    Retry-After), "reset" (TCP reset, no answer) and "slow" (hold the request
+    `slow_seconds`, then close without answering: a read timeout for any
+    client whose timeout is shorter). `only` limits faults to matching
+    requests (e.g. one region and service), so a test can exhaust retries
+    there while the rest of the scan succeeds.
+    """
 
     rate: float = 0.0
     kinds: tuple[str, ...] = ("429", "500", "503", "reset")
     budget: int = 0
     seed: int = 7
+    slow_seconds: float = 2.0
+    only: Callable[[Request], bool] | None = None
     injected: list[str] = field(default_factory=list)
     _rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -55,7 +76,9 @@ class Faults:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
 
-    def draw(self) -> str | None:
+    def draw(self, req: Request | None = None) -> str | None:
+        if self.only is not None and (req is None or not self.only(req)):
+            return None
         with self._lock:
             if len(self.injected) >= self.budget or self._rng.random() >= self.rate:
                 return None
@@ -78,6 +101,7 @@ class Front:
         self.faults = faults
         self.request_hooks: list[RequestHook] = []
         self.response_hooks: list[ResponseHook] = []
+        self.fault_answer: FaultAnswer = generic_fault
         self.log: list[Request] = []
         self._log_lock = threading.Lock()
         self._local = threading.local()
@@ -97,20 +121,18 @@ class Front:
                     front.log.append(req)
                 if front.latency:
                     time.sleep(front.latency)
-                fault = front.faults.draw() if front.faults else None
+                fault = front.faults.draw(req) if front.faults else None
+                if fault == "slow":
+                    time.sleep(front.faults.slow_seconds if front.faults else 0)
+                    self.close_connection = True
+                    return
                 if fault == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.close_connection = True
                     self.connection.close()
                     return
                 if fault:
-                    self._send(
-                        Response(
-                            int(fault),
-                            {"Content-Type": "application/json", "Retry-After": "0"},
-                            b'{"__type":"ThrottlingException","message":"injected fault"}',
-                        )
-                    )
+                    self._send(front.fault_answer(req, int(fault)))
                     return
                 resp = None
                 for hook in front.request_hooks:

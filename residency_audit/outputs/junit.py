@@ -63,9 +63,13 @@ def render(result: ScanResult) -> str:
         tests += 1
         errors += 1
         case = ET.SubElement(
-            suite, "testcase", classname=f"{g.provider}.coverage", name=f"{g.scope} {g.region} {g.service}".strip()
+            suite,
+            "testcase",
+            classname=f"{g.provider}.coverage",
+            name=f"{g.scope} {g.region or 'global'} {g.service}".strip(),
         )
-        ET.SubElement(case, "error", message=g.error, type=g.code or "gap").text = g.error
+        message = f"coverage gap, scan incomplete: {g.error}"
+        ET.SubElement(case, "error", message=message, type=g.code or "gap").text = message
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))

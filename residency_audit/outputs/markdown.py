@@ -93,12 +93,16 @@ def render(result: ScanResult) -> str:
             lines.append(f"| {_cell(country)} | {'yes' if country in eu else 'no'} | {n} |")
         lines.append("")
     if scan.gaps:
-        lines += ["### Coverage gaps (the scan is incomplete)", "", "| Provider | Scope | Region | Service | Error |"]
-        lines.append("|---|---|---|---|---|")
+        lines += [
+            "### Coverage gaps (the scan is incomplete)",
+            "",
+            "| Provider | Scope | Region | Service | Code | Error |",
+        ]
+        lines.append("|---|---|---|---|---|---|")
         for g in scan.gaps:
             lines.append(
                 "| "
-                + " | ".join(_cell(x) for x in (g.provider, g.scope, g.region or "global", g.service, g.error))
+                + " | ".join(_cell(x) for x in (g.provider, g.scope, g.region or "global", g.service, g.code, g.error))
                 + " |"
             )
         lines.append("")

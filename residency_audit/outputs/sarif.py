@@ -101,7 +101,10 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     notifications = [
         {
             "level": "error",
-            "message": {"text": f"coverage gap: {g.provider} {g.scope} {g.region} {g.service}: {g.error}"},
+            "message": {
+                "text": f"coverage gap, scan incomplete: {g.provider} {g.scope} {g.region or 'global'} {g.service}: "
+                f"{g.code + ': ' if g.code else ''}{g.error}"
+            },
         }
         for g in scan.gaps
     ] + [{"level": "note", "message": {"text": n}} for n in scan.notes]

@@ -84,12 +84,13 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
             title_justify="left",
             title_style="bold red",
         )
-        t.add_column("Provider")
-        t.add_column("Scope")
-        t.add_column("Region")
-        t.add_column("Service")
-        t.add_column("Code")
-        t.add_column("Error", overflow="fold")
+        # Where and why must survive a narrow terminal whole; the message folds.
+        t.add_column("Provider", no_wrap=True)
+        t.add_column("Scope", no_wrap=True)
+        t.add_column("Region", no_wrap=True)
+        t.add_column("Service", no_wrap=True)
+        t.add_column("Code", no_wrap=True)
+        t.add_column("Error", overflow="fold", ratio=1)
         for g in scan.gaps:
             t.add_row(*(escape(x) for x in (g.provider, g.scope, g.region or "global", g.service, g.code, g.error)))
         console.print(t)

@@ -1,0 +1,85 @@
+"""Keep secrets out of everything the tool writes.
+
+SDK error messages can quote request URLs (pre-signed S3 URLs, Azure SAS
+tokens), tag values can hold a pasted SAS URL, and a traceback can hold a
+token. Every string that reaches an output, a log line or the store passes
+through one `Redactor` (the collector applies it to resources, gaps and notes;
+the CLI to its error lines), which removes:
+
+- signature, token and credential parameters of URLs and connection strings
+  (`sig=`, `X-Amz-Signature=`, `X-Goog-Credential=`, `AccountKey=`, ...),
+- bearer tokens / JWTs, AWS access key ids, PEM private keys,
+- the literal values of the credential variables in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+MASK = "REDACTED"
+
+#: URL query / connection-string parameters that carry or sign a credential.
+_SECRET_PARAMS = (
+    r"sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential"
+    r"|awsaccesskeyid|googleaccessid|access_token|id_token|refresh_token|client_secret|token|skoid|sktid"
+    r"|accountkey|sharedaccesskey|sharedaccesssignature|password|pwd"
+)
+_PARAM = re.compile(rf"(?i)(?<![A-Za-z0-9_-])({_SECRET_PARAMS})=([^&;\s\"'<>\\]+)")
+_BEARER = re.compile(r"(?i)\b(bearer|sharedkey|aws4-hmac-sha256)\s+[^\s\"'<>\\]+")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b")
+_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
+
+#: Environment variables whose values are credentials (matched on the name).
+_SECRET_ENV = re.compile(r"(?i)(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|SAS|_KEY$|ACCESS_KEY)")
+#: ...except those that name a file or directory holding them (the path is not the secret).
+_PATH_ENV = re.compile(r"(?i)(_FILE|_PATH|_DIR|_HOME)$|^GOOGLE_APPLICATION_CREDENTIALS$")
+_MIN_SECRET_LEN = 8
+
+
+class Redactor:
+    """A redaction pass with the environment's secret values captured once (per scan)."""
+
+    def __init__(self, secrets: set[str] | None = None) -> None:
+        # Longest first, so a secret containing another is removed whole.
+        self._secrets = sorted(s for s in (secrets or set()) if len(s) >= _MIN_SECRET_LEN)
+        self._secrets.sort(key=len, reverse=True)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Redactor:
+        env = os.environ if environ is None else environ
+        return cls({v for k, v in env.items() if v and _SECRET_ENV.search(k) and not _PATH_ENV.search(k)})
+
+    def text(self, value: str) -> str:
+        if not value:
+            return value
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        if "=" in value:
+            value = _PARAM.sub(lambda m: f"{m.group(1)}={MASK}", value)
+        if "eyJ" in value:
+            value = _JWT.sub(MASK, value)
+        if " " in value:
+            value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
+        if "-----BEGIN" in value:
+            value = _PEM.sub(MASK, value)
+        return _AWS_KEY_ID.sub(MASK, value)
+
+    def value(self, value: Any) -> Any:
+        """Strings anywhere inside lists and dicts (resource attributes)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.value(v) for v in value)
+        return value
+
+
+def redact(text: str) -> str:
+    """One-off redaction (error lines); scans reuse one `Redactor`."""
+    return Redactor.from_environ().text(text)

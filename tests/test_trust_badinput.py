@@ -1,0 +1,165 @@
+"""Bad input: one clear line naming the file or argument and the problem, exit 2, never a traceback.
+
+And the safety net: anything unexpected is one line and exit 4, with the
+traceback only on request (--debug or RESIDENCY_AUDIT_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from residency_audit.cli import EXIT_CODES, main, run_command
+from residency_audit.emulator.aws import AwsEmulator
+from residency_audit.errors import EXIT_INTERNAL, UserError
+
+from .conftest import run_cli
+
+
+def _one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["scan", "aws", "--workers", "abc"],
+            "residency-audit scan aws: error: argument --workers: invalid int value: 'abc'",
+        ),
+        (
+            ["scan", "aws", "--format", "pdf"],
+            "residency-audit scan aws: error: argument --format/-f: invalid choice: 'pdf'",
+        ),
+        (["scan", "nocloud"], "residency-audit scan: error: argument PROVIDER: invalid choice: 'nocloud'"),
+        (["nocommand"], "residency-audit: error: argument COMMAND: invalid choice: 'nocommand'"),
+        (["permissions", "oracle"], "residency-audit permissions: error: argument provider: invalid choice: 'oracle'"),
+    ],
+)
+def test_bad_arguments_are_argparse_usage_plus_one_error_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    _, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert "Traceback" not in err
+    assert err.startswith("usage: ")
+    assert err.splitlines()[-1].startswith(message), err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["scan", "aws", "--workers", "0"], "--workers must be at least 1"),
+        (["scan", "aws", "--services", "s3,glacier"], "unknown AWS service(s) glacier"),
+        (["scan", "aws", "--regions", "eu-west-1,Frankfurt!"], "--regions: 'Frankfurt!' is not an AWS region code"),
+        (["scan", "aws", "--regions", ","], "expected a comma-separated list, got nothing"),
+    ],
+)
+def test_bad_option_values_are_one_line(
+    aws_env: AwsEmulator, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli([*argv, "-q"], capsys)
+    assert code == 2 and out == ""
+    assert _one_error_line(err).startswith(f"residency-audit: error: {message}")
+    assert aws_env.front.log == [], "input errors are found before any API call"
+
+
+def test_broken_rule_file_names_file_and_line(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "broken.yaml"
+    rules.write_text("version: 1\nrules:\n  - id: X\n    severity: urgent\n    message: m\n    when: {}\n", "utf-8")
+    code, _, err = run_cli(["scan", "aws", "--rules", str(rules), "-q"], capsys)
+    assert code == 2
+    assert (
+        _one_error_line(err)
+        == f"residency-audit: error: {rules}:4: severity must be one of info, low, medium, high, critical"
+    )
+    assert aws_env.front.log == []
+
+
+@pytest.mark.parametrize("which", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+def test_malformed_aws_config_names_the_file(
+    aws_env: AwsEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    which: str,
+) -> None:
+    broken = tmp_path / "aws-file"
+    broken.write_text("[default\nregion = eu-west-1\n", "utf-8")
+    monkeypatch.setenv(which, str(broken))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)  # so that botocore reads the credentials file
+    code, _, err = run_cli(["scan", "aws", "--regions", "eu-west-1", "-q"], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert line.startswith(f"residency-audit: error: {broken}: cannot parse the AWS"), line
+
+
+def test_unwritable_output_is_one_line(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", "utf-8")
+    out = blocker / "report.json"
+    code, _, err = run_cli(
+        ["scan", "aws", "--regions", "eu-west-1", "--services", "ec2", "-f", "json", "-o", str(out), "-q"], capsys
+    )
+    assert code == 2
+    assert _one_error_line(err).startswith(f"residency-audit: error: {out}: cannot write output")
+
+
+# --------------------------------------------------------------------------- the safety net
+
+
+def _bug(args: argparse.Namespace) -> int:
+    raise KeyError("resource.owner")
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_command(_bug, argparse.Namespace())
+    _, err = capsys.readouterr()
+    assert code == EXIT_INTERNAL == 4
+    assert _one_error_line(err) == (
+        "residency-audit: internal error: KeyError: 'resource.owner' (rerun with --debug for details)"
+    )
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_command(_bug, argparse.Namespace(), debug=True)
+    _, err = capsys.readouterr()
+    assert code == 4
+    assert err.startswith("Traceback (most recent call last):") and "in _bug" in err
+    assert err.splitlines()[-1].startswith("residency-audit: internal error: KeyError")
+
+
+def test_user_errors_keep_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    def bad(args: argparse.Namespace) -> int:
+        raise UserError("plan.json: not a Terraform plan")
+
+    assert run_command(bad, argparse.Namespace()) == 2
+    assert capsys.readouterr().err == "residency-audit: error: plan.json: not a Terraform plan\n"
+
+
+def test_debug_switches_reach_the_command_line(tmp_path: Path) -> None:
+    """--debug and RESIDENCY_AUDIT_DEBUG=1 are real options of the installed entry point; exit 4 is documented."""
+    assert "4  internal error" in EXIT_CODES
+    env = {**os.environ, "RESIDENCY_AUDIT_DEBUG": "1"}
+    for argv, environ in ((["--debug", "permissions", "aws"], os.environ), (["permissions", "aws"], env)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "residency_audit", *argv], env=environ, capture_output=True, text=True
+        )
+        assert proc.returncode == 0 and proc.stderr == ""
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    assert "| 4 |" in readme
