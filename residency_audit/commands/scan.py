@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import importlib
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
