@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlnodes
 from .geography import Catalog
 from .model import (
     SEVERITIES,
@@ -149,31 +150,14 @@ class _Where:
         self.file = file
 
     def error(self, node: yaml.Node | None, problem: str) -> RuleError:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return RuleError(f"{self.file}{line}: {problem}")
+        return RuleError(f"{yamlnodes.at(self.file, node)}: {problem}")
 
 
-def _scalar(node: yaml.Node) -> Any:
-    """The Python value of a node (scalar or nested), as safe_load would build it."""
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
+_scalar = yamlnodes.value
 
 
 def _mapping(where: _Where, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    if not isinstance(node, yaml.MappingNode):
-        raise where.error(node, f"{what} must be a mapping")
-    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for knode, vnode in node.value:
-        key = _scalar(knode)
-        if not isinstance(key, str):
-            raise where.error(knode, f"{what}: keys must be strings")
-        if key in out:
-            raise where.error(knode, f"{what}: duplicate key '{key}'")
-        out[key] = (knode, vnode)
-    return out
+    return yamlnodes.mapping(where.error, node, what)
 
 
 _OPS = ("equals", "not_equals", "in", "not_in", "contains", "intersects", "matches", "glob", "exists")

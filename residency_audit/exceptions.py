@@ -14,10 +14,10 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from . import yamlnodes
 from .errors import UserError
 from .model import Finding, Owner, Resource, ScanResult
 
@@ -68,30 +68,14 @@ class RiskException:
 
 
 def _where(path: str, node: yaml.Node | None, problem: str) -> ExceptionFileError:
-    line = f":{node.start_mark.line + 1}" if node is not None else ""
-    return ExceptionFileError(f"{path}{line}: {problem}")
+    return ExceptionFileError(f"{yamlnodes.at(path, node)}: {problem}")
 
 
-def _value(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
+_value = yamlnodes.value
 
 
 def _pairs(path: str, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    if not isinstance(node, yaml.MappingNode):
-        raise _where(path, node, f"{what} must be a mapping")
-    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for k, v in node.value:
-        key = _value(k)
-        if not isinstance(key, str):
-            raise _where(path, k, f"{what}: keys must be strings")
-        if key in out:
-            raise _where(path, k, f"{what}: duplicate key '{key}'")
-        out[key] = (k, v)
-    return out
+    return yamlnodes.mapping(lambda n, problem: _where(path, n, problem), node, what)
 
 
 def load_exceptions(path: str | Path) -> list[RiskException]:
