@@ -46,7 +46,6 @@ READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
         ("s3", "ListBuckets"),
         ("s3", "GetBucketLocation"),
         ("s3", "GetBucketReplication"),
-        ("s3", "GetBucketTagging"),
         ("rds", "DescribeDBInstances"),
         ("rds", "DescribeDBClusters"),
         ("dynamodb", "ListTables"),
