@@ -51,9 +51,12 @@ class Collector:
         r = self._redact
         resource.name = r.text(resource.name)
         resource.tags = {k: r.text(v) for k, v in resource.tags.items()}
-        resource.locations = [
-            dataclasses.replace(loc, detail=r.text(loc.detail)) if loc.detail else loc for loc in resource.locations
-        ]
+        locations = resource.locations
+        for i, loc in enumerate(locations):
+            if loc.detail:
+                clean = r.text(loc.detail)
+                if clean != loc.detail:  # Location is frozen: copy only what changed
+                    locations[i] = dataclasses.replace(loc, detail=clean)
         if resource.attributes:
             resource.attributes = r.value(resource.attributes)
         return resource

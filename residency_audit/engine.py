@@ -132,6 +132,16 @@ class Rule:
     line: int = 0
     tags: tuple[str, ...] = ()
     description: str = ""
+    #: Resource kinds (globs) the rule applies to, and kinds it never applies to.
+    #: Declared, like a Custodian policy's `resource:`, so that the engine picks
+    #: the rules for a kind once instead of testing every rule on every location.
+    resources: tuple[str, ...] = ("*",)
+    exclude_resources: tuple[str, ...] = ()
+
+    def applies_to(self, kind: str) -> bool:
+        return any(fnmatch.fnmatchcase(kind, g) for g in self.resources) and not any(
+            fnmatch.fnmatchcase(kind, g) for g in self.exclude_resources
+        )
 
 
 @dataclass(slots=True)
@@ -242,7 +252,19 @@ def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, v
     raise where.error(vnode, f"unknown operator '{op}'")  # pragma: no cover
 
 
-_RULE_KEYS = {"id", "title", "severity", "clause", "message", "when", "overrides", "tags", "description"}
+_RULE_KEYS = {
+    "id",
+    "title",
+    "severity",
+    "clause",
+    "message",
+    "when",
+    "overrides",
+    "tags",
+    "description",
+    "resources",
+    "exclude_resources",
+}
 _FORMATTER = string.Formatter()
 
 
@@ -333,6 +355,13 @@ def _parse_rules(path: Path) -> list[Rule]:
         tags = _scalar(r["tags"][1]) if "tags" in r else []
         if not isinstance(tags, list) or any(isinstance(t, list | dict) for t in tags):
             raise where.error(r["tags"][1], "tags must be a list of words")
+        kinds: dict[str, tuple[str, ...]] = {}
+        for key in ("resources", "exclude_resources"):
+            if key in r:
+                globs = _scalar(r[key][1])
+                if not isinstance(globs, list) or not globs or not all(isinstance(g, str) and g for g in globs):
+                    raise where.error(r[key][1], f"{key} must be a non-empty list of resource kind globs")
+                kinds[key] = tuple(globs)
         out.append(
             Rule(
                 id=rid,
@@ -346,6 +375,8 @@ def _parse_rules(path: Path) -> list[Rule]:
                 line=rnode.start_mark.line + 1,
                 tags=tuple(str(t) for t in tags or ()),
                 description=str(_scalar(r["description"][1])) if "description" in r else "",
+                resources=kinds.get("resources", ("*",)),
+                exclude_resources=kinds.get("exclude_resources", ()),
             )
         )
     return out
@@ -428,11 +459,16 @@ def evaluate(
 ) -> list[Finding]:
     """Every rule against every location of every resource."""
     findings: list[Finding] = []
-    rules = ruleset.rules
+    by_kind: dict[str, list[Rule]] = {}
     for resource in resources:
         resolved = resolve_locations(resource, catalog)
         if resolved_out is not None:
             resolved_out[resource.id] = resolved
+        rules = by_kind.get(resource.kind)
+        if rules is None:
+            rules = by_kind[resource.kind] = [r for r in ruleset.rules if r.applies_to(resource.kind)]
+        if not rules:
+            continue
         for rl in resolved:
             ctx: Ctx = (resource, rl.location, rl.place)
             matched = [rule for rule in rules if rule.when(ctx)]

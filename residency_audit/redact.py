@@ -31,6 +31,7 @@ _PARAM = re.compile(rf"(?i)(?<![A-Za-z0-9_-])({_SECRET_PARAMS})=([^&;\s\"'<>\\]+
 _BEARER = re.compile(r"(?i)\b(bearer|sharedkey|aws4-hmac-sha256)\s+[^\s\"'<>\\]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b")
+_KEY_ID_PREFIX = re.compile(r"A(KI|SI|GP|ID|RO)A")  # cheap pre-check: most strings hold no key id
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 
 #: Environment variables whose values are credentials (matched on the name).
@@ -67,7 +68,9 @@ class Redactor:
             value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
         if "-----BEGIN" in value:
             value = _PEM.sub(MASK, value)
-        return _AWS_KEY_ID.sub(MASK, value)
+        if len(value) >= 20 and _KEY_ID_PREFIX.search(value):
+            value = _AWS_KEY_ID.sub(MASK, value)
+        return value
 
     def value(self, value: Any) -> Any:
         """Strings anywhere inside lists and dicts (resource attributes)."""

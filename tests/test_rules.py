@@ -133,3 +133,36 @@ def test_broken_rule_file_on_the_cli_is_one_line_exit_2(tmp_path: Path, capsys: 
 def test_missing_rule_path(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="no such rule file"):
         load_rules([tmp_path / "absent.yaml"])
+
+
+def test_resources_and_exclude_resources_pick_the_rules_per_kind(tmp_path: Path, catalog: Catalog) -> None:
+    p = _write(tmp_path, """
+version: 1
+rules:
+  - id: buckets-only
+    severity: low
+    resources: ["s3.*", "storage.bucket"]
+    exclude_resources: ["s3.access_point"]
+    when: {field: place.known, equals: true}
+    message: m
+""")
+    bucket = _res(Location("eu-west-1"), name="b")
+    vm = Resource("aws", "ec2.instance", "arn:vm", "vm", Owner("account", "1"), [Location("eu-west-1")])
+    ap = Resource("aws", "s3.access_point", "arn:ap", "ap", Owner("account", "1"), [Location("eu-west-1")])
+    got = {f.resource.name for f in evaluate([bucket, vm, ap], load_rules([p]), catalog)}
+    assert got == {"b"}
+
+
+def test_guardrail_pseudo_resources_are_excluded_from_article_6(catalog: Catalog) -> None:
+    pseudo = Resource("aws", "guardrail.aws-scp", "scp:1", "root", Owner("account", "1"),
+                      [Location("us-east-1", role="allowed")], attributes={"scope": "r", "fix_scope": "r", "gap": "region-allowed"})
+    ids = {f.rule_id for f in evaluate([pseudo], load_rules(), catalog)}
+    assert ids and not ids & {"RA-EU-UNKNOWN", "RA-EU-OUTSIDE", "RA-US-SOIL"}
+
+
+@pytest.mark.parametrize("value", ["s3.*", "[]", "[1, 2]"])
+def test_bad_resources_key_names_file_and_line(tmp_path: Path, value: str) -> None:
+    p = _write(tmp_path, f"version: 1\nrules:\n  - id: a\n    severity: low\n    resources: {value}\n"
+                         "    when: {field: place.known, equals: true}\n    message: m\n")
+    with pytest.raises(RuleError, match=rf"^{p}:5: resources must be a non-empty list"):
+        load_rules([p])

@@ -1126,7 +1126,10 @@ TYPES: dict[str, tuple[str, Extractor]] = {
     "azurerm_mssql_database": ("microsoft.sql/servers/databases", _mssql_database),
     "azurerm_cosmosdb_account": ("microsoft.documentdb/databaseaccounts", _cosmosdb),
     "azurerm_kubernetes_cluster": ("microsoft.containerservice/managedclusters", _azure_simple()),
-    "azurerm_postgresql_flexible_server": ("microsoft.dbforpostgresql/flexibleservers", _geo_backup("geo_redundant_backup_enabled", False)),
+    "azurerm_postgresql_flexible_server": (
+        "microsoft.dbforpostgresql/flexibleservers",
+        _geo_backup("geo_redundant_backup_enabled", False),
+    ),
     "azurerm_recovery_services_vault": ("microsoft.recoveryservices/vaults", _geo_backup("storage_mode_type", True)),
     "azurerm_linux_web_app": ("microsoft.web/sites", _azure_simple()),
     "azurerm_windows_web_app": ("microsoft.web/sites", _azure_simple()),
