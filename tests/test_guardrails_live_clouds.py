@@ -180,6 +180,20 @@ def test_azure_forbidden_scope_is_a_gap_and_fails_closed(
     }
 
 
+def test_azure_unreadable_subscription_is_a_gap_not_uncovered(
+    azure: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A subscription the caller cannot read (403 below it, invisible to Resource Graph) is never 'uncovered'."""
+    azure.denied = {SUB_LEGACY}
+    report = _azure(azure, tmp_path, capsys)
+    assert report["_exit"] == 1 and report["scan"]["complete"] is False
+    assert {(g["scope"], g["service"], g["code"]) for g in report["scan"]["gaps"]} == {
+        (SUB_LEGACY, "Microsoft.ResourceGraph", "NotVisible"),
+        (SUB_LEGACY, "Microsoft.Authorization/policyAssignments", "AuthorizationFailed"),
+    }
+    assert SUB_LEGACY not in {f["owner_id"] for f in report["findings"]}
+
+
 def test_azure_subscription_scope(azure: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = _azure(azure, tmp_path, capsys, "--subscription", SUB_ANALYTICS)
     assert _keys(report) == {("RA-GR-LIMIT", SUB_ANALYTICS, "*")}

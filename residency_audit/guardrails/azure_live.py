@@ -102,6 +102,21 @@ def read_policy(adapter: AzureAdapter, collector: Collector, catalog: Catalog | 
             )
         )
         rows = []
+    else:
+        seen = {str(r.get("subscriptionId", "")).lower() for r in rows}
+        for sub in subs:
+            if sub.id.lower() not in seen:
+                collector.gap(
+                    Gap(
+                        PROVIDER,
+                        sub.id,
+                        "",
+                        "Microsoft.ResourceGraph",
+                        "subscription not visible to Resource Graph: its management groups (and what they assign) "
+                        "are unknown",
+                        "NotVisible",
+                    )
+                )
     descendants, groups = _hierarchy(subs, rows)
 
     assignments: dict[str, dict[str, Any]] = {}
