@@ -194,6 +194,44 @@ def test_azure_unreadable_subscription_is_a_gap_not_uncovered(
     assert SUB_LEGACY not in {f["owner_id"] for f in report["findings"]}
 
 
+def test_azure_initiative_is_read_and_evaluated(
+    azure: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An initiative (policySetDefinition) wrapping the built-in closes the legacy subscription's gap."""
+    from residency_audit.emulator.azure import ALLOWED_LOCATIONS, policy_assignment
+
+    legacy = f"/subscriptions/{SUB_LEGACY}"
+    initiative = f"{legacy}/providers/Microsoft.Authorization/policySetDefinitions/eu-baseline"
+    azure.policy_definitions[initiative.lower()] = {
+        "id": initiative,
+        "name": "eu-baseline",
+        "type": "Microsoft.Authorization/policySetDefinitions",
+        "properties": {
+            "displayName": "EU baseline",
+            "parameters": {"regions": {"type": "Array"}},
+            "policyDefinitions": [
+                {
+                    "policyDefinitionId": ALLOWED_LOCATIONS,
+                    "policyDefinitionReferenceId": "locations",
+                    "parameters": {"listOfAllowedLocations": {"value": "[parameters('regions')]"}},
+                }
+            ],
+        },
+    }
+    azure.policy_assignments.append(
+        policy_assignment(
+            legacy, "eu-baseline", initiative, "EU baseline", parameters={"regions": {"value": ["westeurope"]}}
+        )
+    )
+    report = _azure(azure, tmp_path, capsys, "--subscription", SUB_LEGACY)
+    assert _keys(report) == {("RA-GR-LIMIT", SUB_LEGACY, "*")}
+    (limits,) = [r for r in report["resources"] if r["id"].endswith(":limits")]
+    assert limits["attributes"]["allowed_locations"] == ["westeurope"]
+    wire = [urlsplit(e.path).path for e in _arm_wire(azure)]
+    assert wire.count(f"{legacy}/providers/Microsoft.Authorization/policySetDefinitions/eu-baseline") == 1
+    assert not any("/policyDefinitions/" in p for p in wire)  # the built-in member is known by id
+
+
 def test_azure_subscription_scope(azure: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = _azure(azure, tmp_path, capsys, "--subscription", SUB_ANALYTICS)
     assert _keys(report) == {("RA-GR-LIMIT", SUB_ANALYTICS, "*")}
