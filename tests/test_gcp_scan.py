@@ -154,6 +154,7 @@ def test_every_request_is_an_allow_listed_read(
         ("cloudresourcemanager", "projects.get"),
         ("cloudresourcemanager", "folders.get"),
         ("cloudresourcemanager", "organizations.get"),
+        ("orgpolicy", "policies.get"),  # the guardrail audit's read, not the scan's
     }
     assert sum(report["scan"]["api_calls"].values()) == len(log)
     # Pages are small in the fake: paging really happened, with each API's own token parameter.

@@ -71,6 +71,9 @@ class ReadOperation(NamedTuple):
 _SUB = r"/subscriptions/[^/]+"
 _RG = _SUB + r"/resourcegroups/[^/]+"
 _PROVIDERS = _RG + r"/providers/"
+_MG = r"/providers/microsoft\.management/managementgroups/[^/]+"
+_POLICY_SCOPE = rf"({_MG}|{_SUB}|{_RG})"
+_DEFINITION_SCOPE = rf"({_MG}|{_SUB})?"
 
 #: Every request the adapter may send. Nothing else leaves the process: the
 #: pipeline policy refuses it. `permissions azure` builds the role from `action`.
@@ -124,6 +127,32 @@ READ_OPERATIONS: tuple[ReadOperation, ...] = (
         _PROVIDERS + r"microsoft\.dataprotection/backupvaults/[^/]+",
         "backup redundancy and cross-region restore",
         "Microsoft.DataProtection/backupVaults/read",
+    ),
+    # Guardrail audit (guardrails/azure_live.py): Azure Policy at management-group, subscription
+    # and resource-group scope, and the custom definitions / initiatives the assignments name.
+    ReadOperation(
+        "GET",
+        _POLICY_SCOPE + r"/providers/microsoft\.authorization/policyassignments",
+        "policy assignments of a scope (guardrail audit)",
+        "Microsoft.Authorization/policyAssignments/read",
+    ),
+    ReadOperation(
+        "GET",
+        _POLICY_SCOPE + r"/providers/microsoft\.authorization/policyexemptions",
+        "policy exemptions of a scope (guardrail audit)",
+        "Microsoft.Authorization/policyExemptions/read",
+    ),
+    ReadOperation(
+        "GET",
+        _DEFINITION_SCOPE + r"/providers/microsoft\.authorization/policydefinitions/[^/]+",
+        "a policy definition an assignment names (guardrail audit)",
+        "Microsoft.Authorization/policyDefinitions/read",
+    ),
+    ReadOperation(
+        "GET",
+        _DEFINITION_SCOPE + r"/providers/microsoft\.authorization/policysetdefinitions/[^/]+",
+        "an initiative an assignment names (guardrail audit)",
+        "Microsoft.Authorization/policySetDefinitions/read",
     ),
 )
 
@@ -475,10 +504,12 @@ class AzureAdapter:
                 if not skip:
                     break
 
-    def _get_collection(self, collector: Collector, path: str, api_version: str) -> Iterator[dict[str, Any]]:
+    def _get_collection(
+        self, collector: Collector, path: str, api_version: str, params: dict[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """A child collection (e.g. replicationLinks) through `get_by_id`, following `nextLink`."""
         rm = self._client(collector, "resources")
-        params: dict[str, str] = {}
+        params = dict(params or {})
         for _ in range(1000):
             page = _plain(rm.resources.get_by_id(path, api_version=api_version, params=params))
             yield from page.get("value") or []

@@ -100,6 +100,13 @@ _ROUTES: tuple[Route, ...] = (
         "cloudfunctions.functions.list",
         rf"^/v2/projects/{_P}/locations/-/functions$",
     ),
+    # Guardrail audit (guardrails/gcp_live.py): the organisation policy set on one org, folder or project.
+    _r(
+        "orgpolicy",
+        "policies.get",
+        "orgpolicy.policy.get",
+        rf"^/v2/(projects|folders|organizations)/{_P}/policies/{_P}$",
+    ),
 )
 
 #: Every API call the adapter may make: (service, method) -> IAM permission it needs.
@@ -120,6 +127,7 @@ _BASES = {
     "container": ("https://container.googleapis.com", "/v1"),
     "run": ("https://run.googleapis.com", "/apis/serving.knative.dev/v1"),
     "cloudfunctions": ("https://cloudfunctions.googleapis.com", "/v2"),
+    "orgpolicy": ("https://orgpolicy.googleapis.com", "/v2"),
     # Token exchange for --impersonate-service-account only (never a resource read).
     "iamcredentials": ("https://iamcredentials.googleapis.com", "/v1"),
 }
@@ -811,6 +819,11 @@ class GcpAdapter:
         session.mount("http://", guard)
 
     # ----------------------------------------------------------------- scanning
+
+    def discover(self, collector: Collector) -> dict[str, ProjectInfo]:
+        """The projects in scope with their folder/organisation chains (for the guardrail audit)."""
+        self._collector = collector
+        return self._discover(collector)
 
     def scan(self, collector: Collector) -> None:
         self._collector = collector

@@ -1,9 +1,10 @@
 """`residency-audit guardrails aws|azure|gcp`: would the organisation's own controls stop
 the next resource outside the EU?
 
-AWS is read live (read-only). Azure and Google Cloud evaluate exported API JSON
-(`--from-file`) until their live adapters land. All go through the normal scan
-path: outputs, rules (rules/guardrails.yaml) and exit codes are those of `scan`.
+All three are read live, read-only, through their scan adapter's credentials and
+allow-list; Azure and Google Cloud also evaluate exported API JSON (`--from-file`).
+All go through the normal scan path: outputs, rules (rules/guardrails.yaml) and
+exit codes are those of `scan` (an unreadable scope is a gap: exit 3).
 """
 
 from __future__ import annotations
@@ -39,27 +40,58 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_rule_options(a)
     a.set_defaults(func=run_aws)
 
-    for name, what in (
-        (
-            "azure",
-            "a JSON file with policyAssignments, policyExemptions, policyDefinitions, managementGroups, "
-            "subscriptions (ARM list shapes)",
-        ),
-        (
-            "gcp",
-            "a JSON file with organizations, folders, projects (Resource Manager v3 shapes) and policies "
-            "(Org Policy v2 shapes)",
-        ),
-    ):
-        q = prov.add_parser(
-            name,
-            help=f"evaluate exported {name} policy JSON (--from-file)",
-            description=f"Evaluate exported API JSON: {what}. Live reads follow when the {name} adapter lands.",
-        )
-        q.add_argument("--from-file", required=True, metavar="JSON", help=what)
-        add_output_options(q)
-        add_rule_options(q)
-        q.set_defaults(func=run_from_file)
+    from ..adapters.azure import CLOUDS
+
+    z = prov.add_parser(
+        "azure",
+        help="evaluate Azure Policy 'Allowed locations' (live, read-only; or --from-file)",
+        description="Read Azure Policy assignments, exemptions and the custom definitions they name at "
+        "management-group, subscription and resource-group scope (read-only, DefaultAzureCredential) and "
+        "compute the locations each subscription still allows. With no --subscription or --management-group: "
+        "every subscription the credential can list.",
+    )
+    zs = z.add_mutually_exclusive_group()
+    zs.add_argument(
+        "--subscription", action="append", metavar="ID", help="subscription id (repeatable, or comma-separated)"
+    )
+    zs.add_argument("--management-group", metavar="ID", help="every subscription under this management group")
+    zs.add_argument("--from-file", metavar="JSON", help=f"evaluate an export instead: {_AZURE_EXPORT}")
+    z.add_argument("--cloud", choices=tuple(CLOUDS), default="public", help="which Azure cloud")
+    z.add_argument("--endpoint", metavar="URL", help="ARM base URL override (a private endpoint or a test server)")
+    add_output_options(z)
+    add_rule_options(z)
+    z.set_defaults(func=run_azure)
+
+    g = prov.add_parser(
+        "gcp",
+        help="evaluate the gcp.resourceLocations organisation policy (live, read-only; or --from-file)",
+        description="Read the gcp.resourceLocations policy set on the organisation, every folder and every "
+        "project in scope (Org Policy v2, read-only) and compute the locations each project still allows. "
+        "Without a scope: every project the credentials can see.",
+    )
+    gs = g.add_argument_group("scope (repeatable, comma-separated; default: every visible project)")
+    gs.add_argument("--organization", action="append", metavar="ID", help="every project under an organisation")
+    gs.add_argument("--folder", action="append", metavar="ID", help="every project under a folder (at any depth)")
+    gs.add_argument("--project", action="append", metavar="ID", help="a project id")
+    g.add_argument("--from-file", metavar="JSON", help=f"evaluate an export instead: {_GCP_EXPORT}")
+    ga = g.add_argument_group("credentials and endpoints")
+    ga.add_argument("--credentials", metavar="FILE", help="service-account key or ADC file (default: ADC)")
+    ga.add_argument(
+        "--endpoint", action="append", metavar="[SERVICE=]URL", help="API base URL for every service, or for one"
+    )
+    ga.add_argument("--anonymous", action="store_true", help="send no credentials (emulators; needs --endpoint)")
+    add_output_options(g)
+    add_rule_options(g)
+    g.set_defaults(func=run_gcp)
+
+
+_AZURE_EXPORT = (
+    "a JSON file with policyAssignments, policyExemptions, policyDefinitions, managementGroups, "
+    "subscriptions (ARM list shapes)"
+)
+_GCP_EXPORT = (
+    "a JSON file with organizations, folders, projects (Resource Manager v3 shapes) and policies (Org Policy v2 shapes)"
+)
 
 
 def _estate_options(p: argparse.ArgumentParser) -> None:
@@ -139,3 +171,83 @@ def run_from_file(args: argparse.Namespace) -> int:
         raise UserError(f"{path}: unexpected shape in the export ({type(exc).__name__}: {exc})") from None
     request = ScanRequest(args.provider, scopes=[str(path)], options={"audit": "guardrails", "from_file": True})
     return execute(args, request, lambda: GuardrailAdapter(args.provider, lambda _c: resources))[1]
+
+
+def run_azure(args: argparse.Namespace) -> int:
+    from ..errors import UserError
+    from ..model import ScanRequest
+    from .scan import execute
+    from .scan_azure import _GUID
+
+    if args.from_file:
+        if args.endpoint or args.cloud != "public":
+            raise UserError("--from-file cannot be combined with --endpoint or --cloud")
+        return run_from_file(args)
+    from ..adapters.azure import AzureAdapter
+    from ..guardrails.azure_live import live_adapter
+
+    subscriptions = [s.strip() for v in args.subscription or [] for s in v.split(",") if s.strip()] or None
+    bad = [s for s in subscriptions or [] if not _GUID.match(s)]
+    if bad:
+        raise UserError(f"not a subscription id (expected a GUID): {', '.join(bad)}")
+    scopes = subscriptions or ([f"mg:{args.management_group}"] if args.management_group else [])
+    request = ScanRequest(
+        "azure",
+        scopes=scopes,
+        options={"audit": "guardrails", "cloud": args.cloud, **({"endpoint": args.endpoint} if args.endpoint else {})},
+    )
+
+    def make() -> Any:
+        adapter = AzureAdapter.from_environment(
+            cloud=args.cloud,
+            endpoint=args.endpoint,
+            subscriptions=subscriptions,
+            management_group=args.management_group,
+            inventory="arm",
+        )
+        return live_adapter(adapter)
+
+    return execute(args, request, make)[1]
+
+
+def run_gcp(args: argparse.Namespace) -> int:
+    from ..errors import UserError
+    from ..model import ScanRequest
+    from .scan import execute
+    from .scan_gcp import _ids, parse_endpoints
+
+    if args.from_file:
+        if args.organization or args.folder or args.project or args.endpoint or args.anonymous or args.credentials:
+            raise UserError("--from-file cannot be combined with a scope, --endpoint, --anonymous or --credentials")
+        return run_from_file(args)
+    from ..adapters.gcp import GcpAdapter, check_endpoints
+    from ..guardrails.gcp_live import live_adapter
+
+    endpoints = parse_endpoints(args.endpoint)
+    if args.anonymous and not endpoints:
+        raise UserError("--anonymous needs --endpoint (Google's own APIs do not answer anonymous calls)")
+    if args.anonymous and args.credentials:
+        raise UserError("--anonymous cannot be combined with --credentials")
+    check_endpoints(endpoints, args.anonymous)
+    orgs, folders = _ids(args.organization, "organizations"), _ids(args.folder, "folders")
+    projects = _ids(args.project, "projects")
+    scopes = [f"organizations/{o}" for o in orgs] + [f"folders/{f}" for f in folders]
+    scopes += [f"projects/{p}" for p in projects]
+    request = ScanRequest(
+        "gcp",
+        scopes=scopes,
+        options={"audit": "guardrails", "anonymous": bool(args.anonymous), "endpoints": dict(endpoints)},
+    )
+
+    def make() -> Any:
+        adapter = GcpAdapter.create(
+            credentials_file=args.credentials,
+            anonymous=args.anonymous,
+            organizations=orgs,
+            folders=folders,
+            projects=projects,
+            endpoints=endpoints,
+        )
+        return live_adapter(adapter)
+
+    return execute(args, request, make)[1]

@@ -131,6 +131,11 @@ class FakeArm:
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: where `nextLink`s point ("" = this server), e.g. to test that a client refuses a foreign host
     next_link_base: str = ""
+    #: Azure Policy (guardrail audit): assignment and exemption documents (their scope is in the id)
+    policy_assignments: list[JSONDict] = field(default_factory=list)
+    policy_exemptions: list[JSONDict] = field(default_factory=list)
+    #: lower-case id -> custom policy definition or initiative (policySetDefinition)
+    policy_definitions: dict[str, JSONDict] = field(default_factory=dict)
     #: the `scope` of every token request, in order
     token_scopes: list[str] = field(default_factory=list)
     log: list[Logged] = field(default_factory=list)
@@ -217,6 +222,7 @@ class FakeArm:
         """Empty estate, no faults, no log (tokens already issued stay valid)."""
         self.subscriptions, self.ancestors, self.locations = {}, {}, []
         self.resources, self.resource_groups, self.children = {}, {}, {}
+        self.policy_assignments, self.policy_exemptions, self.policy_definitions = [], [], {}
         self.denied, self.throttle, self.errors = set(), {}, {}
         self.retry_after, self.next_link_base = "1", ""
         self.clear_log()
@@ -264,6 +270,8 @@ class FakeArm:
             return self._graph(json.loads(body or b"{}"))
         if method != "GET":
             return 405, {}, _error("MethodNotAllowed", f"the fake ARM server only reads ({method} refused)")
+        if low.startswith("/providers/") and _AUTHZ in low + "/":
+            return self._authorization(low, path, query)
         if parts == ["subscriptions"]:
             items = [self._subscription(s) for s in self.subscriptions]
             return self._paged(path, query, items)
@@ -282,6 +290,8 @@ class FakeArm:
                         f"The client does not have authorization to perform action over scope '/subscriptions/{sub}'",
                     ),
                 )
+            if _AUTHZ in low + "/":
+                return self._authorization(low, path, query)
             if parts[2:] == ["locations"]:
                 items = [{**loc, "id": f"/subscriptions/{sub}/locations/{loc['name']}"} for loc in self.locations]
                 return 200, {}, {"value": items}
@@ -328,6 +338,55 @@ class FakeArm:
             params["$skiptoken"] = str(start + self.page_size)
             out["nextLink"] = f"{self.next_link_base or self.url}{path}?{urllib.parse.urlencode(params)}"
         return 200, {}, out
+
+    # ---------------------------------------------------------------- Azure Policy
+
+    def _authorization(self, low: str, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        """Policy assignments/exemptions of a scope (with the API's $filter semantics) and definitions by id."""
+        scope, _, rest = low.partition(_AUTHZ)
+        kind, _, name = rest.strip("/").partition("/")
+        if kind in ("policyassignments", "policyexemptions") and not name:
+            items = self.policy_assignments if kind == "policyassignments" else self.policy_exemptions
+            flt = query.get("$filter", "").replace(" ", "").lower()
+            up = self._scope_ancestors(scope)
+            chosen = []
+            for item in items:
+                at = str(item["id"]).lower().partition(_AUTHZ)[0]
+                if flt == "atexactscope()":
+                    ok = at == scope
+                elif flt == "atscope()":
+                    ok = at in up
+                else:  # unfiltered: the scope, what it inherits, and what is set below it
+                    ok = at in up or at.startswith(scope + "/")
+                if ok:
+                    chosen.append(item)
+            return self._paged(path, query, chosen)
+        if kind in ("policydefinitions", "policysetdefinitions") and name:
+            doc = self.policy_definitions.get(low)
+            if doc is not None:
+                return 200, {}, doc
+            return 404, {}, _error("PolicyDefinitionNotFound", f"policy definition {path} not found")
+        return 404, {}, _error("NotFound", f"no such path {path}")
+
+    def _scope_ancestors(self, scope: str) -> list[str]:
+        """The scope and every scope above it (resource group -> subscription -> management groups)."""
+        out = [scope]
+        parts = scope.split("/")
+        if scope.startswith("/subscriptions/") and len(parts) > 2:
+            sub = self._sub_id(parts[2])
+            if len(parts) > 3:
+                out.append(f"/subscriptions/{parts[2]}")
+            chain = self.ancestors.get(sub or "", [])
+        else:
+            name = parts[-1]
+            chain = []
+            for c in self.ancestors.values():
+                names = [str(a["name"]).lower() for a in c]
+                if name in names:
+                    chain = c[names.index(name) + 1 :]
+                    break
+        out += [f"/providers/microsoft.management/managementgroups/{a['name']}".lower() for a in chain]
+        return out
 
     # ---------------------------------------------------------------- identity
 
@@ -432,6 +491,9 @@ class FakeArm:
         return 200, {}, out
 
 
+_AUTHZ = "/providers/microsoft.authorization/"
+
+
 def _error(code: str, message: str) -> JSONDict:
     return {"error": {"code": code, "message": message}}
 
@@ -499,6 +561,67 @@ def arm_location(code: str, display: str, physical: str, group: str, paired: str
             "geographyGroup": group,
             "physicalLocation": physical,
             "pairedRegion": [{"name": paired}],
+        },
+    }
+
+
+#: Built-in policy definitions (their ids are the same in every tenant).
+ALLOWED_LOCATIONS = "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c"
+ALLOWED_RG_LOCATIONS = "/providers/Microsoft.Authorization/policyDefinitions/e765b5de-1225-4ba3-bd56-1ac6695af988"
+
+
+def mg_scope(name: str) -> str:
+    return f"/providers/Microsoft.Management/managementGroups/{name}"
+
+
+def policy_assignment(
+    scope: str, name: str, definition_id: str, display: str, locations: list[str] | None = None, **props: Any
+) -> JSONDict:
+    """An assignment as the REST list returns it; `locations` fills listOfAllowedLocations."""
+    params = dict(props.pop("parameters", {}))
+    if locations is not None:
+        params["listOfAllowedLocations"] = {"value": locations}
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/policyAssignments/{name}",
+        "name": name,
+        "type": "Microsoft.Authorization/policyAssignments",
+        "properties": {
+            "displayName": display,
+            "policyDefinitionId": definition_id,
+            "scope": scope,
+            "notScopes": [],
+            "parameters": params,
+            "enforcementMode": "Default",
+            **props,
+        },
+    }
+
+
+def policy_exemption(scope: str, name: str, assignment_id: str, display: str, **props: Any) -> JSONDict:
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/policyExemptions/{name}",
+        "name": name,
+        "type": "Microsoft.Authorization/policyExemptions",
+        "properties": {
+            "displayName": display,
+            "policyAssignmentId": assignment_id,
+            "exemptionCategory": "Waiver",
+            **props,
+        },
+    }
+
+
+def policy_definition(scope: str, name: str, display: str, rule: JSONDict, parameters: JSONDict) -> JSONDict:
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/policyDefinitions/{name}",
+        "name": name,
+        "type": "Microsoft.Authorization/policyDefinitions",
+        "properties": {
+            "displayName": display,
+            "policyType": "Custom",
+            "mode": "Indexed",
+            "parameters": parameters,
+            "policyRule": rule,
         },
     }
 
@@ -742,6 +865,66 @@ def seed_azure(fake: FakeArm) -> None:
         ]
     }
     # Tests make the legacy subscription unreadable (`fake.denied`): a gap, never "clean".
+
+    # Azure Policy (the guardrail audit). The organisation's "Allowed locations" still lists UK South;
+    # analytics narrows it with a custom EU-only definition; rg-apps is exempted (a waiver without
+    # expiry); the legacy subscription, under the root group only, has no assignment at all.
+    infogroen = mg_scope("mg-infogroen")
+    allowed = policy_assignment(
+        infogroen,
+        "allowed-locations",
+        ALLOWED_LOCATIONS,
+        "Allowed locations (Europe)",
+        ["westeurope", "northeurope", "swedencentral", "germanywestcentral", "francecentral", "uksouth"],
+    )
+    custom = policy_definition(
+        f"/subscriptions/{a}",
+        "eu-only-locations",
+        "EU-only locations (custom)",
+        {
+            "if": {
+                "allOf": [
+                    {"field": "location", "notIn": "[parameters('allowed')]"},
+                    {"field": "location", "notEquals": "global"},
+                ]
+            },
+            "then": {"effect": "deny"},
+        },
+        {"allowed": {"type": "Array", "defaultValue": ["westeurope"]}},
+    )
+    fake.policy_definitions = {custom["id"].lower(): custom}
+    fake.policy_assignments = [
+        allowed,
+        policy_assignment(
+            mg_scope("mg-production"),
+            "rg-locations",
+            ALLOWED_RG_LOCATIONS,
+            "Allowed locations for resource groups",
+            ["westeurope", "swedencentral"],
+        ),
+        policy_assignment(
+            f"/subscriptions/{a}",
+            "eu-only",
+            custom["id"],
+            "EU-only (analytics)",
+            parameters={"allowed": {"value": ["francecentral", "westeurope"]}},
+        ),
+        policy_assignment(
+            f"/subscriptions/{p}/resourceGroups/rg-data",
+            "rg-data-we",
+            ALLOWED_LOCATIONS,
+            "Allowed locations (rg-data: West Europe)",
+            ["westeurope"],
+        ),
+    ]
+    fake.policy_exemptions = [
+        policy_exemption(
+            f"/subscriptions/{p}/resourceGroups/rg-apps",
+            "apps-waiver",
+            allowed["id"],
+            "rg-apps: batch jobs may run anywhere",
+        )
+    ]
 
 
 @contextmanager

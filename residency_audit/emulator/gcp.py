@@ -39,6 +39,7 @@ SERVICE_HOSTS = {
     "container": "container.googleapis.com",
     "run": "run.googleapis.com",
     "cloudfunctions": "cloudfunctions.googleapis.com",
+    "orgpolicy": "orgpolicy.googleapis.com",
 }
 
 
@@ -108,6 +109,8 @@ class GcpEmulator:
         self.unsearchable_folders: set[str] = set()
         #: False: searchAllResources results carry no versionedResources (as for some asset types)
         self.asset_versioned = True
+        #: Org Policy v2: "organizations/ID" | "folders/ID" | "projects/NUMBER" -> constraint -> spec
+        self.policies: dict[str, dict[str, dict[str, Any]]] = {}
         self.rules: list[Rule] = []
         self._lock = threading.Lock()
         # The front's upstream is never used: the hook answers every request.
@@ -133,6 +136,11 @@ class GcpEmulator:
             ("container", re.compile(r"^/v1/projects/([^/]+)/locations/-/clusters$"), self._clusters),
             ("run", re.compile(r"^/apis/serving\.knative\.dev/v1/namespaces/([^/]+)/services$"), self._run),
             ("cloudfunctions", re.compile(r"^/v2/projects/([^/]+)/locations/-/functions$"), self._functions),
+            (
+                "orgpolicy",
+                re.compile(r"^/v2/((?:projects|folders|organizations)/[^/:]+)/policies/([^/:]+)$"),
+                self._org_policy,
+            ),
         ]
 
     # ------------------------------------------------------------------ lifecycle
@@ -155,6 +163,7 @@ class GcpEmulator:
         self.asset_enabled.clear()
         self.unsearchable_folders.clear()
         self.asset_versioned = True
+        self.policies.clear()
         self.rules.clear()
         self.front.clear_log()
 
@@ -347,6 +356,14 @@ class GcpEmulator:
         }
         p.items("functions").append(f)
         return f
+
+    def org_policy(self, node: str, spec: dict[str, Any], constraint: str = "gcp.resourceLocations") -> None:
+        """Set an Org Policy v2 policy (`spec`) on organizations/ID, folders/ID or projects/ID|NUMBER."""
+        kind, _, ident = node.partition("/")
+        if kind == "projects":
+            p = self._project(ident)
+            node = f"projects/{p.number}" if p else node
+        self.policies.setdefault(node, {})[constraint] = spec
 
     def fail(self, service: str, status: int, reason: str = "", scope: str = "*", count: int | None = None) -> Rule:
         """Script an error answer for a service (optionally in one scope, for `count` requests)."""
@@ -550,6 +567,24 @@ class GcpEmulator:
         page, token = self._page(p.items("functions"), query)
         return self._reply({"functions": page}, token)
 
+    def _org_policy(self, query: dict[str, list[str]], node: str, constraint: str) -> Response:
+        """policies.get: the policy set on exactly this node; NOT_FOUND when none is (as in the API)."""
+        kind, _, ident = node.partition("/")
+        if kind == "projects":
+            p = self._project(ident)
+            if p is None:
+                return self._not_found(ident)
+            node = f"projects/{p.number}"
+        elif (kind == "folders" and ident not in self.folders) or (
+            kind == "organizations" and ident not in self.organizations
+        ):
+            return _error(403, "", f"Permission denied on resource '{node}' (or it may not exist)", "orgpolicy")
+        spec = self.policies.get(node, {}).get(constraint)
+        if spec is None:
+            return _error(404, "", f"Requested entity was not found: {node}/policies/{constraint}", "orgpolicy")
+        body = {"etag": "BwX0fake", "updateTime": "2026-11-02T09:00:00Z", **spec}
+        return self._reply({"name": f"{node}/policies/{constraint}", "spec": body})
+
     # ------------------------------------------------------------------ Cloud Asset Inventory
 
     def _in_scope(self, p: FakeProject, scope: str) -> bool:
@@ -742,4 +777,11 @@ def seed_gcp(emu: GcpEmulator) -> dict[str, Any]:
     emu.cluster(clean, "ledger-gke", "europe-west4", ["europe-west4-a", "europe-west4-b", "europe-west4-c"])
     emu.run_service(clean, "ledger-api", "europe-west4")
     emu.function(clean, "ledger-export", "europe-west4")
+
+    # gcp.resourceLocations (the guardrail audit): EU-only at the organisation; the "eu-workloads"
+    # folder merges in `in:europe-locations` (Europe, not the EU: London, Zurich); data-platform
+    # stops inheriting and allows everything. ledger-nl inherits the organisation's EU-only list.
+    emu.org_policy(org, {"rules": [{"values": {"allowedValues": ["in:eu-locations"]}}]})
+    emu.org_policy(eu, {"rules": [{"values": {"allowedValues": ["in:europe-locations"]}}], "inheritFromParent": True})
+    emu.org_policy("projects/data-platform", {"rules": [{"allowAll": True}], "inheritFromParent": False})
     return {"organization": org, "projects": sorted(emu.projects)}

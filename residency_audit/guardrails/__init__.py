@@ -11,7 +11,8 @@ and with the usual exit codes; the art. 6 rules exclude `guardrail.*` kinds
 (an allowed region is not data in that region).
 
 The evaluators (`aws_scp`, `azure_policy`, `gcp_orgpolicy`) are pure functions
-over the providers' API shapes; `aws_org` reads AWS live, read-only.
+over the providers' API shapes; `aws_org`, `azure_live` and `gcp_live` read
+live, read-only, through the scan adapters' guarded clients.
 """
 
 from __future__ import annotations

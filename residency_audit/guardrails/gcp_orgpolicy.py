@@ -287,6 +287,9 @@ def resources_from_export(doc: dict[str, Any], catalog: Catalog | None = None) -
                 if not eff.set_at
                 else f"{CONSTRAINT} at {h.label(eff.set_at)} allows every location"
             )
+            if eff.set_at:  # a policy that stops inheriting or resets is fixed where it is set
+                attrs["fix_scope"] = h.label(eff.set_at)
+                name = f"{h.label(project)}, fix: {attrs['fix_scope']}"
             out.append(
                 Resource(
                     PROVIDER,
