@@ -15,6 +15,7 @@ from ..model import Finding, Gap, ScanResult, severity_rank, utcnow
 
 if TYPE_CHECKING:
     from ..store.sql import ScanInfo, Store
+    from .shards import Merged
 
 #: Report formats -> file suffix.
 FORMATS = {"html": ".html", "md": ".md", "csv": ".csv", "json": ".json"}
@@ -78,6 +79,8 @@ class Report:
     newer_incomplete: list[ScanResult]
     diff: Diff
     partial: bool = False
+    #: merged scan id -> its shards, for every merged scan among current, baseline and newer.
+    merged: dict[str, Merged] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:
@@ -209,11 +212,12 @@ def build(
 ) -> Report:
     """The report over the chosen window of one target's scans (default: the latest scan's target)."""
     from ..errors import UserError
+    from . import shards
 
-    everything = store.scans()
+    everything, shard_sets = shards.logical_scans(store.scans())
     if not everything:
         raise UserError("no scans recorded in this store yet: run a scan first (scans are recorded by default)")
-    targets = store.targets()
+    targets = {s.target: s.target_label for s in everything}
     if target is None:
         target = everything[-1].target
     elif target not in targets:
@@ -234,9 +238,10 @@ def build(
     baseline_info = earlier[-1] if earlier else None
     window_ids = {s.id for s in window}
     newer_infos = [s for s in all_of_target[at + 1 :] if s.id in window_ids]
-    current = store.load(current_info.id)
-    baseline = store.load(baseline_info.id) if baseline_info else None
-    newer = [store.load(s.id) for s in newer_infos]
+    merged: dict[str, Merged] = {}
+    current = shards.load(store, current_info.id, shard_sets, merged)
+    baseline = shards.load(store, baseline_info.id, shard_sets, merged) if baseline_info else None
+    newer = [shards.load(store, s.id, shard_sets, merged) for s in newer_infos]
     history = window
     if baseline_info is not None and baseline_info not in history:
         history = [baseline_info, *history]
@@ -252,4 +257,5 @@ def build(
         newer_incomplete=newer,
         diff=diff(current, baseline, newer),
         partial=partial,
+        merged=merged,
     )

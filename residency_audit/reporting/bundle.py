@@ -42,6 +42,12 @@ def write_bundle(report: Report, directory: Path, report_name: str, report_text:
         p = scans_dir / f"{result.scan.started_at:%Y%m%dT%H%M%SZ}-{result.scan.id}.json"
         p.write_text(json.dumps(to_dict(result), indent=2) + "\n", "utf-8")
         files.append(p)
+        merged = report.merged.get(result.scan.id)
+        for shard in merged.results.values() if merged else ():  # each shard's scan exactly as recorded
+            (scans_dir / "shards").mkdir(exist_ok=True)
+            p = scans_dir / "shards" / f"{shard.scan.started_at:%Y%m%dT%H%M%SZ}-{shard.scan.id}.json"
+            p.write_text(json.dumps(to_dict(shard), indent=2) + "\n", "utf-8")
+            files.append(p)
     entries = [
         {"path": p.relative_to(directory).as_posix(), "sha256": sha256(p), "bytes": p.stat().st_size} for p in files
     ]
@@ -53,6 +59,7 @@ def write_bundle(report: Report, directory: Path, report_name: str, report_text:
         "current_scan_id": report.current.scan.id if report.current else None,
         "baseline_scan_id": report.baseline.scan.id if report.baseline else None,
         "scan_ids": [r.scan.id for r in _results(report)],
+        "shard_scan_ids": {sid: m.shards.scan_ids for sid, m in sorted(report.merged.items())},
         "files": entries,
         "verify": f"cd <bundle> && sha256sum -c {SUMS}   (or: residency-audit report --verify <bundle>)",
     }

@@ -28,10 +28,11 @@ HEADERS = [
     "message",
     "fingerprint",
     "suppressed_by",
+    "shard_scan_id",
 ]
 
 
-def _row(change: str, scan_id: str, f: Finding) -> list[str]:
+def _row(change: str, scan_id: str, f: Finding, shard: str = "") -> list[str]:
     o = f.resource.owner
     loc = f.location
     return [
@@ -54,7 +55,20 @@ def _row(change: str, scan_id: str, f: Finding) -> list[str]:
         f.message,
         f.fingerprint,
         f.suppressed_by or "",
+        shard,
     ]
+
+
+def _shard_of(report: Report, scan_id: str) -> dict[str, str]:
+    """resource id -> the shard scan that recorded it, when `scan_id` was merged from shards."""
+    m = report.merged.get(scan_id)
+    if m is None:
+        return {}
+    out: dict[str, str] = {}
+    for _, r in sorted(m.results.items()):
+        for res in r.resources:
+            out.setdefault(res.id, r.scan.id)
+    return out
 
 
 def render(report: Report) -> str:
@@ -63,11 +77,14 @@ def render(report: Report) -> str:
     w.writerow(HEADERS)
     if report.current is not None:
         sid = report.current.scan.id
+        shard = _shard_of(report, sid)
         for f in report.current.findings:
-            w.writerow(_row("suppressed" if f.suppressed_by else report.status_of(f), sid, f))
+            change = "suppressed" if f.suppressed_by else report.status_of(f)
+            w.writerow(_row(change, sid, f, shard.get(f.resource_id, "")))
     if report.baseline is not None:
+        shard = _shard_of(report, report.baseline.scan.id)
         for f in report.diff.resolved:
-            w.writerow(_row("resolved", report.baseline.scan.id, f))
+            w.writerow(_row("resolved", report.baseline.scan.id, f, shard.get(f.resource_id, "")))
     first_seen: dict[str, str] = {}
     for res in report.newer_incomplete:
         for f in res.findings:

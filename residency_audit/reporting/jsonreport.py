@@ -46,6 +46,17 @@ def to_report_dict(report: Report, scans: list[dict[str, Any]] | None = None) ->
         "baseline_scan_id": base.scan.id if base else None,
         "partial": report.partial,
         "newer_incomplete_scan_ids": [r.scan.id for r in report.newer_incomplete],
+        "merged_scans": [
+            {
+                "id": sid,
+                "shard_group": m.shards.group,
+                "shard_count": m.shards.count,
+                "shard_scan_ids": {str(i): m.shards.members[i].id for i in sorted(m.shards.members)},
+                "missing_shards": m.shards.missing,
+                "superseded_scan_ids": [s.id for s in m.shards.superseded],
+            }
+            for sid, m in sorted(report.merged.items())
+        ],
         "history": [
             {
                 "id": s.id,
@@ -56,6 +67,7 @@ def to_report_dict(report: Report, scans: list[dict[str, Any]] | None = None) ->
                 "findings": s.finding_count,
                 "suppressed": s.suppressed_count,
                 "gaps": s.gap_count,
+                "shard_scan_ids": list(s.request.get("options", {}).get("shard_scan_ids", [])),
             }
             for s in report.history
         ],

@@ -45,6 +45,9 @@ def render(report: Report) -> str:
         if base
         else "- Compared with: no earlier complete scan (every finding counts as new)"
     )
+    for label, res in (("Current state", cur), ("Compared with", base)):
+        if res is not None and res.scan.id in report.merged:
+            lines.append(f"- {label} {report.merged[res.scan.id].shards.describe()}")
     lines.append(f"- Store: {report.store}")
     lines.append("")
     if report.partial:

@@ -12,7 +12,7 @@ import datetime as _dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,8 @@ class ScanInfo:
     finding_count: int
     suppressed_count: int
     gap_count: int
+    #: The scan's request as recorded (the report merges shards by its options).
+    request: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _utc(value: _dt.datetime | None) -> _dt.datetime | None:
@@ -415,4 +417,5 @@ def _info(m: Any) -> ScanInfo:
         finding_count=m["finding_count"],
         suppressed_count=m["suppressed_count"],
         gap_count=m["gap_count"],
+        request=dict(m["request"] or {}),
     )
