@@ -68,7 +68,8 @@ class RiskException:
 
 
 def _where(path: str, node: yaml.Node | None, problem: str) -> ExceptionFileError:
-    return ExceptionFileError(f"{yamlnodes.at(path, node)}: {problem}")
+    # One line whatever the file held: user values in a problem may carry newlines.
+    return ExceptionFileError(f"{yamlnodes.at(path, node)}: {' '.join(problem.split())}")
 
 
 _value = yamlnodes.value
@@ -143,7 +144,7 @@ def _parse_one(name: str, node: yaml.Node) -> RiskException:
         try:
             expires = _dt.date.fromisoformat(expires.strip())
         except ValueError:
-            raise _where(name, exp_node, f"'expires' must be a date (YYYY-MM-DD), got '{expires}'") from None
+            raise _where(name, exp_node, f"'expires' must be a date (YYYY-MM-DD), got {expires!r}") from None
     if isinstance(expires, _dt.datetime):
         expires = expires.date()
     if not isinstance(expires, _dt.date):
