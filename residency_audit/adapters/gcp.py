@@ -66,7 +66,6 @@ _ROUTES: tuple[Route, ...] = (
         "resourcemanager.organizations.get",
         r"^/v3/organizations:search$",
     ),
-    _r("cloudresourcemanager", "organizations.get", "resourcemanager.organizations.get", rf"^/v3/organizations/{_P}$"),
     _r(
         "cloudasset",
         "searchAllResources",
@@ -154,13 +153,22 @@ _KIND_SERVICE = {
 
 INVENTORY_MODES = ("auto", "asset", "services")
 
-MAX_ATTEMPTS = 5  # 1 call + 4 retries on 429
+MAX_ATTEMPTS = 5  # 1 call + 4 retries on 429, transient 5xx and connection errors
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
 
 class ReadOnlyViolation(RuntimeError):
     """Raised before sending any request that is not on the read allow-list."""
+
+
+class ScanCancelled(BaseException):
+    """Raised before the next request once Ctrl-C stopped the scan.
+
+    A BaseException, so the per-service `except Exception` handlers do not turn
+    the cancellation into a gap: the scan is marked interrupted instead.
+    """
 
 
 class ApiError(Exception):
@@ -326,8 +334,20 @@ def _from_file(path: str, scopes: list[str]) -> tuple[Any, str | None]:
 # --------------------------------------------------------------------- HTTP layer
 
 
-def _guarded_session(credentials: Any, collector_ref: Callable[[], Collector | None], pool: int) -> Any:
-    """An AuthorizedSession whose every request is allow-listed, counted and 429-retried."""
+def _guarded_session(
+    credentials: Any,
+    collector_ref: Callable[[], Collector | None],
+    pool: int,
+    stopped: Callable[[], bool] = lambda: False,
+) -> Any:
+    """An AuthorizedSession whose every request is allow-listed, counted and retried.
+
+    Retried with bounded backoff: 429 and the transient 5xx answers (500, 502,
+    503, 504) and connection errors (a reset, a refused connection) -- every
+    request it sends is a GET, so a retry cannot repeat a change. After Ctrl-C
+    (`stopped`) no further attempt is made: the worker ends at its next request.
+    """
+    import requests
     from google.auth.transport.requests import AuthorizedSession
     from requests.adapters import HTTPAdapter
 
@@ -339,10 +359,19 @@ def _guarded_session(credentials: Any, collector_ref: Callable[[], Collector | N
                 raise ReadOnlyViolation(f"refusing {request.method} {path}: not on the read allow-list")
             collector = collector_ref()
             for attempt in range(MAX_ATTEMPTS):
+                if stopped():
+                    raise ScanCancelled()
                 if collector is not None:
                     collector.count_call(f"{route.service}:{route.method}")
-                resp = super().send(request, *args, **kwargs)
-                if resp.status_code != 429 or attempt == MAX_ATTEMPTS - 1:
+                last = attempt == MAX_ATTEMPTS - 1
+                try:
+                    resp = super().send(request, *args, **kwargs)
+                except requests.ConnectionError:
+                    if last:
+                        raise
+                    time.sleep(_retry_delay(None, attempt))
+                    continue
+                if resp.status_code not in RETRY_STATUSES or last:
                     return resp
                 _ = resp.content  # drain, so the connection goes back to the pool cleanly
                 resp.close()
@@ -724,6 +753,7 @@ class GcpAdapter:
     _collector: Collector | None = field(default=None, init=False)
     _session: Any = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
 
     @classmethod
     def create(
@@ -751,7 +781,9 @@ class GcpAdapter:
         """The guarded HTTP session every request of this adapter goes through."""
         with self._lock:
             if self._session is None:
-                self._session = _guarded_session(self.credentials, lambda: self._collector, max(10, self.max_workers))
+                self._session = _guarded_session(
+                    self.credentials, lambda: self._collector, max(10, self.max_workers), self._stop.is_set
+                )
             return self._session
 
     def base(self, service: str) -> str:
@@ -814,20 +846,26 @@ class GcpAdapter:
 
     def scan(self, collector: Collector) -> None:
         self._collector = collector
+        self._stop.clear()
         targets = self._discover(collector)
         if not targets:
             collector.note("gcp: no project in scope was readable")
             return
         collector.scan.request.options.setdefault("inventory", {})
-        with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="gcp") as pool:
+        pool = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="gcp")
+        try:
             futures: list[cf.Future[Any]] = []
             for scope, projects in self._asset_scopes(targets).items():
                 futures.append(pool.submit(self._inventory_scope, collector, pool, scope, projects, targets))
-            try:
-                self._drain(futures)
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            self._drain(futures)
+        except BaseException:
+            # Ctrl-C (or a fatal error): running tasks stop at their next request
+            # (the guard raises ScanCancelled), and the caller gets control back
+            # now to write what was collected, without waiting for them.
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     @staticmethod
     def _drain(futures: list[cf.Future[Any]]) -> None:
