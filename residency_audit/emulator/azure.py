@@ -239,7 +239,8 @@ class FakeArm:
             return True
         status = int(kind)
         entry.status = status
-        data = json.dumps(_error("TooManyRequests" if status == 429 else "InternalServerError", "injected fault")).encode()
+        code = "TooManyRequests" if status == 429 else "InternalServerError"
+        data = json.dumps(_error(code, "injected fault")).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Retry-After", "0.05")
