@@ -1122,30 +1122,25 @@ class GcpAdapter:
 
     def _list_service(self, collector: Collector, project: ProjectInfo, service: str) -> None:
         pid = project.project_id
+        # Each page is collected as it arrives: what was read before an error or a Ctrl-C is kept.
         if service == "storage":
-            collector.extend(parse_buckets(project, self._buckets(pid)))
+            for bucket in self._buckets(pid):
+                collector.extend(parse_buckets(project, [bucket]))
         elif service == "compute":
             base = f"/projects/{pid}"
-            instances = [
-                i
-                for _, scoped in self.pages("compute", f"{base}/aggregated/instances", "items")
-                for i in scoped.get("instances") or []
-            ]
-            collector.extend(parse_instances(project, instances))
-            disks = [
-                d
-                for _, scoped in self.pages("compute", f"{base}/aggregated/disks", "items")
-                for d in scoped.get("disks") or []
-            ]
-            collector.extend(parse_disks(project, disks))
-            collector.extend(parse_snapshots(project, list(self.pages("compute", f"{base}/global/snapshots", "items"))))
-            images = list(self.pages("compute", f"{base}/global/machineImages", "items"))
-            collector.extend(parse_machine_images(project, images))
+            for _, scoped in self.pages("compute", f"{base}/aggregated/instances", "items"):
+                collector.extend(parse_instances(project, scoped.get("instances") or []))
+            for _, scoped in self.pages("compute", f"{base}/aggregated/disks", "items"):
+                collector.extend(parse_disks(project, scoped.get("disks") or []))
+            for snapshot in self.pages("compute", f"{base}/global/snapshots", "items"):
+                collector.extend(parse_snapshots(project, [snapshot]))
+            for image in self.pages("compute", f"{base}/global/machineImages", "items"):
+                collector.extend(parse_machine_images(project, [image]))
         elif service == "sqladmin":
             collector.extend(parse_sql(project, list(self.pages("sqladmin", f"/projects/{pid}/instances", "items"))))
         elif service == "bigquery":
-            datasets = list(self.pages("bigquery", f"/projects/{pid}/datasets", "datasets", {"all": "true"}))
-            collector.extend(parse_datasets(project, datasets))
+            for dataset in self.pages("bigquery", f"/projects/{pid}/datasets", "datasets", {"all": "true"}):
+                collector.extend(parse_datasets(project, [dataset]))
         elif service == "container":
             doc = self.get_json("container", f"/projects/{pid}/locations/-/clusters")
             collector.extend(parse_clusters(project, doc.get("clusters") or []))
@@ -1168,8 +1163,8 @@ class GcpAdapter:
         else:  # pragma: no cover - the CLI validates services
             raise UserError(f"unknown Google Cloud service {service}")
 
-    def _buckets(self, project_id: str) -> list[dict[str, Any]]:
-        """Buckets through google-cloud-storage, on the guarded session."""
+    def _buckets(self, project_id: str) -> Iterator[dict[str, Any]]:
+        """Buckets through google-cloud-storage, on the guarded session, as the pages arrive."""
         from google.cloud.storage import Client
 
         client = Client(
@@ -1178,7 +1173,6 @@ class GcpAdapter:
             _http=self.session,
             client_options=self._endpoint_option("storage") or None,
         )
-        out = []
         for b in client.list_buckets(project=project_id, retry=None):
             item: dict[str, Any] = {
                 "name": b.name,
@@ -1190,8 +1184,7 @@ class GcpAdapter:
                 item["customPlacementConfig"] = {"dataLocations": list(b.data_locations)}
             if b.rpo:
                 item["rpo"] = b.rpo
-            out.append(item)
-        return out
+            yield item
 
     def _run_services(self, project_id: str) -> list[dict[str, Any]]:
         """Cloud Run v1 lists Kubernetes-style: `limit`/`continue`, token in `metadata.continue`."""
