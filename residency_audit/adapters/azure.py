@@ -405,7 +405,11 @@ class AzureAdapter:
         cloud_name, authority_attr = CLOUDS[cloud]
         arm = get_arm_endpoints(getattr(AzureClouds, cloud_name))
         base = (endpoint or arm["resource_manager"]).rstrip("/")
-        parsed = urllib.parse.urlsplit(base)
+        try:
+            parsed = urllib.parse.urlsplit(base)
+            _ = parsed.port  # a malformed port raises here, not in the middle of the scan
+        except ValueError:
+            raise UserError(f"--endpoint must be an https://HOST[:PORT] URL: {base!r}") from None
         if parsed.scheme != "https" or not parsed.netloc:
             raise UserError(f"--endpoint must be an https:// URL (bearer tokens are never sent over http): {base}")
         authority = os.environ.get("AZURE_AUTHORITY_HOST") or getattr(AzureAuthorityHosts, authority_attr)

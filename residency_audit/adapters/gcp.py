@@ -282,7 +282,8 @@ def load_credentials(
         ) from None
     except OSError as exc:
         raise CredentialsError(f"{credentials_file}: cannot read credentials: {exc.strerror}") from None
-    except (ValueError, KeyError) as exc:  # a malformed key file
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A malformed key file: google-auth reads its fields without checking their types.
         raise CredentialsError(f"{credentials_file}: not usable Google credentials ({_one_line(exc)})") from None
     if hasattr(creds, "with_always_use_jwt_access"):
         # Service-account keys sign their own JWTs: no token endpoint round trip.
@@ -315,7 +316,9 @@ def _from_file(path: str, scopes: list[str]) -> tuple[Any, str | None]:
             info = json.load(fh)
         except ValueError:
             raise ValueError("not a JSON credentials file") from None
-    kind = info.get("type") if isinstance(info, dict) else None
+    if not isinstance(info, dict):
+        raise ValueError("not a JSON credentials object")
+    kind = info.get("type")
     if kind == "service_account":
         from google.oauth2 import service_account
 
@@ -723,7 +726,11 @@ PARSERS: dict[str, Callable[[ProjectInfo, list[dict[str, Any]]], list[Resource]]
 def check_endpoints(endpoints: Mapping[str, str], anonymous: bool) -> None:
     """Endpoint overrides: well-formed, known services, and no tokens over plain http off-host."""
     for service, url in endpoints.items():
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # a malformed port raises here, not in the middle of the scan
+        except ValueError:
+            raise UserError(f"--endpoint {url!r}: expected http(s)://HOST[:PORT]") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UserError(f"--endpoint {url!r}: expected http(s)://HOST[:PORT]")
         if service != "*" and service not in _BASES:
