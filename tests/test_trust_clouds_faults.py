@@ -199,3 +199,56 @@ def test_azure_a_reset_resource_graph_query_is_retried(
     assert result.scan.gaps == [] and result.scan.complete
     assert inventory(result) == azure_baseline["graph"]["inventory"]
     assert owners(result) == azure_baseline["graph"]["owners"]
+
+
+def test_gcp_answers_that_never_come_are_retried_then_a_gap(gcp: GcpEmulator, gcp_baseline: dict[str, Any]) -> None:
+    """Stalls longer than the read timeout on one project's BigQuery: retried, then one gap; no hang."""
+    from residency_audit.adapters.gcp import MAX_ATTEMPTS
+
+    stall = Faults(
+        rate=1.0, kinds=("slow",), budget=100, slow_seconds=1.5, only=_path("/bigquery/v2/projects/data-platform/")
+    )
+    gcp.front.faults = stall
+    started = time.monotonic()
+    result = scan_gcp(gcp, read_timeout=0.5)
+    elapsed = time.monotonic() - started
+    assert [(g.scope, g.service, g.code) for g in result.scan.gaps] == [("data-platform", "bigquery", "ReadTimeout")]
+    assert len(stall.injected) == MAX_ATTEMPTS
+    lost = {
+        rid for rid in gcp_baseline["inventory"] if rid.startswith("//bigquery.googleapis.com/projects/data-platform/")
+    }
+    assert lost and inventory(result) == {k: v for k, v in gcp_baseline["inventory"].items() if k not in lost}
+    assert elapsed < 30
+
+
+def test_azure_answers_that_never_come_are_retried_then_a_gap(
+    azure: FakeArm, azure_baseline: dict[str, dict[str, Any]]
+) -> None:
+    """Stalls longer than the read timeout on one subscription: azure-core retries, then one gap; no hang."""
+    from residency_audit.adapters.azure import AzureAdapter
+    from residency_audit.core import run_scan
+    from residency_audit.engine import load_rules
+    from residency_audit.geography import default_catalog
+    from residency_audit.model import ScanRequest
+
+    stall = Faults(rate=1.0, kinds=("slow",), budget=100, slow_seconds=1.5, only=_subscription(SUB_ANALYTICS))
+    azure.faults = stall
+    adapter = AzureAdapter.from_environment(endpoint=azure.url, inventory="arm")
+    adapter.read_timeout = 0.5
+    started = time.monotonic()
+    result = run_scan(adapter, ScanRequest("azure"), load_rules(), default_catalog())
+    elapsed = time.monotonic() - started
+    assert [(g.scope, g.service) for g in result.scan.gaps] == [(SUB_ANALYTICS, "Microsoft.Resources")]
+    assert result.scan.gaps[0].code in ("ServiceResponseError", "ServiceResponseTimeoutError")
+    assert 2 <= len(stall.injected) <= 7
+    baseline = azure_baseline["arm"]
+    lost = {rid for rid, owner in baseline["owners"].items() if owner == SUB_ANALYTICS}
+    assert inventory(result) == {rid: locs for rid, locs in baseline["inventory"].items() if rid not in lost}
+    assert elapsed < 30
+
+
+def _path(prefix: str) -> Any:
+    def match(req: Request) -> bool:
+        return req.path.startswith(prefix)
+
+    return match

@@ -322,7 +322,9 @@ class RefusedHost(Exception):
     """A request (and so its bearer token) would go to a host other than the ARM endpoint."""
 
 
-def _read_only_guard(collector: Collector, endpoint: str, stop: threading.Event | None = None) -> Any:
+def _read_only_guard(
+    collector: Collector, endpoint: str, stop: threading.Event | None = None, read_timeout: float | None = None
+) -> Any:
     from azure.core.pipeline.policies import HTTPPolicy
 
     ours = urllib.parse.urlsplit(endpoint)
@@ -349,6 +351,8 @@ def _read_only_guard(collector: Collector, endpoint: str, stop: threading.Event 
             if op is None:
                 raise ReadOnlyViolation(f"refusing non-read request {http.method} {path}")
             collector.count_call(op.action)
+            if read_timeout is not None:  # per attempt: a stalled answer fails that attempt, then it is retried
+                request.context.options.setdefault("read_timeout", read_timeout)
             return self.next.send(request)
 
     return ReadOnlyPolicy()
@@ -368,6 +372,8 @@ class AzureAdapter:
     cloud: str = "public"
     #: the longest wait a Retry-After may impose on one request
     max_retry_after: float = MAX_RETRY_AFTER
+    #: seconds to wait for one answer (azure-core's own default is 300)
+    read_timeout: float = 300.0
     catalog: Catalog | None = None
     provider: str = PROVIDER
     _locations: dict[str, LocationInfo] = field(default_factory=dict, init=False)
@@ -445,7 +451,7 @@ class AzureAdapter:
                 policies = _pipeline_policies(
                     self.credential,
                     self.credential_scopes,
-                    _read_only_guard(collector, self.endpoint, self._stop),
+                    _read_only_guard(collector, self.endpoint, self._stop, self.read_timeout),
                     self.max_retry_after,
                 )
                 if kind == "subscriptions":

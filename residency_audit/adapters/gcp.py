@@ -346,7 +346,8 @@ def _guarded_session(
     """An AuthorizedSession whose every request is allow-listed, counted and retried.
 
     Retried with bounded backoff: 429 and the transient 5xx answers (500, 502,
-    503, 504) and connection errors (a reset, a refused connection) -- every
+    503, 504), connection errors (a reset, a refused connection) and read
+    timeouts -- every
     request it sends is a GET, so a retry cannot repeat a change. After Ctrl-C
     (`stopped`) no further attempt is made: the worker ends at its next request.
     """
@@ -369,7 +370,7 @@ def _guarded_session(
                 last = attempt == MAX_ATTEMPTS - 1
                 try:
                     resp = super().send(request, *args, **kwargs)
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
                     if last:
                         raise
                     time.sleep(_retry_delay(None, attempt))
@@ -756,6 +757,8 @@ class GcpAdapter:
     endpoints: dict[str, str] = field(default_factory=dict)
     max_workers: int = 8
     quota_project: str | None = None
+    #: seconds to wait for one answer before the attempt counts as failed (then retried)
+    read_timeout: float = 60.0
     provider: str = PROVIDER
     _collector: Collector | None = field(default=None, init=False)
     _session: Any = field(default=None, init=False)
@@ -806,7 +809,7 @@ class GcpAdapter:
         return opts
 
     def get_json(self, service: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
-        resp = self.session.get(self.base(service) + path, params=params, timeout=60)
+        resp = self.session.get(self.base(service) + path, params=params, timeout=self.read_timeout)
         if resp.status_code >= 400:
             raise _parse_error(resp)
         return resp.json() if resp.content else {}
@@ -1180,7 +1183,7 @@ class GcpAdapter:
             _http=self.session,
             client_options=self._endpoint_option("storage") or None,
         )
-        for b in client.list_buckets(project=project_id, retry=None):
+        for b in client.list_buckets(project=project_id, retry=None, timeout=self.read_timeout):
             item: dict[str, Any] = {
                 "name": b.name,
                 "location": b.location,
