@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from residency_audit.adapters.terraform import PlanError
 from residency_audit.core import Collector
 from residency_audit.engine import _OPS, FIELDS, RuleError, RuleSet, load_rules
+from residency_audit.errors import CredentialsError
 from residency_audit.exceptions import ExceptionFileError
 from residency_audit.model import SEVERITIES
 
@@ -228,6 +229,62 @@ def _load_exceptions(path: Path) -> object:
     return load_exceptions(path)
 
 
+# --------------------------------------------------------------------------- Google credentials files
+
+
+def _gcp_key_seed() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # generated: no key in the repo
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "ledger-nl",
+            "private_key_id": "k1",
+            "private_key": pem.decode(),
+            "client_email": "scanner@ledger-nl.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
+
+
+_GCP_USER_SEED = json.dumps(
+    {"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r", "quota_project_id": "q"}
+)
+_gcp_credentials = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.one_of(
+            st.sampled_from(
+                ["service_account", "authorized_user", "external_account", "impersonated_service_account", "x"]
+            ),
+            _values,
+        ),
+        **{
+            k: st.one_of(
+                st.sampled_from(["", "k1", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"]), _values
+            )
+            for k in ("private_key", "private_key_id", "client_email", "token_uri", "client_id", "client_secret")
+        },
+        "refresh_token": _values,
+        "audience": _values,
+        "subject_token_type": _values,
+        "credential_source": _values,
+        "source_credentials": _values,
+        "service_account_impersonation_url": _values,
+    },
+)
+
+
+def _load_gcp_credentials(path: Path) -> object:
+    from residency_audit.adapters.gcp import load_credentials
+
+    return load_credentials(str(path))
+
+
 PARSERS = [
     Parser(
         name="rules",
@@ -258,6 +315,16 @@ PARSERS = [
         dump=lambda doc: yaml.safe_dump(doc, allow_unicode=True),
         seeds=(_EXCEPTIONS_SEED,),
         structures=_exception_files,
+    ),
+    Parser(
+        name="gcp-credentials",
+        parse=_load_gcp_credentials,
+        ok=tuple,
+        error=CredentialsError,
+        suffix=".json",
+        dump=json.dumps,
+        seeds=(_gcp_key_seed(), _GCP_USER_SEED),
+        structures=_gcp_credentials,
     ),
 ]
 
@@ -442,3 +509,43 @@ def test_json_is_a_valid_dump_for_yaml_parsers(workdir: Path) -> None:
     """Sanity of the harness: a JSON document is YAML, so it must parse like its YAML twin."""
     doc = yaml.safe_load(_VALID_RULES)
     check(PARSERS[0], workdir, json.dumps(doc).encode())
+
+
+# --------------------------------------------------------------------------- command-line values
+
+_endpoint_values = st.lists(
+    st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"([a-z*]{0,14}=)?(https?|ftp|)(://)?[\[\]a-z0-9.:@/%-]{0,24}", fullmatch=True),
+    ),
+    max_size=4,
+)
+
+
+@_SETTINGS
+@given(values=_endpoint_values, anonymous=st.booleans())
+def test_gcp_endpoint_overrides(values: list[str], anonymous: bool) -> None:
+    """`scan gcp --endpoint [SERVICE=]URL`: accepted, or one line of our own error, never another exception."""
+    from residency_audit.adapters.gcp import check_endpoints
+    from residency_audit.commands.scan_gcp import parse_endpoints
+    from residency_audit.errors import UserError
+
+    try:
+        check_endpoints(parse_endpoints(values), anonymous)
+    except UserError as exc:
+        assert "\n" not in str(exc).strip()
+
+
+@_SETTINGS
+@given(value=st.one_of(st.text(max_size=40), st.from_regex(r"(https?)?(://)?[\[\]a-z0-9.:@/%-]{0,24}", fullmatch=True)))
+def test_azure_endpoint_override(value: str) -> None:
+    """`scan azure --endpoint URL`: an adapter, or one line of our own error, never another exception."""
+    from residency_audit.adapters.azure import AzureAdapter
+    from residency_audit.errors import UserError
+
+    try:
+        adapter = AzureAdapter.from_environment(endpoint=value)
+    except UserError as exc:
+        assert "\n" not in str(exc).strip()
+    else:
+        assert adapter.endpoint.startswith("https://")

@@ -108,21 +108,49 @@ GAPS = [
     Gap("aws", "111122223333", "ap-southeast-2", "rds", "throttled after 6 attempts", "Throttling"),
     Gap("aws", "111122223333", "", "s3", "access denied", "AccessDenied"),
 ]
+#: Gaps as each adapter records them (scope: account, project / org scope, subscription).
+PROVIDER_GAPS = {
+    "aws": GAPS,
+    "gcp": [
+        Gap("gcp", "data-platform", "", "bigquery", "RATE_LIMIT_EXCEEDED: quota exceeded", "429"),
+        Gap("gcp", "organizations/100000000001", "", "cloudasset", "SERVICE_DISABLED: Cloud Asset API", "403"),
+        Gap("gcp", "shop-prod", "europe-west9", "cloudfunctions", "location unreachable", ""),
+    ],
+    "azure": [
+        Gap(
+            "azure",
+            "3d6a0e4c-1b5f-4c8d-a03e-7f9b1c4d5e03",
+            "",
+            "Microsoft.Resources",
+            "The client does not have authorization",
+            "AuthorizationFailed",
+        ),
+        Gap(
+            "azure",
+            "1b4e8c2a-9f3d-4a6b-8e1c-5d7f9a2b3c01",
+            "westeurope",
+            "microsoft.documentdb/databaseaccounts",
+            "not registered",
+            "MissingSubscriptionRegistration",
+        ),
+    ],
+}
 
 
+@pytest.mark.parametrize("provider", sorted(PROVIDER_GAPS))
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-def test_every_output_format_says_incomplete_and_lists_each_gap(fmt: str) -> None:
-    """Every registered format, including ones added later (SARIF, JUnit, HTML, CSV...)."""
-    text = renderer(fmt)(_result(GAPS))
+def test_every_output_format_says_incomplete_and_lists_each_gap(fmt: str, provider: str) -> None:
+    """Every registered format, including ones added later (SARIF, JUnit, HTML, CSV...), for each provider's gaps."""
+    gaps = PROVIDER_GAPS[provider]
+    text = renderer(fmt)(_result(gaps))
     if fmt == "json":
         scan = json.loads(text)["scan"]
         assert scan["complete"] is False
-        assert [(g["region"], g["service"], g["code"]) for g in scan["gaps"]] == [
-            ("ap-southeast-2", "rds", "Throttling"),
-            ("", "s3", "AccessDenied"),
+        assert [(g["provider"], g["scope"], g["region"], g["service"], g["code"]) for g in scan["gaps"]] == [
+            (g.provider, g.scope, g.region, g.service, g.code) for g in gaps
         ]
         return
     assert "incomplete" in text.lower(), f"{fmt} output does not say coverage was incomplete"
-    for gap in GAPS:
-        for part in (gap.service, gap.code, gap.region or "global"):
-            assert part in text, f"{fmt} output does not list gap {gap}"
+    for gap in gaps:
+        for part in (gap.scope, gap.service, gap.code, gap.region or "global"):
+            assert part in text, f"{fmt} output does not list gap {gap} ({part!r} missing)"

@@ -91,3 +91,18 @@ def test_gcp_and_azure_policies_follow_their_adapters(provider: str, capsys: pyt
         assert role["IsCustom"] is True and role["DataActions"] == [] and role["AssignableScopes"]
         assert role["Actions"] and all(a.endswith("/read") for a in role["Actions"]), role["Actions"]
         assert not any("*" in a for a in role["Actions"])
+
+
+def test_gcp_and_azure_roles_list_exactly_the_allow_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not a superset, not a subset: the permission names of the adapters' own READ_OPERATIONS."""
+    from residency_audit.adapters import azure, gcp
+
+    code, out, _ = run_cli(["permissions", "gcp"], capsys)
+    assert code == 0
+    assert yaml.safe_load(out)["includedPermissions"] == sorted(set(gcp.READ_OPERATIONS.values()))
+    mg = "/providers/Microsoft.Management/managementGroups/mg"
+    code, out, _ = run_cli(["permissions", "azure", "--scope", mg], capsys)
+    role = json.loads(out)
+    assert code == 0 and role["AssignableScopes"] == [mg]
+    assert role["Actions"] == sorted({op.action for op in azure.READ_OPERATIONS})
+    assert role["NotActions"] == role["DataActions"] == role["NotDataActions"] == []

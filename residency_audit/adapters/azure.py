@@ -209,6 +209,14 @@ class ReadOnlyViolation(RuntimeError):
     """Raised before sending any request that is not on the read allow-list."""
 
 
+class ScanCancelled(BaseException):
+    """Raised before the next request once Ctrl-C stopped the scan.
+
+    A BaseException, so the per-subscription `except Exception` handlers (and
+    azure-core's retry policy) do not turn the cancellation into a gap.
+    """
+
+
 def _reraise_violation(exc: Exception) -> None:
     """A refused write is a bug in the adapter, never a coverage gap: let it end the scan."""
     if isinstance(exc, ReadOnlyViolation):
@@ -309,6 +317,13 @@ def _pipeline_policies(
             after = super().get_retry_after(response)
             return None if after is None else min(after, max_retry_after)
 
+        def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
+            # azure-core repeats a POST only after 500/503/504, never after a reset or a timeout.
+            # Our one POST is a Resource Graph query: a read, safe to repeat like any GET.
+            if str(request.method).upper() == "POST" and operation_for("POST", urllib.parse.urlsplit(request.url).path):
+                return True
+            return bool(super()._is_method_retryable(settings, request, response))
+
     return [
         policies.RequestIdPolicy(),
         policies.HeadersPolicy(),
@@ -336,7 +351,9 @@ class RefusedHost(Exception):
     """A request (and so its bearer token) would go to a host other than the ARM endpoint."""
 
 
-def _read_only_guard(collector: Collector, endpoint: str) -> Any:
+def _read_only_guard(
+    collector: Collector, endpoint: str, stop: threading.Event | None = None, read_timeout: float | None = None
+) -> Any:
     from azure.core.pipeline.policies import HTTPPolicy
 
     ours = urllib.parse.urlsplit(endpoint)
@@ -350,6 +367,8 @@ def _read_only_guard(collector: Collector, endpoint: str) -> Any:
         """
 
         def send(self, request: Any) -> Any:
+            if stop is not None and stop.is_set():
+                raise ScanCancelled()  # after Ctrl-C: no further request, retries included
             http = request.http_request
             url = urllib.parse.urlsplit(http.url)
             if url.netloc.lower() != ours.netloc.lower():
@@ -361,6 +380,8 @@ def _read_only_guard(collector: Collector, endpoint: str) -> Any:
             if op is None:
                 raise ReadOnlyViolation(f"refusing non-read request {http.method} {path}")
             collector.count_call(op.action)
+            if read_timeout is not None:  # per attempt: a stalled answer fails that attempt, then it is retried
+                request.context.options.setdefault("read_timeout", read_timeout)
             return self.next.send(request)
 
     return ReadOnlyPolicy()
@@ -380,6 +401,8 @@ class AzureAdapter:
     cloud: str = "public"
     #: the longest wait a Retry-After may impose on one request
     max_retry_after: float = MAX_RETRY_AFTER
+    #: seconds to wait for one answer (azure-core's own default is 300)
+    read_timeout: float = 300.0
     catalog: Catalog | None = None
     provider: str = PROVIDER
     _locations: dict[str, LocationInfo] = field(default_factory=dict, init=False)
@@ -387,6 +410,7 @@ class AzureAdapter:
     _clients: dict[str, Any] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _seen_by_graph: set[str] = field(default_factory=set, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
 
     @classmethod
     def from_environment(
@@ -416,7 +440,11 @@ class AzureAdapter:
         cloud_name, authority_attr = CLOUDS[cloud]
         arm = get_arm_endpoints(getattr(AzureClouds, cloud_name))
         base = (endpoint or arm["resource_manager"]).rstrip("/")
-        parsed = urllib.parse.urlsplit(base)
+        try:
+            parsed = urllib.parse.urlsplit(base)
+            _ = parsed.port  # a malformed port raises here, not in the middle of the scan
+        except ValueError:
+            raise UserError(f"--endpoint must be an https://HOST[:PORT] URL: {base!r}") from None
         if parsed.scheme != "https" or not parsed.netloc:
             raise UserError(f"--endpoint must be an https:// URL (bearer tokens are never sent over http): {base}")
         authority = os.environ.get("AZURE_AUTHORITY_HOST") or getattr(AzureAuthorityHosts, authority_attr)
@@ -452,7 +480,7 @@ class AzureAdapter:
                 policies = _pipeline_policies(
                     self.credential,
                     self.credential_scopes,
-                    _read_only_guard(collector, self.endpoint),
+                    _read_only_guard(collector, self.endpoint, self._stop, self.read_timeout),
                     self.max_retry_after,
                 )
                 if kind == "subscriptions":
@@ -526,6 +554,7 @@ class AzureAdapter:
         from ..geography import default_catalog
 
         catalog = self.catalog or default_catalog()
+        self._stop.clear()
         self._check_credential()
         subs = self._scope(collector)
         if not subs:
@@ -803,15 +832,19 @@ class AzureAdapter:
         if not tasks:
             return
         collector.progress.add_work(f"azure:{label}", len(tasks))
-        with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="azure") as pool:
+        pool = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="azure")
+        try:
             futures = [pool.submit(t) for t in tasks]
-            try:
-                for fut in cf.as_completed(futures):
-                    fut.result()
-                    collector.progress.done(f"azure:{label}", label)
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            for fut in cf.as_completed(futures):
+                fut.result()
+                collector.progress.done(f"azure:{label}", label)
+        except BaseException:
+            # Ctrl-C (or a fatal error): running tasks stop at their next request
+            # (the guard raises ScanCancelled); the caller writes what was collected now.
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     # ----------------------------------------------------------------- records
 

@@ -66,7 +66,6 @@ _ROUTES: tuple[Route, ...] = (
         "resourcemanager.organizations.get",
         r"^/v3/organizations:search$",
     ),
-    _r("cloudresourcemanager", "organizations.get", "resourcemanager.organizations.get", rf"^/v3/organizations/{_P}$"),
     _r(
         "cloudasset",
         "searchAllResources",
@@ -162,13 +161,22 @@ _KIND_SERVICE = {
 
 INVENTORY_MODES = ("auto", "asset", "services")
 
-MAX_ATTEMPTS = 5  # 1 call + 4 retries on 429
+MAX_ATTEMPTS = 5  # 1 call + 4 retries on 429, transient 5xx and connection errors
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
 
 class ReadOnlyViolation(RuntimeError):
     """Raised before sending any request that is not on the read allow-list."""
+
+
+class ScanCancelled(BaseException):
+    """Raised before the next request once Ctrl-C stopped the scan.
+
+    A BaseException, so the per-service `except Exception` handlers do not turn
+    the cancellation into a gap: the scan is marked interrupted instead.
+    """
 
 
 class ApiError(Exception):
@@ -282,7 +290,8 @@ def load_credentials(
         ) from None
     except OSError as exc:
         raise CredentialsError(f"{credentials_file}: cannot read credentials: {exc.strerror}") from None
-    except (ValueError, KeyError) as exc:  # a malformed key file
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # A malformed key file: google-auth reads its fields without checking their types.
         raise CredentialsError(f"{credentials_file}: not usable Google credentials ({_one_line(exc)})") from None
     if hasattr(creds, "with_always_use_jwt_access"):
         # Service-account keys sign their own JWTs: no token endpoint round trip.
@@ -315,7 +324,9 @@ def _from_file(path: str, scopes: list[str]) -> tuple[Any, str | None]:
             info = json.load(fh)
         except ValueError:
             raise ValueError("not a JSON credentials file") from None
-    kind = info.get("type") if isinstance(info, dict) else None
+    if not isinstance(info, dict):
+        raise ValueError("not a JSON credentials object")
+    kind = info.get("type")
     if kind == "service_account":
         from google.oauth2 import service_account
 
@@ -334,8 +345,21 @@ def _from_file(path: str, scopes: list[str]) -> tuple[Any, str | None]:
 # --------------------------------------------------------------------- HTTP layer
 
 
-def _guarded_session(credentials: Any, collector_ref: Callable[[], Collector | None], pool: int) -> Any:
-    """An AuthorizedSession whose every request is allow-listed, counted and 429-retried."""
+def _guarded_session(
+    credentials: Any,
+    collector_ref: Callable[[], Collector | None],
+    pool: int,
+    stopped: Callable[[], bool] = lambda: False,
+) -> Any:
+    """An AuthorizedSession whose every request is allow-listed, counted and retried.
+
+    Retried with bounded backoff: 429 and the transient 5xx answers (500, 502,
+    503, 504), connection errors (a reset, a refused connection) and read
+    timeouts -- every
+    request it sends is a GET, so a retry cannot repeat a change. After Ctrl-C
+    (`stopped`) no further attempt is made: the worker ends at its next request.
+    """
+    import requests
     from google.auth.transport.requests import AuthorizedSession
     from requests.adapters import HTTPAdapter
 
@@ -347,10 +371,19 @@ def _guarded_session(credentials: Any, collector_ref: Callable[[], Collector | N
                 raise ReadOnlyViolation(f"refusing {request.method} {path}: not on the read allow-list")
             collector = collector_ref()
             for attempt in range(MAX_ATTEMPTS):
+                if stopped():
+                    raise ScanCancelled()
                 if collector is not None:
                     collector.count_call(f"{route.service}:{route.method}")
-                resp = super().send(request, *args, **kwargs)
-                if resp.status_code != 429 or attempt == MAX_ATTEMPTS - 1:
+                last = attempt == MAX_ATTEMPTS - 1
+                try:
+                    resp = super().send(request, *args, **kwargs)
+                except (requests.ConnectionError, requests.Timeout):
+                    if last:
+                        raise
+                    time.sleep(_retry_delay(None, attempt))
+                    continue
+                if resp.status_code not in RETRY_STATUSES or last:
                     return resp
                 _ = resp.content  # drain, so the connection goes back to the pool cleanly
                 resp.close()
@@ -702,7 +735,11 @@ PARSERS: dict[str, Callable[[ProjectInfo, list[dict[str, Any]]], list[Resource]]
 def check_endpoints(endpoints: Mapping[str, str], anonymous: bool) -> None:
     """Endpoint overrides: well-formed, known services, and no tokens over plain http off-host."""
     for service, url in endpoints.items():
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # a malformed port raises here, not in the middle of the scan
+        except ValueError:
+            raise UserError(f"--endpoint {url!r}: expected http(s)://HOST[:PORT]") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UserError(f"--endpoint {url!r}: expected http(s)://HOST[:PORT]")
         if service != "*" and service not in _BASES:
@@ -728,10 +765,13 @@ class GcpAdapter:
     endpoints: dict[str, str] = field(default_factory=dict)
     max_workers: int = 8
     quota_project: str | None = None
+    #: seconds to wait for one answer before the attempt counts as failed (then retried)
+    read_timeout: float = 60.0
     provider: str = PROVIDER
     _collector: Collector | None = field(default=None, init=False)
     _session: Any = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
 
     @classmethod
     def create(
@@ -759,7 +799,9 @@ class GcpAdapter:
         """The guarded HTTP session every request of this adapter goes through."""
         with self._lock:
             if self._session is None:
-                self._session = _guarded_session(self.credentials, lambda: self._collector, max(10, self.max_workers))
+                self._session = _guarded_session(
+                    self.credentials, lambda: self._collector, max(10, self.max_workers), self._stop.is_set
+                )
             return self._session
 
     def base(self, service: str) -> str:
@@ -775,7 +817,7 @@ class GcpAdapter:
         return opts
 
     def get_json(self, service: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
-        resp = self.session.get(self.base(service) + path, params=params, timeout=60)
+        resp = self.session.get(self.base(service) + path, params=params, timeout=self.read_timeout)
         if resp.status_code >= 400:
             raise _parse_error(resp)
         return resp.json() if resp.content else {}
@@ -827,20 +869,26 @@ class GcpAdapter:
 
     def scan(self, collector: Collector) -> None:
         self._collector = collector
+        self._stop.clear()
         targets = self._discover(collector)
         if not targets:
             collector.note("gcp: no project in scope was readable")
             return
         collector.scan.request.options.setdefault("inventory", {})
-        with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="gcp") as pool:
+        pool = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="gcp")
+        try:
             futures: list[cf.Future[Any]] = []
             for scope, projects in self._asset_scopes(targets).items():
                 futures.append(pool.submit(self._inventory_scope, collector, pool, scope, projects, targets))
-            try:
-                self._drain(futures)
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            self._drain(futures)
+        except BaseException:
+            # Ctrl-C (or a fatal error): running tasks stop at their next request
+            # (the guard raises ScanCancelled), and the caller gets control back
+            # now to write what was collected, without waiting for them.
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     @staticmethod
     def _drain(futures: list[cf.Future[Any]]) -> None:
@@ -1097,30 +1145,25 @@ class GcpAdapter:
 
     def _list_service(self, collector: Collector, project: ProjectInfo, service: str) -> None:
         pid = project.project_id
+        # Each page is collected as it arrives: what was read before an error or a Ctrl-C is kept.
         if service == "storage":
-            collector.extend(parse_buckets(project, self._buckets(pid)))
+            for bucket in self._buckets(pid):
+                collector.extend(parse_buckets(project, [bucket]))
         elif service == "compute":
             base = f"/projects/{pid}"
-            instances = [
-                i
-                for _, scoped in self.pages("compute", f"{base}/aggregated/instances", "items")
-                for i in scoped.get("instances") or []
-            ]
-            collector.extend(parse_instances(project, instances))
-            disks = [
-                d
-                for _, scoped in self.pages("compute", f"{base}/aggregated/disks", "items")
-                for d in scoped.get("disks") or []
-            ]
-            collector.extend(parse_disks(project, disks))
-            collector.extend(parse_snapshots(project, list(self.pages("compute", f"{base}/global/snapshots", "items"))))
-            images = list(self.pages("compute", f"{base}/global/machineImages", "items"))
-            collector.extend(parse_machine_images(project, images))
+            for _, scoped in self.pages("compute", f"{base}/aggregated/instances", "items"):
+                collector.extend(parse_instances(project, scoped.get("instances") or []))
+            for _, scoped in self.pages("compute", f"{base}/aggregated/disks", "items"):
+                collector.extend(parse_disks(project, scoped.get("disks") or []))
+            for snapshot in self.pages("compute", f"{base}/global/snapshots", "items"):
+                collector.extend(parse_snapshots(project, [snapshot]))
+            for image in self.pages("compute", f"{base}/global/machineImages", "items"):
+                collector.extend(parse_machine_images(project, [image]))
         elif service == "sqladmin":
             collector.extend(parse_sql(project, list(self.pages("sqladmin", f"/projects/{pid}/instances", "items"))))
         elif service == "bigquery":
-            datasets = list(self.pages("bigquery", f"/projects/{pid}/datasets", "datasets", {"all": "true"}))
-            collector.extend(parse_datasets(project, datasets))
+            for dataset in self.pages("bigquery", f"/projects/{pid}/datasets", "datasets", {"all": "true"}):
+                collector.extend(parse_datasets(project, [dataset]))
         elif service == "container":
             doc = self.get_json("container", f"/projects/{pid}/locations/-/clusters")
             collector.extend(parse_clusters(project, doc.get("clusters") or []))
@@ -1143,8 +1186,8 @@ class GcpAdapter:
         else:  # pragma: no cover - the CLI validates services
             raise UserError(f"unknown Google Cloud service {service}")
 
-    def _buckets(self, project_id: str) -> list[dict[str, Any]]:
-        """Buckets through google-cloud-storage, on the guarded session."""
+    def _buckets(self, project_id: str) -> Iterator[dict[str, Any]]:
+        """Buckets through google-cloud-storage, on the guarded session, as the pages arrive."""
         from google.cloud.storage import Client
 
         client = Client(
@@ -1153,8 +1196,7 @@ class GcpAdapter:
             _http=self.session,
             client_options=self._endpoint_option("storage") or None,
         )
-        out = []
-        for b in client.list_buckets(project=project_id, retry=None):
+        for b in client.list_buckets(project=project_id, retry=None, timeout=self.read_timeout):
             item: dict[str, Any] = {
                 "name": b.name,
                 "location": b.location,
@@ -1165,8 +1207,7 @@ class GcpAdapter:
                 item["customPlacementConfig"] = {"dataLocations": list(b.data_locations)}
             if b.rpo:
                 item["rpo"] = b.rpo
-            out.append(item)
-        return out
+            yield item
 
     def _run_services(self, project_id: str) -> list[dict[str, Any]]:
         """Cloud Run v1 lists Kubernetes-style: `limit`/`continue`, token in `metadata.continue`."""

@@ -16,6 +16,12 @@ Subscriptions in `denied` answer 403 below `/subscriptions/{id}/` and are
 invisible to Resource Graph, as a subscription the caller cannot read is in real
 Azure. Everything the fake is asked is kept in `log`, so tests can prove the
 scanner only read.
+
+Faults: the `Front` speaks plain HTTP and cannot sit in front of a TLS server
+whose clients insist on https, so the fake injects `front.Faults` itself, in
+its own handler (`faults`: the same kinds, budget, seed and `only=` filter),
+after logging the request. The Entra endpoints are never faulted: what is
+under test is the scanner's handling of ARM, not azure-identity's.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import ipaddress
 import json
 import secrets
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
@@ -36,6 +43,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from .front import Faults, Request
 
 JSONDict = dict[str, Any]
 
@@ -129,6 +138,8 @@ class FakeArm:
     latency: float = 0.0
     #: path substring (lower case) -> (status, ARM error code), answered every time
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: injected faults (429/500/503 with Retry-After, "reset", "slow"), drawn per ARM request
+    faults: Faults | None = None
     #: where `nextLink`s point ("" = this server), e.g. to test that a client refuses a foreign host
     next_link_base: str = ""
     #: Azure Policy (guardrail audit): assignment and exemption documents (their scope is in the id)
@@ -168,6 +179,8 @@ class FakeArm:
                     fake.log.append(entry)
                 if fake.latency:
                     time.sleep(fake.latency)
+                if fake._fault(entry, dict(self.headers.items()), body, self):
+                    return
                 status, headers, payload = fake._answer(self.command, self.path, dict(self.headers.items()), body)
                 entry.status = status
                 data = json.dumps(payload).encode()
@@ -213,6 +226,34 @@ class FakeArm:
             "REQUESTS_CA_BUNDLE": str(self.ca_file),
         }
 
+    def _fault(self, entry: Logged, headers: dict[str, str], body: bytes, handler: BaseHTTPRequestHandler) -> bool:
+        """Answer with an injected fault (True) or let the request through (False)."""
+        if self.faults is None or "/oauth2/" in entry.path or "/.well-known/" in entry.path:
+            return False
+        kind = self.faults.draw(Request(entry.method, entry.path, headers, body))
+        if kind is None:
+            return False
+        handler.close_connection = True
+        if kind == "slow":
+            time.sleep(self.faults.slow_seconds)
+            return True
+        if kind == "reset":
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            handler.connection.close()
+            entry.status = -1
+            return True
+        status = int(kind)
+        entry.status = status
+        code = "TooManyRequests" if status == 429 else "InternalServerError"
+        data = json.dumps(_error(code, "injected fault")).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Retry-After", "0.05")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        return True
+
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
@@ -224,6 +265,7 @@ class FakeArm:
         self.resources, self.resource_groups, self.children = {}, {}, {}
         self.policy_assignments, self.policy_exemptions, self.policy_definitions = [], [], {}
         self.denied, self.throttle, self.errors = set(), {}, {}
+        self.faults = None
         self.retry_after, self.next_link_base = "1", ""
         self.clear_log()
 

@@ -95,6 +95,13 @@ def _error(status: int, reason: str, message: str, service: str = "") -> Respons
     return Response(status, headers, json.dumps({"error": err}).encode())
 
 
+def _fault_answer(req: Request, status: int) -> Response:
+    """An injected fault (`Faults`) as Google answers it; Retry-After 0 keeps fault tests fast."""
+    resp = _error(status, "RATE_LIMIT_EXCEEDED" if status == 429 else "", f"injected {status} fault")
+    resp.headers["Retry-After"] = "0"
+    return resp
+
+
 class GcpEmulator:
     """The fake: an estate (organisations, folders, projects and their resources) behind a `Front`."""
 
@@ -116,6 +123,7 @@ class GcpEmulator:
         # The front's upstream is never used: the hook answers every request.
         self.front = Front("127.0.0.1", 9, latency=latency, faults=faults)
         self.front.request_hooks.append(self._answer)
+        self.front.fault_answer = _fault_answer  # injected faults in Google's own error format
         self.front.start()
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
             ("cloudresourcemanager", re.compile(r"^/v3/projects:search$"), self._projects_search),
