@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from residency_audit.emulator.aws import AwsEmulator
+from residency_audit.emulator.gcp import GcpEmulator, seed_gcp
 
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
@@ -42,6 +43,24 @@ def aws_env(aws_emu: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> AwsEmulato
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     return aws_emu
+
+
+@pytest.fixture(scope="module")
+def gcp_server() -> Iterator[GcpEmulator]:
+    emu = GcpEmulator(page_size=2)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def gcp(gcp_server: GcpEmulator, monkeypatch: pytest.MonkeyPatch) -> GcpEmulator:
+    """A freshly seeded fake, and no ambient Google credentials or config."""
+    gcp_server.reset()
+    seed_gcp(gcp_server)
+    gcp_server.front.clear_log()
+    for key in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    return gcp_server
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -25,6 +25,7 @@ from residency_audit.emulator.azure import (
     seed_azure,
 )
 
+from .cloud_support import AZURE_IDENTITY_VARS
 from .conftest import read_json, run_cli
 
 STORAGE = "microsoft.storage/storageaccounts"
@@ -58,17 +59,6 @@ CLEAN = {
 }
 
 SECRET_PREFIX = "ra-test-secret-DO-NOT-LEAK-"
-_IDENTITY_VARS = (
-    "AZURE_USERNAME",
-    "AZURE_PASSWORD",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_TOKEN_CREDENTIALS",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-)
 
 
 def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
@@ -91,7 +81,7 @@ def _point_at(fake: FakeArm, mp: pytest.MonkeyPatch) -> None:
     fake.reset()
     seed_azure(fake)
     fake.denied = {SUB_LEGACY}
-    for key in _IDENTITY_VARS:
+    for key in AZURE_IDENTITY_VARS:
         mp.delenv(key, raising=False)
     for key, value in fake.env().items():
         mp.setenv(key, value)
@@ -441,7 +431,13 @@ def test_demo_includes_the_azure_part(
     from residency_audit.commands.demo import PARTS
 
     assert "azure" in PARTS
-    for key in (*_IDENTITY_VARS, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "REQUESTS_CA_BUNDLE"):
+    for key in (
+        *AZURE_IDENTITY_VARS,
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "REQUESTS_CA_BUNDLE",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
     code, _, _ = run_cli(["demo", "-q", "--providers", "azure"], capsys)

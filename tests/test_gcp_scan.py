@@ -4,7 +4,6 @@ HTTP against the local fake GCP REST server, exact findings, recorded request lo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,29 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from residency_audit.adapters.gcp import READ_OPERATIONS, GcpAdapter, ReadOnlyViolation, route_of
-from residency_audit.emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator, seed_gcp
+from residency_audit.emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator
 
 from .conftest import read_json, run_cli
 
 ORG = "100000000001"
-
-
-@pytest.fixture(scope="module")
-def gcp_server() -> Iterator[GcpEmulator]:
-    emu = GcpEmulator(page_size=2)
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture
-def gcp(gcp_server: GcpEmulator, monkeypatch: pytest.MonkeyPatch) -> GcpEmulator:
-    """A freshly seeded fake, and no ambient Google credentials or config."""
-    gcp_server.reset()
-    seed_gcp(gcp_server)
-    gcp_server.front.clear_log()
-    for key in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG"):
-        monkeypatch.delenv(key, raising=False)
-    return gcp_server
 
 
 def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:

@@ -16,21 +16,11 @@ import pytest
 from residency_audit.adapters.azure import operation_for
 from residency_audit.adapters.gcp import route_of
 from residency_audit.emulator.azure import SUB_ANALYTICS, SUB_LEGACY, SUB_PROD, TENANT, FakeArm, seed_azure
-from residency_audit.emulator.gcp import GcpEmulator, seed_gcp
+from residency_audit.emulator.gcp import GcpEmulator
 
+from .cloud_support import AZURE_IDENTITY_VARS
 from .conftest import read_json, run_cli
 
-_IDENTITY_VARS = (
-    "AZURE_USERNAME",
-    "AZURE_PASSWORD",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_TOKEN_CREDENTIALS",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-)
 POLICY_ACTIONS = {
     "Microsoft.Authorization/policyAssignments/read",
     "Microsoft.Authorization/policyExemptions/read",
@@ -62,7 +52,7 @@ def arm() -> Iterator[FakeArm]:
 def azure(arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> FakeArm:
     arm.reset()
     seed_azure(arm)
-    for key in _IDENTITY_VARS:
+    for key in AZURE_IDENTITY_VARS:
         monkeypatch.delenv(key, raising=False)
     for key, value in arm.env().items():
         monkeypatch.setenv(key, value)
@@ -253,23 +243,6 @@ def test_azure_from_file_excludes_live_options(capsys: pytest.CaptureFixture[str
 ORG = "organizations/100000000001"
 SHOP, DATA, LEDGER = "projects/300000000001", "projects/300000000002", "projects/300000000003"
 EU_WORKLOADS = "folders/200000000002"
-
-
-@pytest.fixture(scope="module")
-def gcp_server() -> Iterator[GcpEmulator]:
-    emu = GcpEmulator(page_size=2)
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture
-def gcp(gcp_server: GcpEmulator, monkeypatch: pytest.MonkeyPatch) -> GcpEmulator:
-    gcp_server.reset()
-    seed_gcp(gcp_server)
-    gcp_server.front.clear_log()
-    for key in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG"):
-        monkeypatch.delenv(key, raising=False)
-    return gcp_server
 
 
 def _gcp(emu: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
