@@ -10,9 +10,16 @@ EXIT_INTERNAL = 4  # a bug: one line, traceback only with --debug
 
 
 class UserError(Exception):
-    """Bad input or environment: printed as one line, exit code 2."""
+    """Bad input or environment: printed as one line, exit code 2.
+
+    The message is folded onto one line here, once for every raiser: it often
+    quotes what the user gave (a URL, a value from a file), which may hold newlines.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(" ".join(str(message).split()))
 
 
 class CredentialsError(UserError):

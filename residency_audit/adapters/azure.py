@@ -446,7 +446,7 @@ class AzureAdapter:
         except ValueError:
             raise UserError(f"--endpoint must be an https://HOST[:PORT] URL: {base!r}") from None
         if parsed.scheme != "https" or not parsed.netloc:
-            raise UserError(f"--endpoint must be an https:// URL (bearer tokens are never sent over http): {base}")
+            raise UserError(f"--endpoint must be an https:// URL (bearer tokens are never sent over http): {base!r}")
         authority = os.environ.get("AZURE_AUTHORITY_HOST") or getattr(AzureAuthorityHosts, authority_attr)
         host = urllib.parse.urlsplit(authority if "//" in authority else f"https://{authority}").hostname or ""
         known_hosts = {
