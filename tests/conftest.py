@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from residency_audit.emulator.aws import AwsEmulator
 from residency_audit.emulator.gcp import GcpEmulator, seed_gcp
 
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+# CI replays the same generated examples every run (a CI failure is then reproducible
+# and never depends on luck); developers' runs keep exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session", autouse=True)
