@@ -152,6 +152,59 @@ def _resource(i: int) -> tuple[str, str, dict[str, Any], dict[str, Any], dict[st
     )
 
 
+def _config(rtype: str, name: str, key: str, exprs: dict[str, Any]) -> dict[str, Any]:
+    """A resource in `configuration` (addresses there are relative to their module)."""
+    return {
+        "address": f"{rtype}.{name}",
+        "mode": "managed",
+        "type": rtype,
+        "name": name,
+        "provider_config_key": key,
+        "expressions": exprs,
+        "schema_version": 0,
+    }
+
+
+def _change(
+    address: str, rtype: str, name: str, provider: str, after: dict[str, Any], unknown: dict[str, Any], module: str = ""
+) -> dict[str, Any]:
+    """A `resource_changes` entry planning a create."""
+    out: dict[str, Any] = {"address": address}
+    if module:
+        out["module_address"] = module
+    out.update(
+        {
+            "mode": "managed",
+            "type": rtype,
+            "name": name,
+            "provider_name": provider,
+            "change": {
+                "actions": ["create"],
+                "before": None,
+                "after": after,
+                "after_unknown": unknown,
+                "before_sensitive": False,
+                "after_sensitive": {},
+            },
+        }
+    )
+    return out
+
+
+def _planned(address: str, rtype: str, name: str, provider: str, after: dict[str, Any]) -> dict[str, Any]:
+    """A resource in `planned_values`."""
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": rtype,
+        "name": name,
+        "provider_name": provider,
+        "schema_version": 0,
+        "values": after,
+        "sensitive_values": {},
+    }
+
+
 def make_plan(count: int) -> dict[str, Any]:
     modules = 20
     per_module = count // 4 // modules
@@ -170,47 +223,9 @@ def make_plan(count: int) -> dict[str, Any]:
             key = "aws.ireland" if rtype.startswith("aws_") else key
             provider = AWS if rtype.startswith("aws_") else AZ if rtype.startswith("azurerm_") else GCP
             address = f"{mod}.{rtype}.{name}"
-            mod_cfg.append(
-                {
-                    "address": f"{rtype}.{name}",
-                    "mode": "managed",
-                    "type": rtype,
-                    "name": name,
-                    "provider_config_key": key,
-                    "expressions": exprs,
-                    "schema_version": 0,
-                }
-            )
-            changes.append(
-                {
-                    "address": address,
-                    "module_address": mod,
-                    "mode": "managed",
-                    "type": rtype,
-                    "name": name,
-                    "provider_name": provider,
-                    "change": {
-                        "actions": ["create"],
-                        "before": None,
-                        "after": after,
-                        "after_unknown": unknown,
-                        "before_sensitive": False,
-                        "after_sensitive": {},
-                    },
-                }
-            )
-            mod_planned.append(
-                {
-                    "address": address,
-                    "mode": "managed",
-                    "type": rtype,
-                    "name": name,
-                    "provider_name": provider,
-                    "schema_version": 0,
-                    "values": after,
-                    "sensitive_values": {},
-                }
-            )
+            mod_cfg.append(_config(rtype, name, key, exprs))
+            changes.append(_change(address, rtype, name, provider, after, unknown, module=mod))
+            mod_planned.append(_planned(address, rtype, name, provider, after))
             i += 1
         calls[f"m{m}"] = {"source": "./modules/store", "module": {"resources": mod_cfg}}
         child_modules.append({"address": mod, "resources": mod_planned})
@@ -219,85 +234,32 @@ def make_plan(count: int) -> dict[str, Any]:
         rtype, name, after, unknown, exprs, key = _resource(i)
         provider = AWS if rtype.startswith("aws_") else AZ if rtype.startswith("azurerm_") else GCP
         address = f"{rtype}.{name}"
-        root_cfg.append(
-            {
-                "address": address,
-                "mode": "managed",
-                "type": rtype,
-                "name": name,
-                "provider_config_key": key,
-                "expressions": exprs,
-                "schema_version": 0,
-            }
-        )
-        changes.append(
-            {
-                "address": address,
-                "mode": "managed",
-                "type": rtype,
-                "name": name,
-                "provider_name": provider,
-                "change": {
-                    "actions": ["create"],
-                    "before": None,
-                    "after": after,
-                    "after_unknown": unknown,
-                    "before_sensitive": False,
-                    "after_sensitive": {},
-                },
-            }
-        )
-        planned_root.append(
-            {
-                "address": address,
-                "mode": "managed",
-                "type": rtype,
-                "name": name,
-                "provider_name": provider,
-                "schema_version": 0,
-                "values": after,
-                "sensitive_values": {},
-            }
-        )
+        root_cfg.append(_config(rtype, name, key, exprs))
+        changes.append(_change(address, rtype, name, provider, after, unknown))
+        planned_root.append(_planned(address, rtype, name, provider, after))
         i += 1
         if rtype == "aws_s3_bucket" and replications < count // 100 and i + 1 < count:
             # every hundredth resource: a replication configuration to the next bucket
             replications += 1
             rname = f"r{i}"
+            rtype = "aws_s3_bucket_replication_configuration"
             root_cfg.append(
-                {
-                    "address": f"aws_s3_bucket_replication_configuration.{rname}",
-                    "mode": "managed",
-                    "type": "aws_s3_bucket_replication_configuration",
-                    "name": rname,
-                    "provider_config_key": key,
-                    "expressions": {
+                _config(
+                    rtype,
+                    rname,
+                    key,
+                    {
                         "bucket": {"references": [f"{address}.id", address]},
                         "rule": [{"destination": [{"bucket": {"references": [f"aws_s3_bucket.b{i - 1}.arn"]}}]}],
                     },
-                    "schema_version": 0,
-                }
+                )
             )
-            changes.append(
-                {
-                    "address": f"aws_s3_bucket_replication_configuration.{rname}",
-                    "mode": "managed",
-                    "type": "aws_s3_bucket_replication_configuration",
-                    "name": rname,
-                    "provider_name": AWS,
-                    "change": {
-                        "actions": ["create"],
-                        "before": None,
-                        "after": {
-                            "role": "arn:aws:iam::123456789012:role/r",
-                            "rule": [{"id": "r", "status": "Enabled", "destination": [{}]}],
-                        },
-                        "after_unknown": {"bucket": True, "id": True, "rule": [{"destination": [{"bucket": True}]}]},
-                        "before_sensitive": False,
-                        "after_sensitive": {},
-                    },
-                }
-            )
+            after = {
+                "role": "arn:aws:iam::123456789012:role/r",
+                "rule": [{"id": "r", "status": "Enabled", "destination": [{}]}],
+            }
+            unknown = {"bucket": True, "id": True, "rule": [{"destination": [{"bucket": True}]}]}
+            changes.append(_change(f"{rtype}.{rname}", rtype, rname, AWS, after, unknown))
             i += 1
     providers = {
         "aws": {"name": "aws", "full_name": AWS, "expressions": {"region": {"references": ["var.region"]}}},
