@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import jsonio
 from ..errors import UserError
 from ..model import Gap, Location, Owner, Resource
 
@@ -89,7 +90,7 @@ def read_plan(path: str) -> tuple[dict[str, Any], str]:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        plan = json.loads(data)
+        plan = jsonio.loads(data)
     except json.JSONDecodeError as exc:
         raise PlanError(
             f"{label}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
+from .. import jsonio
 from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, ScanResult
 
 
@@ -102,4 +102,4 @@ def _version() -> str:
 
 
 def render(result: ScanResult) -> str:
-    return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"
+    return jsonio.dumps(to_dict(result), indent=True) + "\n"

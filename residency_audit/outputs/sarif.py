@@ -9,9 +9,9 @@ suppression, as the format intends. Provider-agnostic.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .. import jsonio
 from ..model import Finding, ScanResult
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -138,5 +138,5 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
 
 
 def render(result: ScanResult) -> str:
-    # No indent: indented output takes the pure-Python encoder, several times slower on big plans.
-    return json.dumps(to_dict(result), ensure_ascii=False) + "\n"
+    # No indent: a code-scanning upload is read by machines, and a big plan's log stays small.
+    return jsonio.dumps(to_dict(result)) + "\n"

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..outputs.jsonout import to_dict
+from ..outputs.jsonout import render as scan_json
 from . import Report
 from .jsonreport import _results
 
@@ -40,13 +40,13 @@ def write_bundle(report: Report, directory: Path, report_name: str, report_text:
     scans_dir.mkdir()
     for result in _results(report):
         p = scans_dir / f"{result.scan.started_at:%Y%m%dT%H%M%SZ}-{result.scan.id}.json"
-        p.write_text(json.dumps(to_dict(result), indent=2) + "\n", "utf-8")
+        p.write_text(scan_json(result), "utf-8")
         files.append(p)
         merged = report.merged.get(result.scan.id)
         for shard in merged.results.values() if merged else ():  # each shard's scan exactly as recorded
             (scans_dir / "shards").mkdir(exist_ok=True)
             p = scans_dir / "shards" / f"{shard.scan.started_at:%Y%m%dT%H%M%SZ}-{shard.scan.id}.json"
-            p.write_text(json.dumps(to_dict(shard), indent=2) + "\n", "utf-8")
+            p.write_text(scan_json(shard), "utf-8")
             files.append(p)
     entries = [
         {"path": p.relative_to(directory).as_posix(), "sha256": sha256(p), "bytes": p.stat().st_size} for p in files

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .. import jsonio
 from ..outputs.jsonout import _finding, to_dict
 from . import Report
 
@@ -94,4 +94,4 @@ def _results(report: Report) -> list[Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_report_dict(report), indent=2) + "\n"
+    return jsonio.dumps(to_report_dict(report), indent=True) + "\n"
