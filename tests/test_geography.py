@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 
 from residency_audit.engine import evaluate, load_rules
 from residency_audit.geography import (
@@ -15,8 +16,10 @@ from residency_audit.geography import (
     Catalog,
     azure_physical_country,
     eu_members,
+    load_data,
     place_from_azure_metadata,
 )
+from residency_audit.geography import compile as compile_catalog
 from residency_audit.model import Location, Owner, Resource
 
 from .conftest import run_cli
@@ -83,6 +86,44 @@ def test_every_alias_points_at_an_entry(catalog: Catalog, provider: str) -> None
     data = catalog.raw(provider)
     targets = {str(spec["to"]) for spec in (data.get("aliases") or {}).values()}
     assert targets - set(data["locations"]) == set()
+
+
+def test_compiled_catalog_twins_are_built_from_the_current_yaml() -> None:
+    """The run-time catalog is read from data/*.json; editing a YAML without recompiling fails here."""
+    data_dir = Path(str(resources.files("residency_audit.geography").joinpath("data")))
+    assert compile_catalog.stale(data_dir) == [], "run: python -m residency_audit.geography.compile"
+    for name in compile_catalog.NAMES:
+        twin = json.loads((data_dir / f"{name}.json").read_text("utf-8"))
+        assert twin["data"] == yaml.safe_load((data_dir / f"{name}.yaml").read_text("utf-8"))
+
+
+def test_a_stale_twin_is_ignored_and_a_current_one_is_used(tmp_path: Path) -> None:
+    source = b"members: [DE, FR]\n"
+    (tmp_path / "eu.yaml").write_bytes(source)
+    lie = {"source_sha256": "0" * 64, "data": {"members": ["GB"]}}  # built from another YAML
+    (tmp_path / "eu.json").write_text(json.dumps(lie), "utf-8")
+    assert load_data(tmp_path, "eu") == {"members": ["DE", "FR"]}
+    (tmp_path / "eu.json").write_text("{not json", "utf-8")
+    assert load_data(tmp_path, "eu") == {"members": ["DE", "FR"]}
+    (tmp_path / "eu.json").write_text(compile_catalog.compiled("eu", source), "utf-8")
+    (tmp_path / "eu.yaml").write_bytes(source)
+    twin = json.loads((tmp_path / "eu.json").read_text("utf-8"))
+    twin["data"]["members"].append("IT")  # same hash, other data: proves the twin is what is read
+    (tmp_path / "eu.json").write_text(json.dumps(twin), "utf-8")
+    assert load_data(tmp_path, "eu") == {"members": ["DE", "FR", "IT"]}
+    (tmp_path / "eu.json").unlink()
+    assert load_data(tmp_path, "eu") == {"members": ["DE", "FR"]}
+
+
+def test_compile_check_reports_a_stale_twin(tmp_path: Path) -> None:
+    for name in compile_catalog.NAMES:
+        (tmp_path / f"{name}.yaml").write_text("members: [DE]\n" if name == "eu" else "locations: {}\n", "utf-8")
+        (tmp_path / f"{name}.json").write_text(
+            compile_catalog.compiled(name, (tmp_path / f"{name}.yaml").read_bytes()), "utf-8"
+        )
+    assert compile_catalog.stale(tmp_path) == []
+    (tmp_path / "gcp.yaml").write_text("locations: {x: {}}\n", "utf-8")
+    assert compile_catalog.stale(tmp_path) == ["gcp.json"]
 
 
 def test_eu_has_27_members() -> None:

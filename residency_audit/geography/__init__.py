@@ -13,15 +13,17 @@ strict profile (`rules/profiles/strict-jurisdiction.yaml`) also judges jurisdict
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ..model import Location, Place
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 PROVIDERS = ("aws", "gcp", "azure")
 
@@ -35,22 +37,47 @@ _GCP_ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-[a-z]$")
 _AWS_EDGE_ZONE = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)-(?:[a-z]{3}-\d+[a-z]|wl\d+-[a-z]{3}-wlz-\d+)$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
-try:  # libyaml is several times faster; the catalog is read on every run
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
-
 
 class CatalogError(Exception):
     """The bundled catalog itself is broken (a packaging bug, not user input)."""
 
 
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("data", f"{name}.yaml").read_text("utf-8")
-    data = yaml.load(text, Loader=_Loader)
+    """A catalog file's data: from its compiled JSON twin when that was built from this very YAML.
+
+    The YAML (with its comments and sources) is what people edit; parsing it
+    costs more than the rest of a small gate run, so `compile.py` writes
+    `data/<name>.json` with the YAML's SHA-256. A twin that does not match
+    (someone edited the YAML and did not recompile) is ignored, never trusted.
+    """
+    return load_data(resources.files(__package__).joinpath("data"), name)
+
+
+def load_data(data_dir: Traversable, name: str) -> dict[str, Any]:
+    import hashlib
+
+    source = data_dir.joinpath(f"{name}.yaml").read_bytes()
+    try:
+        compiled = json.loads(data_dir.joinpath(f"{name}.json").read_bytes())
+    except (FileNotFoundError, ValueError):
+        compiled = None
+    if isinstance(compiled, dict) and compiled.get("source_sha256") == hashlib.sha256(source).hexdigest():
+        data = compiled.get("data")
+    else:
+        data = parse_yaml(name, source)
     if not isinstance(data, dict):
         raise CatalogError(f"geography/data/{name}.yaml: not a mapping")
     return data
+
+
+def parse_yaml(name: str, source: bytes) -> Any:
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the build has it
+    try:
+        return yaml.load(source, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"geography/data/{name}.yaml: {exc}") from None
 
 
 @functools.lru_cache(maxsize=1)
