@@ -287,10 +287,7 @@ def _parse_file(path: Path) -> list[Rule]:
     try:
         return _parse_rules(path)
     except yaml.YAMLError as exc:  # from constructing a value, e.g. an unknown !tag
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RuleError(f"{path}{line}: invalid YAML: {problem}") from None
+        raise yamlnodes.invalid(str(path), exc, RuleError) from None
     except RecursionError:
         raise RuleError(f"{path}: conditions nested too deeply") from None
 
@@ -303,13 +300,7 @@ def _parse_rules(path: Path) -> list[Rule]:
         raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise RuleError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RuleError(f"{path}{line}: invalid YAML: {problem}") from None
+    root = yamlnodes.compose(text, str(path), RuleError)
     if root is None:
         raise RuleError(f"{path}: empty rule file")
     top = _mapping(where, root, "rule file")

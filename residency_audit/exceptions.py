@@ -88,15 +88,16 @@ def load_exceptions(path: str | Path) -> list[RiskException]:
         raise ExceptionFileError(f"{name}: no such exceptions file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ExceptionFileError(f"{name}: cannot read exceptions file: {getattr(exc, 'strerror', exc)}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ExceptionFileError(f"{name}{line}: invalid YAML: {problem}") from None
+    root = yamlnodes.compose(text, name, ExceptionFileError)
     if root is None:
         return []
+    try:
+        return _parse_document(name, root)
+    except yaml.YAMLError as exc:  # from constructing a value, e.g. an unknown !tag
+        raise yamlnodes.invalid(name, exc, ExceptionFileError) from None
+
+
+def _parse_document(name: str, root: yaml.Node) -> list[RiskException]:
     top = _pairs(name, root, "exceptions file")
     extra = sorted(set(top) - {"version", "exceptions"})
     if extra:

@@ -171,6 +171,11 @@ def test_default_file_in_working_directory(
             ":8: unknown key 'owner'",
         ),
         ("version: 1\nexceptions:\n  - rule: [unclosed\n", ":4: invalid YAML"),
+        (  # a tag no constructor knows: found when the reader moved to libyaml; was an internal error
+            "version: 1\nexceptions:\n  - rule: !foo RA-US-SOIL\n    resource: x\n    justification: j\n"
+            "    approver: a\n    expires: 2030-01-01\n",
+            ":3: invalid YAML: could not determine a constructor for the tag '!foo'",
+        ),
         ("version: 2\nexceptions: []\n", ":1: unsupported version (expected 1)"),
         ("exceptions: []\n", ":1: missing 'version'"),
         (
