@@ -39,6 +39,8 @@ _SECRET_ENV = re.compile(r"(?i)(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|
 #: ...except those that name a file or directory holding them (the path is not the secret).
 _PATH_ENV = re.compile(r"(?i)(_FILE|_PATH|_DIR|_HOME)$|^GOOGLE_APPLICATION_CREDENTIALS$")
 _MIN_SECRET_LEN = 8
+#: Distinct strings remembered per Redactor (a few MB at most); beyond it, strings are redacted each time.
+_MEMO_MAX = 100_000
 
 
 class Redactor:
@@ -48,6 +50,7 @@ class Redactor:
         # Longest first, so a secret containing another is removed whole.
         self._secrets = sorted(s for s in (secrets or set()) if len(s) >= _MIN_SECRET_LEN)
         self._secrets.sort(key=len, reverse=True)
+        self._memo: dict[str, str] = {}
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -57,6 +60,16 @@ class Redactor:
     def text(self, value: str) -> str:
         if not value:
             return value
+        # A plan or an estate repeats the same strings (types, modules, tag values)
+        # thousands of times: each distinct one is redacted once.
+        hit = self._memo.get(value)
+        if hit is None:
+            hit = self._text(value)
+            if len(self._memo) < _MEMO_MAX:
+                self._memo[value] = hit
+        return hit
+
+    def _text(self, value: str) -> str:
         for secret in self._secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
@@ -77,7 +90,8 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {k: self.value(v) for k, v in value.items()}
+            text = self.text
+            return {k: text(v) if type(v) is str else self.value(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return type(value)(self.value(v) for v in value)
         return value

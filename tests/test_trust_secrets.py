@@ -173,3 +173,18 @@ def test_environment_secret_values_are_removed_wherever_they_appear() -> None:
     text = "failed with s3cr3t-value-1234 in /usr/bin (abc) reading /home/u/.aws/credentials"
     assert r.text(text) == f"failed with {MASK} in /usr/bin (abc) reading /home/u/.aws/credentials"
     assert r.value({"a": ["x s3cr3t-value-1234"], "n": 3}) == {"a": [f"x {MASK}"], "n": 3}
+
+
+def test_remembered_strings_are_redacted_every_time_they_recur() -> None:
+    """The redactor remembers each distinct string: a repeat must come back redacted, not as first seen."""
+    r = Redactor.from_environ({"MY_SERVICE_TOKEN": "s3cr3t-value-1234"})
+    url = "https://acct.blob.core.windows.net/c?sv=2022&sig=abcdEFGH%2B123"
+    tags = {"a": url, "b": url, "c": ["s3cr3t-value-1234", url], "n": None}
+    for _ in range(3):
+        assert r.value(tags) == {
+            "a": f"{url[:-14]}{MASK}",
+            "b": f"{url[:-14]}{MASK}",
+            "c": [MASK, f"{url[:-14]}{MASK}"],
+            "n": None,
+        }
+    assert r.text("plain") == "plain"
