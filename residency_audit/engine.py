@@ -137,6 +137,9 @@ class Rule:
     #: the rules for a kind once instead of testing every rule on every location.
     resources: tuple[str, ...] = ("*",)
     exclude_resources: tuple[str, ...] = ()
+    #: What `when` looks at ("resource", "location", "place"). A rule that reads
+    #: only the place is decided once per place: a plan repeats a handful of regions.
+    reads: frozenset[str] = frozenset({"resource", "location", "place"})
 
     def applies_to(self, kind: str) -> bool:
         return any(fnmatch.fnmatchcase(kind, g) for g in self.resources) and not any(
@@ -173,7 +176,8 @@ def _mapping(where: _Where, node: yaml.Node, what: str) -> dict[str, tuple[yaml.
 _OPS = ("equals", "not_equals", "in", "not_in", "contains", "intersects", "matches", "glob", "exists")
 
 
-def _compile_condition(where: _Where, node: yaml.Node) -> Predicate:
+def _compile_condition(where: _Where, node: yaml.Node, reads: set[str]) -> Predicate:
+    """A condition as a closure; `reads` collects what it looks at (resource, location, place)."""
     m = _mapping(where, node, "condition")
     for combinator in ("all", "any"):
         if combinator in m:
@@ -182,14 +186,14 @@ def _compile_condition(where: _Where, node: yaml.Node) -> Predicate:
             _, seq = m[combinator]
             if not isinstance(seq, yaml.SequenceNode) or not seq.value:
                 raise where.error(seq, f"'{combinator}' takes a non-empty list of conditions")
-            parts = [_compile_condition(where, n) for n in seq.value]
+            parts = [_compile_condition(where, n, reads) for n in seq.value]
             if combinator == "all":
                 return lambda c: all(p(c) for p in parts)
             return lambda c: any(p(c) for p in parts)
     if "not" in m:
         if len(m) != 1:
             raise where.error(node, "'not' must stand alone in its mapping")
-        inner = _compile_condition(where, m["not"][1])
+        inner = _compile_condition(where, m["not"][1], reads)
         return lambda c: not inner(c)
     if "field" not in m:
         raise where.error(node, "a condition needs 'all', 'any', 'not' or 'field'")
@@ -198,6 +202,8 @@ def _compile_condition(where: _Where, node: yaml.Node) -> Predicate:
     getter = _field_getter(str(path)) if isinstance(path, str) else None
     if getter is None:
         raise where.error(fnode, f"unknown field '{path}' (known: {', '.join(FIELDS)})")
+    head = str(path).split(".", 1)[0]
+    reads.add("resource" if head == "owner" else head)
     ops = [k for k in m if k != "field"]
     if len(ops) != 1 or ops[0] not in _OPS:
         raise where.error(node, f"a field condition needs exactly one of: {', '.join(_OPS)}")
@@ -353,6 +359,7 @@ def _parse_rules(path: Path) -> list[Rule]:
                 if not isinstance(globs, list) or not globs or not all(isinstance(g, str) and g for g in globs):
                     raise where.error(r[key][1], f"{key} must be a non-empty list of resource kind globs")
                 kinds[key] = tuple(globs)
+        reads: set[str] = set()
         out.append(
             Rule(
                 id=rid,
@@ -360,7 +367,8 @@ def _parse_rules(path: Path) -> list[Rule]:
                 severity=sev,
                 clause=str(_scalar(r["clause"][1])) if "clause" in r else "",
                 message=msg,
-                when=_compile_condition(where, r["when"][1]),
+                when=_compile_condition(where, r["when"][1], reads),
+                reads=frozenset(reads),
                 overrides=overrides,
                 file=str(path),
                 line=rnode.start_mark.line + 1,
@@ -442,6 +450,33 @@ def resolve_locations(resource: Resource, catalog: Catalog) -> list[ResolvedLoca
     return [ResolvedLocation(loc, catalog.resolve_location(resource.provider, loc)) for loc in locations]
 
 
+class _KindRules:
+    """The rules for one resource kind, with the place-only ones remembered per place."""
+
+    __slots__ = ("_memo", "_place_only", "rules")
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self._place_only = [r.reads <= {"place"} for r in rules]
+        # id(place) -> (place, the place-only rules' verdicts); holding the place keeps its id unique
+        self._memo: dict[int, tuple[Place, list[bool | None]]] = {}
+
+    def matched(self, ctx: Ctx) -> list[Rule]:
+        place = ctx[2]
+        hit = self._memo.get(id(place))
+        if hit is None or hit[0] is not place:
+            verdicts: list[bool | None] = [
+                bool(rule.when(ctx)) if static else None
+                for rule, static in zip(self.rules, self._place_only, strict=True)
+            ]
+            hit = self._memo[id(place)] = (place, verdicts)
+        return [
+            rule
+            for rule, verdict in zip(self.rules, hit[1], strict=True)
+            if verdict or (verdict is None and rule.when(ctx))
+        ]
+
+
 def evaluate(
     resources: Iterable[Resource],
     ruleset: RuleSet,
@@ -450,19 +485,19 @@ def evaluate(
 ) -> list[Finding]:
     """Every rule against every location of every resource."""
     findings: list[Finding] = []
-    by_kind: dict[str, list[Rule]] = {}
+    by_kind: dict[str, _KindRules] = {}
     for resource in resources:
         resolved = resolve_locations(resource, catalog)
         if resolved_out is not None:
             resolved_out[resource.id] = resolved
-        rules = by_kind.get(resource.kind)
-        if rules is None:
-            rules = by_kind[resource.kind] = [r for r in ruleset.rules if r.applies_to(resource.kind)]
-        if not rules:
+        kr = by_kind.get(resource.kind)
+        if kr is None:
+            kr = by_kind[resource.kind] = _KindRules([r for r in ruleset.rules if r.applies_to(resource.kind)])
+        if not kr.rules:
             continue
         for rl in resolved:
             ctx: Ctx = (resource, rl.location, rl.place)
-            matched = [rule for rule in rules if rule.when(ctx)]
+            matched = kr.matched(ctx)
             if not matched:
                 continue
             overridden = {oid for rule in matched for oid in rule.overrides}

@@ -136,7 +136,9 @@ def test_missing_rule_path(tmp_path: Path) -> None:
 
 
 def test_resources_and_exclude_resources_pick_the_rules_per_kind(tmp_path: Path, catalog: Catalog) -> None:
-    p = _write(tmp_path, """
+    p = _write(
+        tmp_path,
+        """
 version: 1
 rules:
   - id: buckets-only
@@ -145,7 +147,8 @@ rules:
     exclude_resources: ["s3.access_point"]
     when: {field: place.known, equals: true}
     message: m
-""")
+""",
+    )
     bucket = _res(Location("eu-west-1"), name="b")
     vm = Resource("aws", "ec2.instance", "arn:vm", "vm", Owner("account", "1"), [Location("eu-west-1")])
     ap = Resource("aws", "s3.access_point", "arn:ap", "ap", Owner("account", "1"), [Location("eu-west-1")])
@@ -154,15 +157,82 @@ rules:
 
 
 def test_guardrail_pseudo_resources_are_excluded_from_article_6(catalog: Catalog) -> None:
-    pseudo = Resource("aws", "guardrail.aws-scp", "scp:1", "root", Owner("account", "1"),
-                      [Location("us-east-1", role="allowed")], attributes={"scope": "r", "fix_scope": "r", "gap": "region-allowed"})
+    pseudo = Resource(
+        "aws",
+        "guardrail.aws-scp",
+        "scp:1",
+        "root",
+        Owner("account", "1"),
+        [Location("us-east-1", role="allowed")],
+        attributes={"scope": "r", "fix_scope": "r", "gap": "region-allowed"},
+    )
     ids = {f.rule_id for f in evaluate([pseudo], load_rules(), catalog)}
     assert ids and not ids & {"RA-EU-UNKNOWN", "RA-EU-OUTSIDE", "RA-US-SOIL"}
 
 
 @pytest.mark.parametrize("value", ["s3.*", "[]", "[1, 2]"])
 def test_bad_resources_key_names_file_and_line(tmp_path: Path, value: str) -> None:
-    p = _write(tmp_path, f"version: 1\nrules:\n  - id: a\n    severity: low\n    resources: {value}\n"
-                         "    when: {field: place.known, equals: true}\n    message: m\n")
+    p = _write(
+        tmp_path,
+        f"version: 1\nrules:\n  - id: a\n    severity: low\n    resources: {value}\n"
+        "    when: {field: place.known, equals: true}\n    message: m\n",
+    )
     with pytest.raises(RuleError, match=rf"^{p}:5: resources must be a non-empty list"):
         load_rules([p])
+
+
+def test_rules_record_what_they_read(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        """
+version: 1
+rules:
+  - {id: p, severity: low, message: m, when: {field: place.in_eu, equals: false}}
+  - id: pr
+    severity: low
+    message: m
+    when: {any: [{field: place.known, equals: false}, {not: {field: owner.id, equals: "1"}}]}
+  - {id: l, severity: low, message: m, when: {field: location.role, equals: replica}}
+""",
+    )
+    reads = {r.id: r.reads for r in load_rules([p]).rules}
+    assert reads == {"p": {"place"}, "pr": {"place", "resource"}, "l": {"location"}}
+
+
+def test_place_only_verdicts_are_shared_but_never_across_places_or_resources(tmp_path: Path, catalog: Catalog) -> None:
+    """Place-only rules are decided once per place; the result must equal deciding every location afresh."""
+    p = _write(
+        tmp_path,
+        """
+version: 1
+rules:
+  - {id: outside, severity: high, message: "{resource.name}", when: {field: place.in_eu, equals: false}}
+  - id: outside-prod
+    severity: critical
+    message: "{resource.name}"
+    when: {all: [{field: place.in_eu, equals: false}, {field: resource.name, glob: "prod-*"}]}
+  - {id: replica, severity: low, message: "{resource.name}", when: {field: location.role, equals: replica}}
+""",
+    )
+    rules = load_rules([p])
+    regions = ["eu-west-1", "eu-west-2", "us-east-1", "eu-central-1", "xx-nowhere-1", "ap-southeast-2"]
+    resources = [
+        _res(
+            Location(regions[i % 6]),
+            Location(regions[(i * 7 + 3) % 6], role="replica" if i % 3 else "backup"),
+            name=f"{'prod' if i % 4 == 0 else 'dev'}-{i}",
+        )
+        for i in range(60)
+    ]
+    got = sorted((f.resource.name, f.region, f.rule_id, f.message) for f in evaluate(resources, rules, catalog))
+    want = sorted(
+        (r.name, loc.region, rule.id, r.name)
+        for r in resources
+        for loc in r.locations
+        for rule in rules.rules
+        if rule.when((r, loc, catalog.resolve_location("aws", loc)))
+    )
+    assert got == want
+    assert {g[2] for g in got} == {"outside", "outside-prod", "replica"}
+    # the unknown region's places are made per call: distinct objects, same verdicts
+    assert sum(1 for g in got if g[1] == "xx-nowhere-1" and g[2] == "outside") == 20
