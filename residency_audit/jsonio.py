@@ -2,11 +2,13 @@
 
 A 10,000-resource plan is 12 MB of JSON, and the gate's SARIF and the scan's
 JSON output are of the same order: the standard library's parser takes ~200 ms
-on the plan and its indented encoder is pure Python. orjson does the same work
-several times faster. The standard library stays the reference: anything orjson
-refuses (NaN, a UTF-8 BOM, integers beyond 64 bits, lone surrogates) is handed
-to it, so what is accepted, what is written and the error a user sees do not
-depend on which parser ran.
+on the plan and its indented encoder is pure Python; orjson does the same work
+several times faster. The standard library stays the reference for everything
+orjson refuses (NaN, a UTF-8 BOM, UTF-16 as PowerShell's `>` writes it, lone
+surrogates, a type it cannot encode), so what is accepted and the error a user
+sees do not depend on which parser ran. Two known differences, neither of which
+touches a location (always a string): orjson reads an integer beyond 64 bits as
+a float, and writes floats in shortest form (`1e-7`, not `1e-07`).
 """
 
 from __future__ import annotations

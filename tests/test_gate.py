@@ -184,6 +184,19 @@ def test_errored_plan_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     _one_line_error(code, err, "the plan errored")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_plan_saved_by_windows_shells_is_read(
+    encoding: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PowerShell 5's `terraform show -json tfplan > plan.json` writes UTF-16 with a BOM; editors add UTF-8 BOMs."""
+    path = tmp_path / "plan.json"
+    path.write_bytes((PLANS / "aws-v6" / "plan.json").read_text("utf-8").encode(encoding))
+    out = tmp_path / "out.json"
+    code, _, err = gate([str(path), "-f", "json", "-o", str(out), "-q"], capsys)
+    assert (code, err) == (1, "")
+    assert keys(read_json(out)) == EXPECTED["aws-v6"]
+
+
 def test_incomplete_plan_is_a_gap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A plan with deferred changes is not a clean plan: exit 3 when nothing else fails."""
     plan = json.loads((PLANS / "aws-v6" / "plan.json").read_text())
