@@ -490,6 +490,9 @@ PLAN_REGRESSIONS = {
     "expressions-list": (("configuration", "root_module", "resources", 1, "expressions"), [1]),
     "variables-list": (("variables",), ["x"]),
     "configuration-true": (("configuration",), True),
+    "after-list": (("resource_changes", 4, "change", "after"), [1]),
+    "before-number": (("resource_changes", 4, "change", "before"), 3),
+    "after-unknown-string": (("resource_changes", 4, "change", "after_unknown"), "x"),
 }
 
 
@@ -497,6 +500,19 @@ PLAN_REGRESSIONS = {
 def test_plan_reader_regressions(workdir: Path, path: tuple[Any, ...], value: Any) -> None:
     with pytest.raises(PlanError, match="malformed plan: "):
         _read_plan(_write(workdir, _plan_with(path, value)))
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "ok"),
+    [("after", [1], False), ("before", 3, False), ("after_unknown", "x", False), ("after_unknown", True, True)],
+)
+def test_plan_reader_names_the_malformed_change_member(workdir: Path, member: str, value: Any, ok: bool) -> None:
+    data = _plan_with(("resource_changes", 4, "change", member), value)
+    if ok:
+        _read_plan(_write(workdir, data))
+        return
+    with pytest.raises(PlanError, match=rf"malformed plan: resource_changes\[4\]\.change\.{member} is not an object$"):
+        _read_plan(_write(workdir, data))
 
 
 def _write(workdir: Path, data: bytes) -> Path:

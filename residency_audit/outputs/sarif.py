@@ -66,7 +66,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
 
     rules: dict[str, dict[str, Any]] = {}
     for f in result.findings:
-        rules.setdefault(f.rule_id, _rule(f))
+        if f.rule_id not in rules:
+            rules[f.rule_id] = _rule(f)
     index = {rid: i for i, rid in enumerate(rules)}
     results = []
     for f in result.findings:
