@@ -429,7 +429,11 @@ class _Attr:
         return format(str(self._obj), spec)
 
 
+_RENDER_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError)
+
+
 def _render(template: str, resource: Resource, loc: Location, place: Place) -> str:
+    """The reference renderer (str.format); `_Template` does the same, compiled once per message."""
     countries = ", ".join(place.countries) if place.countries else "unknown country"
     try:
         return template.format(
@@ -441,8 +445,85 @@ def _render(template: str, resource: Resource, loc: Location, place: Place) -> s
             region=loc.region or "unknown",
             role=loc.role,
         )
-    except (AttributeError, KeyError, IndexError, ValueError):
+    except _RENDER_ERRORS:
         return template
+
+
+Getter = Callable[[Resource, Location, Place], Any]
+
+#: The names a message may use; the four objects format as str(obj), like `_Attr`.
+_ROOTS: dict[str, tuple[Getter, bool]] = {
+    "resource": (lambda r, loc, p: r, True),
+    "location": (lambda r, loc, p: loc, True),
+    "place": (lambda r, loc, p: p, True),
+    "owner": (lambda r, loc, p: r.owner, True),
+    "countries": (lambda r, loc, p: ", ".join(p.countries) if p.countries else "unknown country", False),
+    "region": (lambda r, loc, p: loc.region or "unknown", False),
+    "role": (lambda r, loc, p: loc.role, False),
+}
+_FIELD = re.compile(r"([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\[\]]+\])*)")
+_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[([^\[\]]+)\]")
+
+
+class _Template:
+    """A message template parsed once: a finding's message is rendered for every match (thousands in a plan)."""
+
+    __slots__ = ("_parts", "_template")
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._parts: list[tuple[str, Callable[[Resource, Location, Place], str]]] | None = []
+        try:
+            for literal, name, spec, conv in _FORMATTER.parse(template):
+                if name is None:
+                    self._parts.append((literal, _empty))
+                    continue
+                piece = _piece(name, spec or "", conv)
+                if piece is None:  # positional fields, nested specs...: str.format decides
+                    self._parts = None
+                    return
+                self._parts.append((literal, piece))
+        except ValueError:
+            self._parts = None
+
+    def render(self, resource: Resource, loc: Location, place: Place) -> str:
+        if self._parts is None:
+            return _render(self._template, resource, loc, place)
+        try:
+            return "".join([literal + piece(resource, loc, place) for literal, piece in self._parts])
+        except _RENDER_ERRORS:
+            return self._template
+
+
+def _empty(r: Resource, loc: Location, p: Place) -> str:
+    return ""
+
+
+def _piece(name: str, spec: str, conv: str | None) -> Callable[[Resource, Location, Place], str] | None:
+    m = _FIELD.fullmatch(name)
+    if m is None or m.group(1) not in _ROOTS or "{" in spec or conv not in (None, "s", "r", "a"):
+        return None
+    root, as_text = _ROOTS[m.group(1)]
+    steps: list[tuple[bool, str | int]] = []
+    for attr, key in _STEP.findall(m.group(2)):
+        if attr:
+            steps.append((True, attr))
+        else:
+            steps.append((False, int(key) if key.isdigit() else key))  # as str.format reads an index
+    convert = {None: None, "s": str, "r": repr, "a": ascii}[conv]
+    text_of_object = as_text and not steps  # `{resource}` formats str(resource), as `_Attr` does
+
+    def piece(r: Resource, loc: Location, p: Place) -> str:
+        value = root(r, loc, p)
+        for is_attr, step in steps:
+            value = getattr(value, step) if is_attr else value[step]  # type: ignore[arg-type]
+        if text_of_object:
+            value = str(value)
+        if convert is not None:
+            value = convert(value)
+        return format(value, spec)
+
+    return piece
 
 
 def resolve_locations(resource: Resource, catalog: Catalog) -> list[ResolvedLocation]:
@@ -453,13 +534,20 @@ def resolve_locations(resource: Resource, catalog: Catalog) -> list[ResolvedLoca
 class _KindRules:
     """The rules for one resource kind, with the place-only ones remembered per place."""
 
-    __slots__ = ("_memo", "_place_only", "rules")
+    __slots__ = ("_memo", "_place_only", "_templates", "rules")
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
+        self._templates: dict[str, _Template] = {}
         self._place_only = [r.reads <= {"place"} for r in rules]
         # id(place) -> (place, the place-only rules' verdicts); holding the place keeps its id unique
         self._memo: dict[int, tuple[Place, list[bool | None]]] = {}
+
+    def template(self, rule: Rule) -> _Template:
+        t = self._templates.get(rule.id)
+        if t is None:
+            t = self._templates[rule.id] = _Template(rule.message)
+        return t
 
     def matched(self, ctx: Ctx) -> list[Rule]:
         place = ctx[2]
@@ -510,7 +598,7 @@ def evaluate(
                         severity=rule.severity,
                         resource=resource,
                         location=rl,
-                        message=_render(rule.message, resource, rl.location, rl.place),
+                        message=kr.template(rule).render(resource, rl.location, rl.place),
                         clause=rule.clause,
                         title=rule.title,
                     )

@@ -236,3 +236,42 @@ rules:
     assert {g[2] for g in got} == {"outside", "outside-prod", "replica"}
     # the unknown region's places are made per call: distinct objects, same verdicts
     assert sum(1 for g in got if g[1] == "xx-nowhere-1" and g[2] == "outside") == 20
+
+
+TEMPLATES = [
+    "{resource.kind} '{resource.name}': {role} location '{region}' ({place.name}) is in {countries}",
+    "{resource.attributes[scope]} / {resource.tags[env]} / {owner.id} / {owner.kind}",
+    "{resource} at {location} in {place} by {owner}",  # the objects themselves, as text
+    "{region:>12}|{role!r}|{place.countries[0]}|{place.countries}|{location.detail!s:.5}",
+    "{resource.tags[missing]} falls back to the template",
+    "{resource.nope} falls back too",
+    "{region[x]} is a TypeError: falls back, never raises",
+    "{place.countries[7]} is an IndexError",
+    "{} and {0} are positional: left to str.format",
+    "{region:{role}} nests a spec",
+    "no fields at all, {{braces}} escaped",
+    "",
+]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_compiled_message_templates_render_as_str_format_does(template: str, catalog: Catalog) -> None:
+    from residency_audit.engine import _render, _Template
+
+    resource = Resource(
+        "aws",
+        "s3.bucket",
+        "arn:aws:s3:::b",
+        "b",
+        Owner("account", "1"),
+        [],
+        tags={"env": "prod"},
+        attributes={"scope": "org/ou-1"},
+    )
+    for loc in (Location("eu-west-2", role="replica", detail="replication rule r1"), Location(None)):
+        place = catalog.resolve_location("aws", loc)
+        assert _Template(template).render(resource, loc, place) == _render(template, resource, loc, place)
+    if template == TEMPLATES[0]:  # and it renders, rather than both falling back to the raw template
+        loc = Location("eu-west-2", role="replica")
+        got = _Template(template).render(resource, loc, catalog.resolve_location("aws", loc))
+        assert got == "s3.bucket 'b': replica location 'eu-west-2' (Europe (London)) is in GB"
