@@ -11,7 +11,6 @@ import contextlib
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 
 from . import __version__
@@ -93,6 +92,8 @@ def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         return 141
     except Exception as exc:  # noqa: BLE001 - the safety net: a bug is one line and exit 4, not a traceback
         if debug:
+            import traceback
+
             traceback.print_exc()
         from .redact import redact
 

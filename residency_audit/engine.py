@@ -9,11 +9,11 @@ evaluates every rule against tens of thousands of locations.
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import re
 import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources as _resources
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class RuleError(Exception):
 def _default_rules_dir() -> Path:
     # Installed wheels carry the rules as `residency_audit/_rules`; an editable
     # install maps that package onto the repository's top-level `rules/`.
-    return Path(str(_resources.files("residency_audit._rules")))
+    return Path(str(importlib.import_module("residency_audit._rules").__file__)).parent
 
 
 # --------------------------------------------------------------------------- fields

@@ -17,15 +17,14 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from ..model import Location, Place
 
-if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
-
 PROVIDERS = ("aws", "gcp", "azure")
+#: The catalog files ship inside the package (never zipped): a plain path, no importlib.resources to import.
+DATA_DIR = Path(__file__).parent / "data"
 
 _AZ_SUFFIX = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)[a-z]$")
 # Google Cloud zones are "<region>-<letter>" (europe-west4-a; Cloud Storage
@@ -50,15 +49,15 @@ def _load(name: str) -> dict[str, Any]:
     `data/<name>.json` with the YAML's SHA-256. A twin that does not match
     (someone edited the YAML and did not recompile) is ignored, never trusted.
     """
-    return load_data(resources.files(__package__).joinpath("data"), name)
+    return load_data(DATA_DIR, name)
 
 
-def load_data(data_dir: Traversable, name: str) -> dict[str, Any]:
+def load_data(data_dir: Path, name: str) -> dict[str, Any]:
     import hashlib
 
-    source = data_dir.joinpath(f"{name}.yaml").read_bytes()
+    source = (data_dir / f"{name}.yaml").read_bytes()
     try:
-        compiled = json.loads(data_dir.joinpath(f"{name}.json").read_bytes())
+        compiled = json.loads((data_dir / f"{name}.json").read_bytes())
     except (FileNotFoundError, ValueError):
         compiled = None
     if isinstance(compiled, dict) and compiled.get("source_sha256") == hashlib.sha256(source).hexdigest():

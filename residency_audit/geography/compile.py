@@ -10,10 +10,9 @@ import argparse
 import hashlib
 import json
 import sys
-from importlib import resources
 from pathlib import Path
 
-from . import CatalogError, parse_yaml
+from . import DATA_DIR, CatalogError, parse_yaml
 
 NAMES = ("eu", "aws", "gcp", "azure")
 
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m residency_audit.geography.compile", description=__doc__)
     ap.add_argument("--check", action="store_true", help="only report stale twins (exit 1 if any)")
     args = ap.parse_args(argv)
-    data_dir = Path(str(resources.files(__package__).joinpath("data")))
+    data_dir = DATA_DIR
     if args.check:
         bad = stale(data_dir)
         for name in bad:
