@@ -50,7 +50,8 @@ class Collector:
     def _clean(self, resource: Resource) -> Resource:
         r = self._redact
         resource.name = r.text(resource.name)
-        resource.tags = {k: r.text(v) for k, v in resource.tags.items()}
+        if resource.tags:
+            resource.tags = r.mapping(resource.tags)
         locations = resource.locations
         for i, loc in enumerate(locations):
             if loc.detail:
@@ -58,7 +59,7 @@ class Collector:
                 if clean != loc.detail:  # Location is frozen: copy only what changed
                     locations[i] = dataclasses.replace(loc, detail=clean)
         if resource.attributes:
-            resource.attributes = r.value(resource.attributes)
+            resource.attributes = r.mapping(resource.attributes)
         return resource
 
     def add(self, resource: Resource) -> None:

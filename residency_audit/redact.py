@@ -90,11 +90,23 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            text = self.text
-            return {k: text(v) if type(v) is str else self.value(v) for k, v in value.items()}
+            return self.mapping(value)
         if isinstance(value, list | tuple):
             return type(value)(self.value(v) for v in value)
         return value
+
+
+    def mapping(self, value: Mapping[Any, Any]) -> dict[Any, Any]:
+        """`value` for a dict (every resource's tags and attributes), the memo consulted inline."""
+        get, text = self._memo.get, self.text
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if type(v) is str:
+                hit = get(v)
+                out[k] = text(v) if hit is None else hit
+            else:
+                out[k] = self.value(v)
+        return out
 
 
 def redact(text: str) -> str:

@@ -421,8 +421,7 @@ class PlanAdapter:
         spec = TYPES.get(ch.type)
         if spec is not None:
             kind, extract = spec
-            self._add(ch, kind, [])
-            self.by_address[ch.address].resource.locations.extend(extract(self, ch))
+            self._add(ch, kind, []).locations.extend(extract(self, ch))
             return
         if ch.type in LINKS:
             LINKS[ch.type](self, ch)
