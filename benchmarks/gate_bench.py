@@ -10,7 +10,7 @@ replication configurations), then times in the same run, as subprocesses:
 Target: gate / baseline <= 3 (median of several repetitions). Prints the figures.
 The package is byte-compiled first, as an installed wheel would be.
 
-    python benchmarks/gate_bench.py [--resources 10000] [--repeat 7] [--format sarif]
+    python benchmarks/gate_bench.py [--resources 10000] [--repeat 7] [--format sarif] [--no-compile]
 """
 
 from __future__ import annotations
@@ -339,6 +339,9 @@ def main() -> None:
     ap.add_argument("--resources", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--format", default="sarif", choices=("sarif", "json", "junit", "markdown", "table"))
+    ap.add_argument(
+        "--no-compile", action="store_true", help="time with whatever bytecode there is (see _compile_package)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         plan_path = Path(tmp) / "plan.json"
@@ -360,7 +363,7 @@ def main() -> None:
             str(out),
             "--quiet",
         ]
-        bytecode = _compile_package()
+        bytecode = "not compiled first (--no-compile)" if args.no_compile else _compile_package()
         _time(gate_cmd, 1, (0, 1))  # warm the page cache
         base, gate = [], []
         for _ in range(args.repeat):  # interleaved, so machine load hits both alike
