@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,6 +246,13 @@ class Scan:
         return not self.gaps and not self.interrupted
 
 
+def holds_data(resource: Resource) -> bool:
+    """False for the records that describe controls rather than data: a guardrail's
+    locations are what a policy *allows*, an exception entry has none. Neither is data
+    in a country, so "data per country" views skip them (findings on them still count)."""
+    return not (resource.kind.startswith("guardrail.") or resource.kind == "exception")
+
+
 @dataclass(slots=True)
 class ScanResult:
     scan: Scan
@@ -252,3 +260,9 @@ class ScanResult:
     findings: list[Finding]
     #: Resolved locations per resource id, in the order of `Resource.locations`.
     resolved: dict[str, list[ResolvedLocation]] = field(default_factory=dict)
+
+    def data_locations(self) -> Iterator[list[ResolvedLocation]]:
+        """The resolved locations of each resource that holds data (see `holds_data`)."""
+        for r in self.resources:
+            if holds_data(r):
+                yield self.resolved.get(r.id, [])

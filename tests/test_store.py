@@ -147,6 +147,18 @@ def test_groups(store: Store) -> None:
     assert rep.data_by_country() == [("GB", 2, False), ("DE", 1, True), ("IE", 1, True), ("US", 1, False)]
 
 
+def test_data_per_country_leaves_out_what_guardrails_only_allow(store: Store) -> None:
+    """Stored and loaded back, a guardrail's allowed regions still do not count as data in a country."""
+    from .store_support import res
+
+    data = res("s3.bucket", "b", PROD, ("primary", "eu-central-1"))
+    guard = res("guardrail.aws-scp", "scp", PROD, ("primary", "us-east-1"), ("primary", "eu-west-2"))
+    store.record(scan_of([data, guard], T0))
+    rep = build(store, "test")
+    assert rep.data_by_country() == [("DE", 1, True)]
+    assert rep.current is not None and {r.kind for r in rep.current.resources} == {"s3.bucket", "guardrail.aws-scp"}
+
+
 def test_only_scans_of_the_same_target_are_compared(store: Store) -> None:
     from residency_audit.model import ScanRequest
 

@@ -81,7 +81,7 @@ def render(result: ScanResult) -> str:
             lines.append(f"\n... and {len(active) - MAX_ROWS} more (see the JSON or SARIF report)")
         lines.append("")
     per_country: Counter[str] = Counter()
-    for rls in result.resolved.values():
+    for rls in result.data_locations():
         for country in {c for rl in rls for c in (rl.place.countries or ("unknown",))}:
             per_country[country] += 1
     if per_country:

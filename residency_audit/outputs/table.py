@@ -44,7 +44,7 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
 
     per_country: Counter[str] = Counter()
     in_eu: dict[str, bool] = {}
-    for rls in result.resolved.values():
+    for rls in result.data_locations():
         keys: set[str] = set()
         for rl in rls:
             place = rl.place

@@ -127,7 +127,7 @@ class Report:
             return []
         members = eu_members()
         c: Counter[str] = Counter()
-        for rls in self.current.resolved.values():
+        for rls in self.current.data_locations():
             for rl in rls:
                 for country in rl.place.countries or ("??",):
                     c[country] += 1
