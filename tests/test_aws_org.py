@@ -290,6 +290,32 @@ def test_shard_group_option_is_recorded(org: Org, tmp_path: Path, capsys: pytest
     assert report["scan"]["request"]["options"]["shard_group"] == "nightly-42"
 
 
+def test_default_shard_group_tells_ci_runs_apart(
+    org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards of one CI run share a group; the next run gets another; outside CI a note says rounds collide."""
+    from residency_audit.adapters.aws_org import RUN_ID_VARIABLES
+
+    for name in RUN_ID_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def group(spec: str) -> tuple[str, list[str]]:
+        _, report, _, _ = _scan(tmp_path, capsys, "--shard", spec, services="s3")
+        return report["scan"]["request"]["options"]["shard_group"], report["scan"]["notes"]
+
+    plain, notes = group("1/2")
+    assert any("every run of this split shares it" in n for n in notes)
+    monkeypatch.setenv("GITHUB_RUN_ID", "9001")
+    run1 = {group(f"{i}/2")[0] for i in (1, 2)}
+    monkeypatch.setenv("GITHUB_RUN_ID", "9002")
+    run2, notes = group("2/2")
+    assert len(run1) == 1 and run2 not in run1 and plain not in run1 | {run2}
+    assert not any("every run of this split shares it" in n for n in notes)
+    monkeypatch.delenv("GITHUB_RUN_ID")
+    monkeypatch.setenv("CI_PIPELINE_ID", "9001")  # GitLab's id of the same number is another run
+    assert group("1/2")[0] not in run1
+
+
 # ------------------------------------------------------------ shards, as a property
 
 _ids = st.lists(st.from_regex(r"[0-9]{12}", fullmatch=True), min_size=0, max_size=40, unique=True)

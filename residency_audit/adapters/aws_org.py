@@ -16,10 +16,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import gc
 import hashlib
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -119,9 +120,27 @@ def select_accounts(
     return [by_id[i] for i in ids]
 
 
-def shard_group(org_id: str, shard: Shard, account_ids: Iterable[str]) -> str:
-    """Default shard-group id: equal for every shard of one split, without coordination."""
-    text = f"{org_id}|{shard.count}|{','.join(sorted(account_ids))}"
+#: CI variables that every job of one pipeline run shares (and a retried job keeps):
+#: GitHub Actions, GitLab CI, Azure Pipelines, CircleCI, Buildkite, Jenkins.
+RUN_ID_VARIABLES = (
+    "GITHUB_RUN_ID",
+    "CI_PIPELINE_ID",
+    "BUILD_BUILDID",
+    "CIRCLE_WORKFLOW_ID",
+    "BUILDKITE_BUILD_ID",
+    "BUILD_TAG",
+)
+
+
+def ci_run_id(environ: Mapping[str, str] | None = None) -> str | None:
+    """`NAME=value` of the first pipeline-run variable set, or None outside a known CI."""
+    env = os.environ if environ is None else environ
+    return next((f"{name}={env[name]}" for name in RUN_ID_VARIABLES if env.get(name)), None)
+
+
+def shard_group(org_id: str, shard: Shard, account_ids: Iterable[str], run_id: str | None = None) -> str:
+    """Default shard-group id: equal for every shard of one split (and one CI run), without coordination."""
+    text = f"{org_id}|{shard.count}|{','.join(sorted(account_ids))}" + (f"|{run_id}" if run_id else "")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -275,9 +294,16 @@ class OrganizationAdapter(AwsAdapter):
         if self.exclude:
             request.options["exclude_accounts"] = list(self.exclude)
         if self.shard:
+            run_id = ci_run_id()
             group = self.shard_group or shard_group(
-                org.id, self.shard, [a.id for a in select_accounts(org.accounts, self.include, self.exclude)]
+                org.id, self.shard, [a.id for a in select_accounts(org.accounts, self.include, self.exclude)], run_id
             )
+            if not self.shard_group and run_id is None:
+                collector.note(
+                    f"shard group {group} is derived from the organisation, N and the filters only (no --shard-group, "
+                    "no CI run id): every run of this split shares it, so in reports each shard run replaces the "
+                    "previous one instead of adding a round; pass --shard-group RUN_ID"
+                )
             request.options.update(
                 {
                     "shard": str(self.shard),
