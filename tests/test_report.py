@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -459,3 +460,50 @@ def test_store_down_keeps_the_scan_output_and_exits_2(
     code, _, err = run_cli([*args, "--store", f"postgresql://audit:pw@127.0.0.1:{port}/h"], capsys)
     assert code == 2 and err.count("\n") == 1 and "cannot open store" in err and ":pw@" not in err, err
     assert "exports-london" in {r["name"] for r in read_json(out)["resources"]}
+
+
+def test_report_alerts_for_scheduled_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--fail-on / --fail-on-new: exit 1 on (new) findings, 3 on incomplete newest scans, 0 otherwise."""
+    import datetime as dt
+
+    from residency_audit.model import Gap
+
+    from .store_support import T0, scan_of
+
+    s1, s2, s3, _ = sequence()
+    assert [r.name for r in s3.resources if r.name == "ohio-vm"] == ["ohio-vm"]
+    day = dt.timedelta(days=1)
+
+    def code(url: str, *extra: str) -> int:
+        out = tmp_path / f"out-{uuid.uuid4().hex[:6]}"
+        c, _, err = run_cli(["report", "--store", url, "-o", str(out), "-q", "-f", "json", *extra], capsys)
+        assert err == ""
+        return c
+
+    url = str(tmp_path / "a.db")
+    with open_store(url) as store:
+        store.record(s1)
+        store.record(s2)  # invoices moved to Ohio (critical), photos in Sydney (high): new since s1
+    assert code(url) == 0  # not asked to alert
+    assert code(url, "--fail-on-new", "critical") == 1
+    assert code(url, "--fail-on", "critical") == 1
+
+    url = str(tmp_path / "b.db")
+    again = scan_of(s2.resources, T0 + 1.5 * day)  # the same state a day later: nothing new
+    gap = Gap("aws", "222222222222", "eu-central-1", "rds", "AccessDenied: not authorised", "AccessDenied")
+    with open_store(url) as store:
+        store.record(s2)
+        store.record(again)
+    assert code(url, "--fail-on-new", "low") == 0
+    assert code(url, "--fail-on", "high") == 1  # still Ohio and Sydney
+    assert code(url, "--fail-on", "critical", "--fail-on-new", "low") == 1
+    with open_store(url) as store:
+        store.record(scan_of(s2.resources, T0 + 2 * day, gaps=[gap]))  # incomplete, nothing new seen
+    assert code(url, "--fail-on-new", "low") == 3
+    assert code(url, "--fail-on-new", "low", "--allow-gaps") == 0
+    ohio = [r for r in s3.resources if r.name == "ohio-vm"]
+    with open_store(url) as store:  # a newer partial scan saw a new VM in Ohio: unconfirmed, and alerting
+        store.record(scan_of([*s2.resources, *ohio], T0 + 3 * day, gaps=[gap]))
+    assert code(url, "--fail-on-new", "critical", "--allow-gaps") == 1
+    assert code(url, "--fail-on", "critical", "--allow-gaps") == 1  # the current state's Ohio bucket
+    assert code(url, "--fail-on", "critical", "--fail-on-new", "low", "--allow-gaps") == 1

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import EXIT_FINDINGS, EXIT_OK, UserError
+from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UserError
+from ..model import SEVERITIES, severity_rank
+
+if TYPE_CHECKING:
+    from ..reporting import Report
 
 FORMATS = ("html", "md", "csv", "json")
 
@@ -36,8 +41,42 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--bundle", action="store_true", help="write an evidence bundle: report, raw scan JSON, manifest, SHA256SUMS"
     )
     p.add_argument("--verify", metavar="DIR", help="verify an evidence bundle's checksums instead (exit 1 on change)")
+    g = p.add_argument_group(
+        "alerting (for scheduled jobs; without these options a written report exits 0)",
+        "Exit 1 on findings, else 3 when the newest scans are incomplete (a gap is not a clean bill), else 0.",
+    )
+    g.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        choices=SEVERITIES,
+        help=f"exit 1 if the current state holds active findings at or above SEVERITY ({', '.join(SEVERITIES)})",
+    )
+    g.add_argument(
+        "--fail-on-new",
+        metavar="SEVERITY",
+        choices=SEVERITIES,
+        help="exit 1 if findings at or above SEVERITY appeared since the baseline, including those seen only "
+        "by incomplete scans since (art. 14: prompt detection)",
+    )
+    g.add_argument(
+        "--allow-gaps", action="store_true", help="with --fail-on/--fail-on-new: incomplete newest scans exit 0, not 3"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)
+
+
+def alert_code(report: Report, fail_on: str | None, fail_on_new: str | None, allow_gaps: bool) -> int:
+    """The exit code a scheduled report job alerts on; 0 when it was not asked to alert."""
+    if fail_on is None and fail_on_new is None:
+        return EXIT_OK
+    if fail_on is not None and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in report.active):
+        return EXIT_FINDINGS
+    if fail_on_new is not None:
+        appeared = [*report.diff.new, *report.diff.unconfirmed]
+        if any(severity_rank(f.severity) >= severity_rank(fail_on_new) for f in appeared):
+            return EXIT_FINDINGS
+    incomplete = report.current is None or not report.current.scan.complete or report.newer_incomplete
+    return EXIT_INCOMPLETE if incomplete and not allow_gaps else EXIT_OK
 
 
 def parse_since(value: str) -> _dt.datetime:
@@ -95,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             f"wrote {target}: {len(report.active)} findings ({len(d.new)} new, {len(d.resolved)} resolved), "
             f"{len(d.moved)} moved, {len(d.gaps_appeared)} gaps appeared"
         )
-    return EXIT_OK
+    return alert_code(report, args.fail_on, args.fail_on_new, args.allow_gaps)
 
 
 def render(report: object, fmt: str) -> str:
