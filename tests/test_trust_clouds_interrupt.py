@@ -181,3 +181,28 @@ def test_azure_sigint_writes_the_partial_scan_marked_interrupted(slow_azure: Fak
     assert run["before"] <= vms and len(vms) <= len(run["before"]) + 4
     # The detail reads come after every listing: never reached (the Cosmos DB account needs one).
     assert "cosmos-orders" not in {r["name"] for r in report["resources"]}
+
+
+def test_azure_sigint_during_a_long_retry_after_wait_stops_at_once(slow_azure: FakeArm, tmp_path: Path) -> None:
+    """A worker waiting out `Retry-After: 30` must not hold the exit: Ctrl-C ends the wait."""
+    listing = f"/subscriptions/{SUB_ANALYTICS}/resources".lower()
+    slow_azure.latency = 0.0
+    slow_azure.throttle[listing] = 1000  # throttled for good
+    slow_azure.retry_after = "30"
+    out = tmp_path / "partial.json"
+    cmd = [sys.executable, "-m", "residency_audit", "scan", "azure", "--endpoint", slow_azure.url]
+    cmd += ["--inventory", "arm", "--workers", "2", "-f", "json", "-o", str(out), "-q"]
+
+    def throttled() -> int:
+        return sum(1 for e in list(slow_azure.log) if e.status == 429 and urlsplit(e.path).path.lower() == listing)
+
+    run = _interrupt(
+        cmd,
+        dict(os.environ),
+        ready=lambda: throttled() >= 1,
+        requests=lambda: len(slow_azure.log),
+        answered_before=lambda cutoff: set(),
+    )
+    report = _check(run, out, workers=2)
+    assert throttled() == 1  # the one throttled answer; the retry never went out
+    assert not {r["name"] for r in report["resources"]} & set(EXTRA)

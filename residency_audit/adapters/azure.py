@@ -35,6 +35,7 @@ import logging
 import os
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -300,7 +301,11 @@ class LocationInfo:
 
 
 def _pipeline_policies(
-    credential: TokenCredential, scopes: list[str], guard: Any, max_retry_after: float = MAX_RETRY_AFTER
+    credential: TokenCredential,
+    scopes: list[str],
+    guard: Any,
+    max_retry_after: float = MAX_RETRY_AFTER,
+    stop: threading.Event | None = None,
 ) -> list[Any]:
     """The SDK's default pipeline, minus auto-registration (a write), plus the read-only guard.
 
@@ -316,6 +321,26 @@ def _pipeline_policies(
         def get_retry_after(self, response: Any) -> float | None:
             after = super().get_retry_after(response)
             return None if after is None else min(after, max_retry_after)
+
+        def _sleep_for_retry(self, response: Any, transport: Any) -> bool:
+            after = self.get_retry_after(response)
+            if not after:
+                return False
+            self._wait(after)
+            return True
+
+        def _sleep_backoff(self, settings: Any, transport: Any) -> None:
+            self._wait(self.get_backoff_time(settings))
+
+        def _wait(self, seconds: float) -> None:
+            # On the scan's stop event, not time.sleep: after Ctrl-C a worker in a long
+            # Retry-After wait stops at once instead of holding the exit for up to a minute.
+            if seconds <= 0:
+                return
+            if stop is None:
+                time.sleep(seconds)
+            elif stop.wait(seconds):
+                raise ScanCancelled()
 
         def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
             # azure-core repeats a POST only after 500/503/504, never after a reset or a timeout.
@@ -482,6 +507,7 @@ class AzureAdapter:
                     self.credential_scopes,
                     _read_only_guard(collector, self.endpoint, self._stop, self.read_timeout),
                     self.max_retry_after,
+                    self._stop,
                 )
                 if kind == "subscriptions":
                     from azure.mgmt.resource.subscriptions import SubscriptionClient
