@@ -137,6 +137,122 @@ def test_azure_paired_regions_exist(catalog: Catalog) -> None:
     assert {c: t for c, t in pairs.items() if not catalog.knows("azure", t)} == {}
 
 
+#: Every paired region the catalog may claim. From Microsoft's regions list
+#: (learn.microsoft.com/azure/reliability/regions-list) unless marked otherwise.
+AZURE_PAIRS = {
+    "australiacentral": "australiacentral2",
+    "australiacentral2": "australiacentral",
+    "australiaeast": "australiasoutheast",
+    "australiasoutheast": "australiaeast",
+    "brazilsouth": "southcentralus",  # leaves the Brazil geography
+    "brazilsoutheast": "brazilsouth",
+    "canadacentral": "canadaeast",
+    "canadaeast": "canadacentral",
+    "centralindia": "southindia",
+    "centralus": "eastus2",
+    "eastasia": "southeastasia",
+    "eastus": "westus",
+    "eastus2": "centralus",
+    "francecentral": "francesouth",
+    "francesouth": "francecentral",
+    "germanynorth": "germanywestcentral",
+    "germanywestcentral": "germanynorth",
+    "japaneast": "japanwest",
+    "japanwest": "japaneast",
+    "koreacentral": "koreasouth",
+    "koreasouth": "koreacentral",
+    "northcentralus": "southcentralus",
+    "northeurope": "westeurope",
+    "norwayeast": "norwaywest",
+    "norwaywest": "norwayeast",
+    "southafricanorth": "southafricawest",
+    "southafricawest": "southafricanorth",
+    "southcentralus": "northcentralus",
+    "southeastasia": "eastasia",
+    "southindia": "centralindia",
+    "swedencentral": "swedensouth",
+    "switzerlandnorth": "switzerlandwest",
+    "switzerlandwest": "switzerlandnorth",
+    "uaecentral": "uaenorth",
+    "uaenorth": "uaecentral",
+    "uksouth": "ukwest",
+    "ukwest": "uksouth",
+    "westcentralus": "westus2",
+    "westeurope": "northeurope",
+    "westindia": "southindia",  # one-way: South India pairs with Central India
+    "westus": "eastus",
+    "westus2": "westcentralus",
+    "westus3": "eastus",  # one-way: East US pairs with West US
+    # the older cross-region-replication pairs table
+    "swedensouth": "swedencentral",
+    "chinanorth": "chinaeast",
+    "chinaeast": "chinanorth",
+    "chinanorth2": "chinaeast2",
+    "chinaeast2": "chinanorth2",
+    "chinanorth3": "chinaeast3",
+    "chinaeast3": "chinanorth3",
+    "usdodeast": "usdodcentral",
+    "usdodcentral": "usdodeast",
+    "usgovarizona": "usgovtexas",
+    "usgovvirginia": "usgovtexas",
+    "usgovtexas": "usgovarizona",  # the table pairs Texas with both Arizona and Virginia
+    # Microsoft Cloud Deutschland (closed): not in the tables that could be read
+    "germanycentral": "germanynortheast",
+    "germanynortheast": "germanycentral",
+}
+
+#: Regions the regions list marks "N/A" (no pair), and ones no published pair table lists.
+AZURE_UNPAIRED = {
+    "austriaeast",
+    "belgiumcentral",
+    "chilecentral",
+    "denmarkeast",
+    "indonesiacentral",
+    "israelcentral",
+    "italynorth",
+    "malaysiawest",
+    "mexicocentral",
+    "newzealandnorth",
+    "polandcentral",
+    "qatarcentral",
+    "spaincentral",
+    "jioindiawest",  # used to claim jioindiacentral
+    "jioindiacentral",  # used to claim jioindiawest
+    "centraluseuap",  # used to claim eastus2euap
+    "eastus2euap",  # used to claim centraluseuap
+    "usgoviowa",
+}
+
+
+def test_azure_pairs_are_exactly_the_documented_ones(catalog: Catalog) -> None:
+    """GRS/GZRS secondaries and geo-backups go to the paired region, so a wrong pair misplaces data."""
+    claimed = {p.code: p.paired_region for p in catalog.places("azure") if p.paired_region}
+    assert claimed == AZURE_PAIRS
+
+
+@pytest.mark.parametrize("code", sorted(AZURE_UNPAIRED))
+def test_azure_region_without_a_documented_pair_claims_none(catalog: Catalog, code: str) -> None:
+    place = catalog.resolve("azure", code)
+    assert place.known and place.paired_region == ""
+
+
+def test_azure_geo_secondary_of_an_unpaired_region_fails_closed(catalog: Catalog) -> None:
+    from residency_audit.adapters.terraform import paired_region
+
+    assert paired_region(catalog, "jioindiawest") is None
+    assert paired_region(catalog, "italynorth") is None
+    assert paired_region(catalog, "westeurope") == "northeurope"
+    assert paired_region(catalog, "brazilsouth") == "southcentralus"
+
+
+@pytest.mark.parametrize(
+    ("physical", "country"),
+    [("Hong Kong SAR", "HK"), ("Hong Kong", "HK"), ("Gävle", "SE"), ("Querétaro State", "MX"), ("Netherlands", "NL")],
+)
+def test_azure_physical_locations_as_the_regions_list_spells_them(physical: str, country: str) -> None:
+    assert azure_physical_country(physical) == country
+
+
 def test_azure_physical_location_table_agrees_with_the_catalog(catalog: Catalog) -> None:
     """Every physicalLocation the catalog names maps, via the scan-time table, to the entry's own country."""
     disagree = {
@@ -154,6 +270,39 @@ def test_aws_edge_zones_name_their_parent_region(catalog: Catalog) -> None:
     assert [z.code for z in zones if not catalog.knows("aws", z.parent)] == []
 
 
+#: (zone, parent, countries) as AWS's "Available Local Zones" / "Available Wavelength Zones" pages list them.
+AWS_CHECKED_ZONES = [
+    ("us-east-1-qro-1a", "us-east-1", ("MX",)),  # México (Querétaro), geography Mexico
+    ("us-east-1-atl-2a", "us-east-1", ("US",)),  # Georgia, United States of America
+    ("us-east-1-atl-1a", "us-east-1", ("US",)),
+    ("us-east-1-bos-1a", "us-east-1", ("US",)),  # Massachusetts
+    ("us-east-1-chi-2a", "us-east-1", ("US",)),  # Illinois
+    ("us-east-1-chi-1a", "us-east-1", ("US",)),
+    ("us-east-1-dfw-2a", "us-east-1", ("US",)),
+    ("us-west-2-lax-1a", "us-west-2", ("US",)),  # the page's example: Los Angeles
+    ("us-east-1-wl1-atl-wlz-1", "us-east-1", ("US",)),  # Verizon, Atlanta
+    ("us-east-1-wl1-bos-wlz-1", "us-east-1", ("US",)),
+    ("us-east-1-wl1-clt-wlz-1", "us-east-1", ("US",)),
+    ("us-east-1-wl1-chi-wlz-1", "us-east-1", ("US",)),
+    ("us-east-1-wl1-dfw-wlz-1", "us-east-1", ("US",)),
+]
+
+
+@pytest.mark.parametrize(("zone", "parent", "countries"), AWS_CHECKED_ZONES)
+def test_aws_zones_checked_against_aws_docs(
+    catalog: Catalog, zone: str, parent: str, countries: tuple[str, ...]
+) -> None:
+    place = catalog.resolve("aws", parent, zone)
+    assert (place.kind, place.parent, place.countries) == ("zone", parent, countries)
+
+
+def test_an_uncatalogued_wavelength_zone_of_paris_is_not_paris(catalog: Catalog) -> None:
+    """AWS lists "Morocco (Casablanca)" Wavelength Zones under eu-west-3: such a zone must not resolve to France."""
+    place = catalog.resolve("aws", "eu-west-3", "eu-west-3-wl1-xyz-wlz-1")  # illustrative, uncatalogued name
+    assert (place.known, place.in_eu, place.countries) == (False, False, ())
+    assert catalog.resolve("aws", "eu-west-3").countries == ("FR",)
+
+
 def test_gcp_predefined_dual_regions_and_members(catalog: Catalog) -> None:
     duals = {p.code: p.members for p in catalog.places("gcp") if p.kind == "dual-region"}
     assert duals == {
@@ -164,6 +313,55 @@ def test_gcp_predefined_dual_regions_and_members(catalog: Catalog) -> None:
         "eur8": ("europe-west3", "europe-west6"),
         "nam4": ("us-central1", "us-east1", "us-central2"),
     }
+
+
+#: Cloud Storage "predefined dual-regions" table (cloud.google.com/storage/docs/locations): all of them.
+GCS_PREDEFINED_DUAL_REGIONS = {
+    "asia1": ("asia-northeast1", "asia-northeast2"),  # Tokyo + Osaka
+    "eur4": ("europe-north1", "europe-west4"),  # Finland + Netherlands
+    "eur5": ("europe-west1", "europe-west2"),  # Belgium + London
+    "eur7": ("europe-west2", "europe-west3"),  # London + Frankfurt
+    "eur8": ("europe-west3", "europe-west6"),  # Frankfurt + Zurich
+    "nam4": ("us-central1", "us-east1"),  # Iowa + South Carolina
+}
+
+
+@pytest.mark.parametrize(("code", "pair"), sorted(GCS_PREDEFINED_DUAL_REGIONS.items()))
+def test_gcs_predefined_dual_region_is_the_documented_pair(catalog: Catalog, code: str, pair: tuple[str, str]) -> None:
+    """The two Cloud Storage regions come first; any further member is a Cloud KMS extra (see gcp.yaml)."""
+    place = catalog.resolve("gcp", code.upper())
+    assert place.kind == "dual-region"
+    assert place.members[:2] == pair
+
+
+def test_every_catalogued_gcp_dual_region_is_a_documented_one(catalog: Catalog) -> None:
+    assert {p.code for p in catalog.places("gcp") if p.kind == "dual-region"} == set(GCS_PREDEFINED_DUAL_REGIONS)
+
+
+# (code, countries, a word of the name) as Google's per-product location tables give them.
+GCP_CHECKED_REGIONS = [
+    ("asia-southeast3", ("TH",), "Bangkok"),  # was catalogued as unknown
+    ("europe-west10", ("DE",), "Berlin"),
+    ("europe-west12", ("IT",), "Turin"),
+    ("europe-southwest1", ("ES",), "Madrid"),
+    ("europe-north2", ("SE",), "Stockholm"),
+    ("europe-central2", ("PL",), "Warsaw"),
+    ("me-central1", ("QA",), "Doha"),
+    ("me-central2", ("SA",), "Dammam"),
+    ("northamerica-south1", ("MX",), "Querétaro"),
+    ("us-central2", ("US",), "Oklahoma"),
+    ("us-east7", ("US",), "Alabama"),
+    ("us-west8", ("US",), "Phoenix"),
+]
+
+
+@pytest.mark.parametrize(("code", "countries", "word"), GCP_CHECKED_REGIONS)
+def test_gcp_region_countries_checked_against_google_docs(
+    catalog: Catalog, code: str, countries: tuple[str, ...], word: str
+) -> None:
+    place = catalog.resolve("gcp", code)
+    assert (place.known, place.countries) == (True, countries)
+    assert word in place.name
 
 
 def test_gcs_eu_multi_region_is_exactly_the_eu(catalog: Catalog) -> None:
