@@ -52,6 +52,40 @@ def test_migrations_create_the_schema_the_code_declares(store: Store) -> None:
     assert diff == []
 
 
+_OPEN_AND_RECORD = """
+import sys, time
+from residency_audit.store import open_store
+from tests.store_support import T0, scan_of
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all jobs start at the same moment
+with open_store(sys.argv[1]) as s:
+    print(s.revision(), s.record(scan_of([], T0)))
+"""
+
+
+def test_jobs_opening_a_new_store_at_the_same_moment_all_succeed(url: str) -> None:
+    """Shard jobs start together on a fresh store: one migrates, the others wait and find it current."""
+    jobs = 4
+    root = Path(__file__).resolve().parent.parent
+    start_at = str(time.time() + 4)  # after every interpreter has imported the store
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AND_RECORD, url, start_at],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(jobs)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * jobs, [err for _, err in results]
+    assert {out.split()[0] for out, _ in results} == {HEAD}
+    ids = {out.split()[1] for out, _ in results}
+    assert len(ids) == jobs
+    with open_store(url) as s:
+        assert {info.id for info in s.scans()} == ids
+
+
 def test_round_trip_renders_exactly_as_recorded(store: Store) -> None:
     results = sequence()
     for r in results:

@@ -114,6 +114,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: PostgreSQL advisory lock key held while migrating (any constant bigint unique to this tool).
+MIGRATION_LOCK = 0x52414D4947  # "RAMIG"
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -170,6 +174,13 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            # Shard jobs often start together on a new store: take the store-wide write
+            # lock before Alembic reads the revision, so one job migrates and the others
+            # wait, then find the schema current (they used to fail on "already exists").
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the DDL below runs in this transaction too
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
