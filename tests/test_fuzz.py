@@ -565,3 +565,50 @@ def test_azure_endpoint_override(value: str) -> None:
         assert "\n" not in str(exc).strip()
     else:
         assert adapter.endpoint.startswith("https://")
+
+
+_AZURE_CREDENTIAL_VARS = (
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_TOKEN_CREDENTIALS",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "MSI_ENDPOINT",
+)
+_env_value = st.one_of(
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30),
+    st.from_regex(r"(https?|ftp)?(://)?[\[\]a-z0-9.:@/%-]{0,24}", fullmatch=True),
+    st.sampled_from(["dev", "prod", "EnvironmentCredential", "nonsense", "/nonexistent/file.pem", "https://[::1"]),
+)
+
+
+@pytest.mark.filterwarnings("ignore:Environment is configured to use username:DeprecationWarning")
+@_SETTINGS
+@given(env=st.dictionaries(st.sampled_from(_AZURE_CREDENTIAL_VARS), _env_value, max_size=5))
+def test_azure_credential_variables(env: dict[str, str]) -> None:
+    """Whatever the AZURE_* variables hold: an adapter, or one line of our own error (exit 2), never exit 4.
+
+    Found by this test: AZURE_AUTHORITY_HOST=ftp://x and =http://[ were internal errors.
+    """
+    from residency_audit.adapters.azure import AzureAdapter
+    from residency_audit.errors import UserError
+
+    from .cloud_support import AZURE_IDENTITY_VARS
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key in {*_AZURE_CREDENTIAL_VARS, *AZURE_IDENTITY_VARS}:
+            mp.delenv(key, raising=False)
+        for key, value in env.items():
+            mp.setenv(key, value)
+        try:
+            adapter = AzureAdapter.from_environment(endpoint="https://127.0.0.1:9")
+        except UserError as exc:
+            assert "\n" not in str(exc).strip()
+        else:
+            assert adapter.credential is not None

@@ -74,6 +74,38 @@ def test_bad_option_values_are_one_line(
     assert aws_env.front.log == [], "input errors are found before any API call"
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AZURE_AUTHORITY_HOST": "ftp://login.example"}, "AZURE_AUTHORITY_HOST must be an https:// URL"),
+        ({"AZURE_AUTHORITY_HOST": "https://[::1"}, "AZURE_AUTHORITY_HOST must be an https:// URL"),
+        ({"AZURE_TOKEN_CREDENTIALS": "nonsense"}, "Azure credential settings: "),
+        (
+            {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_CERTIFICATE_PATH": "missing.pem"},
+            "Azure credential settings: cannot read 'missing.pem'",
+        ),
+    ],
+)
+def test_bad_azure_credential_settings_are_one_line_exit_2(
+    env: dict[str, str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by fuzzing the AZURE_* variables: these were internal errors (exit 4)."""
+    from .cloud_support import AZURE_IDENTITY_VARS
+
+    monkeypatch.chdir(tmp_path)
+    for key in (*AZURE_IDENTITY_VARS, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run_cli(["scan", "azure", "--endpoint", "https://127.0.0.1:9", "--no-store", "-q"], capsys)
+    assert code == 2 and out == ""
+    assert _one_error_line(err).startswith(f"residency-audit: error: {message}"), err
+
+
 def test_broken_rule_file_names_file_and_line(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

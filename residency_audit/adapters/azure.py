@@ -473,7 +473,17 @@ class AzureAdapter:
         if parsed.scheme != "https" or not parsed.netloc:
             raise UserError(f"--endpoint must be an https:// URL (bearer tokens are never sent over http): {base!r}")
         authority = os.environ.get("AZURE_AUTHORITY_HOST") or getattr(AzureAuthorityHosts, authority_attr)
-        host = urllib.parse.urlsplit(authority if "//" in authority else f"https://{authority}").hostname or ""
+        try:
+            login = urllib.parse.urlsplit(authority if "//" in authority else f"https://{authority}")
+            host = login.hostname or ""
+            _ = login.port
+        except ValueError:
+            host = ""
+        if not host or login.scheme != "https":
+            raise UserError(
+                f"AZURE_AUTHORITY_HOST must be an https:// URL or a host name (tokens are never fetched over "
+                f"anything else): {authority!r}"
+            )
         known_hosts = {
             getattr(AzureAuthorityHosts, a) for a in ("AZURE_PUBLIC_CLOUD", "AZURE_GOVERNMENT", "AZURE_CHINA")
         }
@@ -483,7 +493,12 @@ class AzureAdapter:
         sdk_log = logging.getLogger("azure")
         if not any(isinstance(h, logging.NullHandler) for h in sdk_log.handlers):
             sdk_log.addHandler(logging.NullHandler())
-        credential = DefaultAzureCredential(authority=authority, disable_instance_discovery=host not in known_hosts)
+        try:
+            credential = DefaultAzureCredential(authority=authority, disable_instance_discovery=host not in known_hosts)
+        except ValueError as exc:  # azure-identity checks some AZURE_* settings as it builds its chain
+            raise UserError(f"Azure credential settings: {exc}") from None
+        except OSError as exc:  # e.g. AZURE_CLIENT_CERTIFICATE_PATH, read as the chain is built
+            raise UserError(f"Azure credential settings: cannot read {exc.filename!r}: {exc.strerror}") from None
         return cls(
             credential=credential,
             endpoint=base,
