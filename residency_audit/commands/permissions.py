@@ -26,7 +26,6 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
     ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
-    ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
 }
 
 #: Services whose IAM action names are exactly their API operation names.
