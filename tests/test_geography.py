@@ -673,6 +673,16 @@ def test_explain_says_which_member_breaks_eu_only(capsys: pytest.CaptureFixture[
     assert "verdict: NOT in the EU" in out
 
 
+def test_explain_takes_the_provider_code_form_it_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--explain", "EUR8"], capsys)
+    heading = out.splitlines()[0].split(" — ")[0]
+    assert heading == "gcp:eur8"
+    code2, out2, _ = run_cli(["regions", "--explain", heading], capsys)
+    assert (code, code2) == (0, 0) and out2 == out
+    code, _, err = run_cli(["regions", "--explain", "gcp:eur8", "--provider", "aws"], capsys)
+    assert code == 2 and "names gcp, but --provider says aws" in err
+
+
 def test_explain_json_and_alias(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["regions", "--explain", "eu", "--provider", "aws", "-f", "json"], capsys)
     assert code == 0

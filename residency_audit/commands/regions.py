@@ -10,7 +10,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("regions", help="print the location catalog", description="Print the geography catalog.")
     p.add_argument("--provider", choices=("aws", "gcp", "azure"), help="only this provider")
     p.add_argument("--format", "-f", choices=("table", "json"), default="table")
-    p.add_argument("--explain", metavar="CODE", help="explain why CODE is (or is not) in the EU")
+    p.add_argument(
+        "--explain", metavar="CODE", help="explain why CODE (or PROVIDER:CODE, e.g. gcp:eur8) is (or is not) in the EU"
+    )
     p.set_defaults(func=run)
 
 
@@ -60,11 +62,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace, catalog: object) -> int:
+    from ..errors import UserError
     from ..geography import PROVIDERS, Catalog
 
     assert isinstance(catalog, Catalog)
-    providers = [args.provider] if args.provider else list(PROVIDERS)
     code = args.explain
+    prefix, sep, rest = code.partition(":")
+    if sep and prefix.strip().lower() in PROVIDERS:  # "gcp:eur8", as the explanation itself names a place
+        wanted = prefix.strip().lower()
+        if args.provider and args.provider != wanted:
+            raise UserError(f"--explain {code} names {wanted}, but --provider says {args.provider}")
+        args.provider, code = wanted, rest
+    providers = [args.provider] if args.provider else list(PROVIDERS)
     found = []
     for prov in providers:
         place = catalog.resolve(prov, code)
