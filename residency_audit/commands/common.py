@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from ..engine import RuleSet
 
 
-def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = ("table", "json")) -> None:
+#: Every output format (outputs/ knows nothing of providers): live scans, guardrail audits and the gate alike.
+OUTPUT_FORMATS = ("table", "json", "sarif", "junit", "markdown")
+
+
+def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = OUTPUT_FORMATS) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--format", "-f", choices=formats, default="table", help="output format (default: table)")
     g.add_argument(

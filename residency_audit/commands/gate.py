@@ -13,13 +13,13 @@ import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .common import add_output_options, add_rule_options
+from .common import OUTPUT_FORMATS, add_output_options, add_rule_options
 
 if TYPE_CHECKING:
     from ..geography import Catalog
     from ..model import Location, Place, ScanResult
 
-FORMATS = ("table", "json", "sarif", "junit", "markdown")
+FORMATS = OUTPUT_FORMATS
 UNCHECKED_RULE = "RA-PLAN-UNCHECKED"
 
 
