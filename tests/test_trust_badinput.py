@@ -195,3 +195,31 @@ def test_debug_switches_reach_the_command_line(tmp_path: Path) -> None:
         assert proc.returncode == 0 and proc.stderr == ""
     readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
     assert "| 4 |" in readme
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "table"])
+def test_a_narrow_terminal_encoding_is_not_a_crash(fmt: str, tmp_path: Path) -> None:
+    """Under PYTHONIOENCODING=ascii (LANG=C pipes, latin-1 consoles) a tag like 'Zürich' was exit 4."""
+    import json
+
+    fixture = Path(__file__).parent / "fixtures" / "plans" / "aws-v6" / "plan.json"
+    plan = json.loads(fixture.read_text("utf-8"))
+    for rc in plan["resource_changes"]:
+        after = rc["change"].get("after")
+        if isinstance(after, dict) and "bucket" in after:
+            after["bucket"] = f"{after['bucket']}-zürich-東京"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan), "utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "residency_audit", "gate", str(path), "-f", fmt], capture_output=True, env=env
+    )
+    assert proc.returncode == 1, proc.stderr.decode("utf-8", "replace")
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
+    out = proc.stdout.decode("utf-8")  # machine formats are UTF-8 whatever the terminal says
+    if fmt == "json":
+        assert any("東京" in r["name"] for r in json.loads(out)["resources"])
+    elif fmt == "table":
+        assert "\\u6771\\u4eac" in out or "\\xfc" in out  # escaped for the terminal, not dropped
+    else:
+        assert "東京" in out

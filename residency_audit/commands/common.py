@@ -138,6 +138,18 @@ def coverage_warning(result: ScanResult, args: argparse.Namespace) -> str | None
     return f"residency-audit: warning: scan incomplete{allowed}: {'; '.join(parts)}"
 
 
+def write_stdout_utf8(text: str) -> None:
+    """JSON, SARIF, JUnit XML and Markdown are UTF-8 whatever the terminal's encoding: a
+    pipe under LANG=C or a latin-1 console would otherwise fail on a tag like 'Zürich'."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
 def write_output(result: ScanResult, args: argparse.Namespace, default_path: Path | None = None) -> Path | None:
     """Write the chosen format to --output (or stdout); returns the file written, if any."""
     from ..outputs import UnknownFormat, renderer
@@ -157,7 +169,7 @@ def write_output(result: ScanResult, args: argparse.Namespace, default_path: Pat
     except UnknownFormat as exc:
         raise UserError(str(exc)) from None
     if target is None:
-        sys.stdout.write(text)
+        write_stdout_utf8(text)
         return None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
