@@ -40,6 +40,8 @@ EXPECTED: dict[str, set[Key]] = {
         ("RA-US-SOIL", "aws_sqs_queue.us_jobs", "primary", "us-west-2"),  # unmodelled type, own region still checked
         ("RA-PLAN-UNCHECKED", "aws_sqs_queue.us_jobs", "primary", "us-west-2"),
         ("RA-PLAN-UNCHECKED", "aws_sqs_queue.jobs", "primary", "eu-central-1"),
+        ("RA-US-SOIL", "aws_backup_vault.dr_virginia", "backup", "us-east-1"),
+        ("RA-US-SOIL", "aws_backup_plan.nightly", "backup", "us-east-1"),  # copy_action to that vault
     },
     "azure": {
         ("RA-EU-OUTSIDE", "azurerm_storage_account.logs", "primary", "uksouth"),  # GRS in UK South...
@@ -66,7 +68,7 @@ CLEAN = {
         "aws_db_instance.main",
         "module.store.aws_dynamodb_table.this",  # module that receives the ireland alias
     },
-    "aws-v6": {"aws_s3_bucket.frankfurt"},
+    "aws-v6": {"aws_s3_bucket.frankfurt", "aws_backup_vault.local"},
     "azure": {"azurerm_storage_account.data", "azurerm_mssql_server.main", "azurerm_mssql_database.crm"},
     "gcp": {"google_storage_bucket.eur4", "google_storage_bucket.custom", "google_compute_instance.app"},
 }
@@ -195,6 +197,21 @@ def test_plan_saved_by_windows_shells_is_read(
     code, _, err = gate([str(path), "-f", "json", "-o", str(out), "-q"], capsys)
     assert (code, err) == (1, "")
     assert keys(read_json(out)) == EXPECTED["aws-v6"]
+
+
+def test_backup_copy_to_a_vault_outside_the_plan_fails_closed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy_action whose vault ARN is computed and not a planned vault: unknown, never compliant."""
+    plan = json.loads((PLANS / "aws-v6" / "plan.json").read_text())
+    (cfg,) = [r for r in plan["configuration"]["root_module"]["resources"] if r["address"] == "aws_backup_plan.nightly"]
+    cfg["expressions"]["rule"][0]["copy_action"][0]["destination_vault_arn"] = {"references": ["var.dr_vault_arn"]}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    out = tmp_path / "out.json"
+    gate([str(path), "-f", "json", "-o", str(out), "-q"], capsys)
+    got = {k for k in keys(read_json(out)) if k[1] == "aws_backup_plan.nightly"}
+    assert got == {("RA-EU-UNKNOWN", "aws_backup_plan.nightly", "backup", None)}
 
 
 def test_incomplete_plan_is_a_gap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -355,10 +372,16 @@ def test_junit_parses_one_testcase_per_resource(tmp_path: Path, capsys: pytest.C
     cases = suite.findall("testcase")
     assert {c.get("name") for c in cases} == {r["id"] for r in rep["resources"]}
     failed = {c.get("name") for c in cases if c.find("failure") is not None}
-    assert failed == {"aws_s3_bucket.virginia", "aws_s3_bucket.picked", "aws_sqs_queue.us_jobs"}
+    assert failed == {
+        "aws_s3_bucket.virginia",
+        "aws_s3_bucket.picked",
+        "aws_sqs_queue.us_jobs",
+        "aws_backup_vault.dr_virginia",
+        "aws_backup_plan.nightly",
+    }
     skipped = {c.get("name") for c in cases if c.find("skipped") is not None}
     assert skipped == {"aws_sqs_queue.jobs"}  # unmodelled and otherwise clean
-    assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "3" and suite.get("skipped") == "1"
+    assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "5" and suite.get("skipped") == "1"
 
 
 def test_markdown_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -922,6 +922,27 @@ def _efs_replication(a: PlanAdapter, ch: Change) -> None:
         a.link(Link(ch, loc, attach_to=sources, fallback_kind="efs.replication"))
 
 
+def _backup_plan(a: PlanAdapter, ch: Change) -> list[Location]:
+    """A backup plan's rules back up into vaults in its own region; each `copy_action`
+    copies the recovery points to another vault, and that vault's region is where they go."""
+    locs = [aws_region(a, ch, "backup")]
+    for rule, rmark, rexpr in _block(ch, "rule"):
+        label = f"backup rule {rule.get('rule_name') or '?'} copies recovery points to"
+        for copy, _, cexpr in _sub(rule, rmark, rexpr, "copy_action"):
+            arn = copy.get("destination_vault_arn")
+            if isinstance(arn, str) and arn:
+                region = arn_region(arn)
+                why = f"{label} vault {arn.rsplit(':', 1)[-1]}" + ("" if region else f": no region in {arn!r}")
+                locs.append(Location(region, role="backup", detail=why))
+                continue
+            vaults = a.references(ch, cexpr.get("destination_vault_arn"), "aws_backup_vault")
+            if vaults:  # the vault is planned too: its region, once every resource is read
+                a.link(Link(ch, Location(None, role="backup", detail=f"{label} a vault"), like=vaults))
+            else:
+                locs.append(Location(None, role="backup", detail=f"{label} a vault whose ARN is computed: unknown"))
+    return locs
+
+
 def _ebs_snapshot_copy(a: PlanAdapter, ch: Change) -> list[Location]:
     locs = [aws_region(a, ch, "backup")]
     src = ch.get("source_region")
@@ -1119,6 +1140,7 @@ TYPES: dict[str, tuple[str, Extractor]] = {
     "aws_lambda_function": ("lambda.function", _aws_simple()),
     "aws_efs_file_system": ("efs.filesystem", _aws_simple()),
     "aws_backup_vault": ("backup.vault", _aws_simple(role="backup")),
+    "aws_backup_plan": ("backup.plan", _backup_plan),
     # Azure: kinds are the ARM resource types, as the live Azure adapter reports them
     "azurerm_storage_account": ("microsoft.storage/storageaccounts", _storage_account),
     "azurerm_linux_virtual_machine": ("microsoft.compute/virtualmachines", _azure_simple()),
