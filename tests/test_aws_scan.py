@@ -31,6 +31,8 @@ EXPECTED = {
     ("RA-EU-OUTSIDE", "rds.instance", "crm-london", "primary", "eu-west-2"),
     ("RA-US-SOIL", "lambda.function", "edge-auth", "primary", "us-east-1"),
     ("RA-US-SOIL", "efs.filesystem", "shared-home", "replica", "us-east-2"),
+    ("RA-US-SOIL", "backup.vault", "dr-vault-virginia", "backup", "us-east-1"),
+    ("RA-US-SOIL", "backup.plan", "nightly-frankfurt", "backup", "us-east-1"),  # its copy action to Virginia
 }
 
 CLEAN = {
@@ -44,6 +46,7 @@ CLEAN = {
     "thumbnailer",
     "db-data-paris",
     "db-nightly-paris",
+    "vault-frankfurt",
 }
 
 

@@ -110,7 +110,17 @@ def test_the_emulator_saw_exactly_what_botocore_sent(recorded_scan: dict[str, An
         else:
             assert op in allowed_names, (signed_service, op)
     # SigV4 signing names: EFS signs as elasticfilesystem.
-    assert services_on_wire == {"sts", "organizations", "s3", "ec2", "rds", "dynamodb", "lambda", "elasticfilesystem"}
+    assert services_on_wire == {
+        "sts",
+        "organizations",
+        "s3",
+        "ec2",
+        "rds",
+        "dynamodb",
+        "lambda",
+        "elasticfilesystem",
+        "backup",
+    }
 
 
 def test_allow_list_names_real_read_operations() -> None:

@@ -53,13 +53,17 @@ READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
         ("lambda", "ListFunctions"),
         ("efs", "DescribeFileSystems"),
         ("efs", "DescribeReplicationConfigurations"),
+        # AWS Backup: vaults hold recovery points; a plan's copy actions send them to other regions
+        ("backup", "ListBackupVaults"),
+        ("backup", "ListBackupPlans"),
+        ("backup", "GetBackupPlan"),
     }
 )
 
 #: IAM action names for the operations above (service prefixes differ from botocore's).
 IAM_PREFIX = {"efs": "elasticfilesystem"}
 
-REGIONAL_SERVICES = ("ec2", "rds", "dynamodb", "lambda", "efs")
+REGIONAL_SERVICES = ("ec2", "rds", "dynamodb", "lambda", "efs", "backup")
 GLOBAL_SERVICES = ("s3",)
 ALL_SERVICES = GLOBAL_SERVICES + REGIONAL_SERVICES
 
@@ -293,6 +297,7 @@ class AwsAdapter:
             "dynamodb": self._dynamodb,
             "lambda": self._lambda,
             "efs": self._efs,
+            "backup": self._backup,
         }
         for region in regions:
             for service, fn in regional.items():
@@ -551,5 +556,47 @@ class AwsAdapter:
                     fs.get("Name") or fs["FileSystemId"],
                     locations,
                     _tags(fs.get("Tags")),
+                )
+            )
+
+    def _backup(self, collector: Collector, target: AccountTarget, region: str) -> None:
+        """Vaults (recovery points live there) and plans, whose copy actions copy every
+        recovery point they make to another vault: often another region, the classic DR copy."""
+        bk = self._client(collector, target.session, "backup", region)
+        for vault in self._pages(bk, "list_backup_vaults", "BackupVaultList"):
+            collector.add(
+                self._resource(
+                    target,
+                    "backup.vault",
+                    vault["BackupVaultArn"],
+                    vault.get("BackupVaultName", ""),
+                    [Location(region, role="backup", detail="backup vault (recovery points)")],
+                    {},
+                )
+            )
+        for summary in self._pages(bk, "list_backup_plans", "BackupPlansList"):
+            plan = bk.get_backup_plan(BackupPlanId=summary["BackupPlanId"]).get("BackupPlan") or {}
+            locations = [Location(region, role="backup", detail="backup plan: its target vaults are in its region")]
+            for rule in plan.get("Rules") or ():
+                for copy in rule.get("CopyActions") or ():
+                    arn = str(copy.get("DestinationBackupVaultArn", ""))
+                    parts = arn.split(":")
+                    dest = parts[3] if len(parts) > 5 and parts[0] == "arn" and parts[3] else None
+                    loc = Location(
+                        dest,
+                        role="backup",
+                        detail=f"backup rule {rule.get('RuleName', '?')} copies recovery points to vault "
+                        f"{parts[-1] if parts else '?'}" + ("" if dest else f": no region in {arn!r}"),
+                    )
+                    if loc not in locations:
+                        locations.append(loc)
+            collector.add(
+                self._resource(
+                    target,
+                    "backup.plan",
+                    summary.get("BackupPlanArn", ""),
+                    summary.get("BackupPlanName") or plan.get("BackupPlanName", ""),
+                    locations,
+                    {},
                 )
             )

@@ -30,7 +30,19 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
 
 #: Services whose IAM action names are exactly their API operation names.
 SAME_NAME_SERVICES = frozenset(
-    {"sts", "organizations", "ec2", "rds", "dynamodb", "lambda", "efs", "iam", "account", "resource-explorer-2"}
+    {
+        "sts",
+        "organizations",
+        "ec2",
+        "rds",
+        "dynamodb",
+        "lambda",
+        "efs",
+        "iam",
+        "account",
+        "resource-explorer-2",
+        "backup",
+    }
 )
 
 _GCP_PERMISSION = re.compile(r"^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}$")

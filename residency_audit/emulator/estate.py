@@ -196,6 +196,24 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
             "Destinations": [{"Status": "ENABLED", "FileSystemId": "fs-0dest", "Region": "us-east-2"}],
         }
     ]
+
+    # AWS Backup: a Frankfurt plan backing up into a Frankfurt vault, with a DR copy to Virginia
+    bk_fra = _client(emu, "backup", "eu-central-1")
+    bk_fra.create_backup_vault(BackupVaultName="vault-frankfurt")
+    dr = _client(emu, "backup", "us-east-1").create_backup_vault(BackupVaultName="dr-vault-virginia")
+    bk_fra.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "nightly-frankfurt",
+            "Rules": [
+                {
+                    "RuleName": "nightly",
+                    "TargetBackupVaultName": "vault-frankfurt",
+                    "ScheduleExpression": "cron(0 3 * * ? *)",
+                    "CopyActions": [{"DestinationBackupVaultArn": dr["BackupVaultArn"]}],
+                }
+            ],
+        }
+    )
     return made
 
 
