@@ -281,3 +281,42 @@ def test_live_scan_in_every_output_format(
     md = out["markdown"].read_text("utf-8")
     assert "### Resources per country" in md
     assert all(f["resource_name"] in md for f in rep["findings"])
+
+
+def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GetBackupPlan answering 404 (deleted meanwhile) drops that plan; any other error is a gap."""
+    from residency_audit.emulator.aws import signed_scope
+    from residency_audit.emulator.front import Request, Response
+
+    seed_aws(aws_env)
+    answer = {"code": "ResourceNotFoundException", "status": 404}
+
+    def gone(req: Request) -> Response | None:
+        path = req.path.split("?")[0].rstrip("/")
+        if signed_scope(req) == ("eu-central-1", "backup") and path.startswith("/backup/plans/"):  # GetBackupPlan
+            headers = {"Content-Type": "application/json", "x-amzn-ErrorType": answer["code"]}
+            return Response(int(answer["status"]), headers, b'{"Message": "injected"}')
+        return None
+
+    def scan() -> dict[str, Any]:
+        out = tmp_path / "r.json"
+        run_cli(
+            ["scan", "aws", "--regions", "eu-central-1", "--services", "backup", "-f", "json", "-o", str(out), "-q"],
+            capsys,
+        )
+        return read_json(out)
+
+    aws_env.front.request_hooks.insert(0, gone)
+    try:
+        report = scan()
+        assert report["scan"]["complete"] is True
+        assert {(r["kind"], r["name"]) for r in report["resources"]} == {("backup.vault", "vault-frankfurt")}
+        answer.update(code="AccessDeniedException", status=403)
+        report = scan()
+    finally:
+        aws_env.front.request_hooks.remove(gone)
+    assert [(g["region"], g["service"], g["code"]) for g in report["scan"]["gaps"]] == [
+        ("eu-central-1", "backup", "AccessDeniedException")
+    ]

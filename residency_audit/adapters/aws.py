@@ -575,7 +575,12 @@ class AwsAdapter:
                 )
             )
         for summary in self._pages(bk, "list_backup_plans", "BackupPlansList"):
-            plan = bk.get_backup_plan(BackupPlanId=summary["BackupPlanId"]).get("BackupPlan") or {}
+            try:
+                plan = bk.get_backup_plan(BackupPlanId=summary["BackupPlanId"]).get("BackupPlan") or {}
+            except Exception as exc:
+                if _error_code(exc) != "ResourceNotFoundException":
+                    raise
+                continue  # deleted between the listing and this read: it backs nothing up any more
             locations = [Location(region, role="backup", detail="backup plan: its target vaults are in its region")]
             for rule in plan.get("Rules") or ():
                 for copy in rule.get("CopyActions") or ():
