@@ -95,7 +95,6 @@ class Redactor:
             return type(value)(self.value(v) for v in value)
         return value
 
-
     def mapping(self, value: Mapping[Any, Any]) -> dict[Any, Any]:
         """`value` for a dict (every resource's tags and attributes), the memo consulted inline."""
         get, text = self._memo.get, self.text
