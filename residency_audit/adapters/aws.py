@@ -585,13 +585,12 @@ class AwsAdapter:
             for rule in plan.get("Rules") or ():
                 for copy in rule.get("CopyActions") or ():
                     arn = str(copy.get("DestinationBackupVaultArn", ""))
-                    parts = arn.split(":")
-                    dest = parts[3] if len(parts) > 5 and parts[0] == "arn" and parts[3] else None
+                    dest = _arn_region(arn)
                     loc = Location(
                         dest,
                         role="backup",
                         detail=f"backup rule {rule.get('RuleName', '?')} copies recovery points to vault "
-                        f"{parts[-1] if parts else '?'}" + ("" if dest else f": no region in {arn!r}"),
+                        f"{arn.rsplit(':', 1)[-1]}" + ("" if dest else f": no region in {arn!r}"),
                     )
                     if loc not in locations:
                         locations.append(loc)
