@@ -386,38 +386,15 @@ def test_junit_parses_one_testcase_per_resource(tmp_path: Path, capsys: pytest.C
 
 def test_markdown_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "summary.md"
-    code, _, _ = gate(
-        [
-            str(PLANS / "azure" / "plan.json"),
-            "--markdown",
-            str(out),
-            "-f",
-            "json",
-            "-o",
-            str(tmp_path / "x.json"),
-            "-q",
-        ],
-        capsys,
-    )
+    args = [str(PLANS / "azure" / "plan.json"), "--markdown", str(out), "-f", "json", "-o", str(tmp_path / "x.json")]
+    code, _, _ = gate([*args, "-q"], capsys)
     assert code == 1
     text = out.read_text("utf-8")
     assert text.startswith("## residency-audit (terraform): :x: **4 failing finding(s)**")
     rows = [line for line in text.splitlines() if line.startswith("| ") and " | RA-" in line]
     assert {(r.split(" | ")[1], r.split(" | ")[2]) for r in rows} == {(k[0], k[1]) for k in EXPECTED["azure"]}
     # appended, as $GITHUB_STEP_SUMMARY expects
-    gate(
-        [
-            str(PLANS / "azure" / "plan.json"),
-            "--markdown",
-            str(out),
-            "-f",
-            "json",
-            "-o",
-            str(tmp_path / "x.json"),
-            "-q",
-        ],
-        capsys,
-    )
+    gate([*args, "-q"], capsys)
     assert out.read_text("utf-8").count("## residency-audit") == 2
 
 
