@@ -35,6 +35,14 @@ def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = OU
     )
 
 
+def add_gcp_scope_options(p: argparse.ArgumentParser) -> None:
+    """The Google Cloud scope flags, the same for a scan and a guardrail audit."""
+    g = p.add_argument_group("scope (repeatable, comma-separated; default: every visible project)")
+    g.add_argument("--organization", action="append", metavar="ID", help="every project under an organisation")
+    g.add_argument("--folder", action="append", metavar="ID", help="every project under a folder (at any depth)")
+    g.add_argument("--project", action="append", metavar="ID", help="a project id")
+
+
 def add_rule_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rules and exit code")
     g.add_argument(

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_output_options, add_rule_options, parse_list
+from .common import add_gcp_scope_options, add_output_options, add_rule_options, parse_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,10 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "project in scope (Org Policy v2, read-only) and compute the locations each project still allows. "
         "Without a scope: every project the credentials can see.",
     )
-    gs = g.add_argument_group("scope (repeatable, comma-separated; default: every visible project)")
-    gs.add_argument("--organization", action="append", metavar="ID", help="every project under an organisation")
-    gs.add_argument("--folder", action="append", metavar="ID", help="every project under a folder (at any depth)")
-    gs.add_argument("--project", action="append", metavar="ID", help="a project id")
+    add_gcp_scope_options(g)
     g.add_argument("--from-file", metavar="JSON", help=f"evaluate an export instead: {_GCP_EXPORT}")
     ga = g.add_argument_group("credentials and endpoints")
     ga.add_argument("--credentials", metavar="FILE", help="service-account key or ADC file (default: ADC)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..model import ScanRequest
-from .common import add_output_options, add_rule_options, parse_list
+from .common import add_gcp_scope_options, add_output_options, add_rule_options, parse_list
 
 
 def _ids(values: list[str] | None, prefix: str) -> list[str]:
@@ -30,10 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--credentials FILE, or --impersonate-service-account. Without a scope: every project the "
         "credentials can see.",
     )
-    scope = p.add_argument_group("scope (repeatable, comma-separated; default: every visible project)")
-    scope.add_argument("--organization", action="append", metavar="ID", help="every project under an organisation")
-    scope.add_argument("--folder", action="append", metavar="ID", help="every project under a folder (at any depth)")
-    scope.add_argument("--project", action="append", metavar="ID", help="a project id")
+    add_gcp_scope_options(p)
     auth = p.add_argument_group("credentials and endpoints")
     auth.add_argument("--credentials", metavar="FILE", help="service-account key or ADC file (default: ADC)")
     auth.add_argument("--impersonate-service-account", metavar="EMAIL", help="scan as this service account")
