@@ -1,0 +1,1 @@
+"""Per-cloud packages: kinds, classification, Terraform extractors (no cloud SDK imported at module level)."""
