@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .kinds import classify
 from .model import Gap, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
 from .redact import Redactor
 
@@ -64,6 +65,8 @@ class Collector:
 
     def add(self, resource: Resource) -> None:
         resource = self._clean(resource)
+        if not resource.category:
+            resource.category = classify(resource.provider, resource.kind).category
         with self._lock:
             # The same resource can be seen twice (e.g. a global service listed
             # from two regions); the first sighting wins, locations are merged.

@@ -59,6 +59,8 @@ _RESOURCE_FIELDS: dict[str, Callable[[Resource], Any]] = {
     "id": lambda r: r.id,
     "name": lambda r: r.name,
     "source": lambda r: r.source,
+    "category": lambda r: r.category or "unknown",
+    "judged": lambda r: r.judged,
 }
 _LOCATION_FIELDS: dict[str, Callable[[Location], Any]] = {
     "region": lambda loc: loc.region,
@@ -203,7 +205,9 @@ def _compile_condition(where: _Where, node: yaml.Node, reads: set[str]) -> Predi
     if getter is None:
         raise where.error(fnode, f"unknown field '{path}' (known: {', '.join(FIELDS)})")
     head = str(path).split(".", 1)[0]
-    reads.add("resource" if head == "owner" else head)
+    # A kind's category is the same for every record of it: a rule that reads only the
+    # place and the category is still decided once per (place, category).
+    reads.add("category" if path == "resource.category" else "resource" if head == "owner" else head)
     ops = [k for k in m if k != "field"]
     if len(ops) != 1 or ops[0] not in _OPS:
         raise where.error(node, f"a field condition needs exactly one of: {', '.join(_OPS)}")
@@ -526,22 +530,24 @@ def _piece(name: str, spec: str, conv: str | None) -> Callable[[Resource, Locati
     return piece
 
 
-def resolve_locations(resource: Resource, catalog: Catalog) -> list[ResolvedLocation]:
-    locations = resource.locations or [Location(region=None, detail="no location reported")]
-    return [ResolvedLocation(loc, catalog.resolve_location(resource.provider, loc)) for loc in locations]
+_NOWHERE = (Location(region=None, detail="no location reported"),)
 
 
 class _KindRules:
-    """The rules for one resource kind, with the place-only ones remembered per place."""
+    """The rules for one resource kind, with the place-only ones remembered per place.
+
+    "Place-only" includes the resource's category, which is fixed per kind (one `_KindRules`
+    serves one kind), so the memo is keyed by place and category.
+    """
 
     __slots__ = ("_memo", "_place_only", "_templates", "rules")
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
         self._templates: dict[str, _Template] = {}
-        self._place_only = [r.reads <= {"place"} for r in rules]
-        # id(place) -> (place, the place-only rules' verdicts); holding the place keeps its id unique
-        self._memo: dict[int, tuple[Place, list[bool | None]]] = {}
+        self._place_only = [r.reads <= {"place", "category"} for r in rules]
+        # (id(place), category) -> (place, the place-only rules' verdicts); holding the place keeps its id unique
+        self._memo: dict[tuple[int, str], tuple[Place, list[bool | None]]] = {}
 
     def template(self, rule: Rule) -> _Template:
         t = self._templates.get(rule.id)
@@ -551,13 +557,14 @@ class _KindRules:
 
     def matched(self, ctx: Ctx) -> list[Rule]:
         place = ctx[2]
-        hit = self._memo.get(id(place))
+        key = (id(place), ctx[0].category)
+        hit = self._memo.get(key)
         if hit is None or hit[0] is not place:
             verdicts: list[bool | None] = [
                 bool(rule.when(ctx)) if static else None
                 for rule, static in zip(self.rules, self._place_only, strict=True)
             ]
-            hit = self._memo[id(place)] = (place, verdicts)
+            hit = self._memo[key] = (place, verdicts)
         return [
             rule
             for rule, verdict in zip(self.rules, hit[1], strict=True)
@@ -574,10 +581,21 @@ def evaluate(
     """Every rule against every location of every resource."""
     findings: list[Finding] = []
     by_kind: dict[str, _KindRules] = {}
+    # Adapters share immutable Location objects (a plan's resources sit in a few provider regions):
+    # resolve each once. id() is safe: the memo holds the location, so its id is not reused.
+    memo: dict[tuple[int, str], tuple[Location, ResolvedLocation]] = {}
     for resource in resources:
-        resolved = resolve_locations(resource, catalog)
+        resolved = []
+        for loc in resource.locations or _NOWHERE:
+            key = (id(loc), resource.provider)
+            hit = memo.get(key)
+            if hit is None or hit[0] is not loc:
+                hit = memo[key] = (loc, ResolvedLocation(loc, catalog.resolve_location(resource.provider, loc)))
+            resolved.append(hit[1])
         if resolved_out is not None:
             resolved_out[resource.id] = resolved
+        if resource.part_of:  # a setting of another record (a bucket policy): judged with it
+            continue
         kr = by_kind.get(resource.kind)
         if kr is None:
             kr = by_kind[resource.kind] = _KindRules([r for r in ruleset.rules if r.applies_to(resource.kind)])

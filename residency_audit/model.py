@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +105,13 @@ class Resource:
     source: str = "api"
     #: Extra facts for rules and reports (e.g. Terraform address, file, line).
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: data | compute | network | control | unknown (see `kinds`); "" until classified.
+    category: str = ""
+    #: How deeply its locations are known: "footprint" (replicas, backups and other copies are
+    #: modelled), "primary" (only where it primarily lives), "parent" (judged with `part_of`).
+    judged: str = ""
+    #: A settings record (bucket policy, storage container...) judged as part of this resource.
+    part_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,3 +273,20 @@ class ScanResult:
         for r in self.resources:
             if holds_data(r):
                 yield self.resolved.get(r.id, [])
+
+
+def coverage_by_type(resources: Iterable[Resource]) -> list[dict[str, Any]]:
+    """How deeply each type was judged: per Terraform type (plans) or kind (live scans), its
+    category and how many records had their footprint modelled, only their primary location
+    judged, or were judged with a parent. Outputs show it so "primary only" is never silent."""
+    table: dict[str, dict[str, Any]] = {}
+    for r in resources:
+        key = str(r.attributes.get("type") or r.kind)
+        row = table.get(key)
+        if row is None:
+            row = table[key] = {"type": key, "kind": r.kind, "category": r.category or "unknown", "resources": 0}
+            row["judged"] = {}
+        row["resources"] += 1
+        judged = r.judged or "primary"
+        row["judged"][judged] = row["judged"].get(judged, 0) + 1
+    return [table[k] for k in sorted(table)]

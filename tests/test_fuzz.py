@@ -18,12 +18,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from residency_audit.adapters.terraform import PlanError
 from residency_audit.core import Collector
 from residency_audit.engine import _OPS, FIELDS, RuleError, RuleSet, load_rules
 from residency_audit.errors import CredentialsError
 from residency_audit.exceptions import ExceptionFileError
 from residency_audit.model import SEVERITIES
+from residency_audit.terraform import PlanError
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,8 @@ _plans = st.fixed_dictionaries(
 
 
 def _read_plan(path: Path) -> object:
-    from residency_audit.adapters.terraform import PlanAdapter, read_plan
     from residency_audit.model import Scan, ScanRequest
+    from residency_audit.terraform import PlanAdapter, read_plan
 
     plan, label = read_plan(str(path))
     collector = Collector(Scan(ScanRequest("terraform")))
@@ -511,7 +511,9 @@ def test_plan_reader_names_the_malformed_change_member(workdir: Path, member: st
     if ok:
         _read_plan(_write(workdir, data))
         return
-    with pytest.raises(PlanError, match=rf"malformed plan: resource_changes\[4\]\.change\.{member} is not an object$"):
+    with pytest.raises(
+        PlanError, match=rf"malformed plan: resource_changes\[4\] \([^)]+\)\.change\.{member} is not an object$"
+    ):
         _read_plan(_write(workdir, data))
 
 

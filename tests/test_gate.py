@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from residency_audit.adapters.terraform import SUPPORTED_TYPES
+from residency_audit.terraform import supported_types
 
 from .conftest import read_json, run_cli
 
@@ -33,13 +33,12 @@ EXPECTED: dict[str, set[Key]] = {
         ("RA-US-SOIL", "aws_dynamodb_table.orders", "replica", "us-east-1"),  # replica block
         ("RA-US-SOIL", "aws_db_instance.crm_replica", "primary", "us-east-1"),  # cross-region read replica source
         ("RA-EU-UNKNOWN", "aws_s3_bucket.scratch", "primary", None),  # provider region from a local: unresolvable
+        ("RA-CONTROL-PLANE", "aws_iam_role.replication", "primary", "aws-global"),  # IAM: global control plane
     },
     "aws-v6": {
         ("RA-US-SOIL", "aws_s3_bucket.virginia", "primary", "us-east-1"),  # per-resource region argument
         ("RA-EU-UNKNOWN", "aws_s3_bucket.picked", "primary", None),  # computed: known only after apply
-        ("RA-US-SOIL", "aws_sqs_queue.us_jobs", "primary", "us-west-2"),  # unmodelled type, own region still checked
-        ("RA-PLAN-UNCHECKED", "aws_sqs_queue.us_jobs", "primary", "us-west-2"),
-        ("RA-PLAN-UNCHECKED", "aws_sqs_queue.jobs", "primary", "eu-central-1"),
+        ("RA-US-SOIL", "aws_sqs_queue.us_jobs", "primary", "us-west-2"),  # unmodelled type, judged at its own region
         ("RA-US-SOIL", "aws_backup_vault.dr_virginia", "backup", "us-east-1"),
         ("RA-US-SOIL", "aws_backup_plan.nightly", "backup", "us-east-1"),  # copy_action to that vault
     },
@@ -48,7 +47,6 @@ EXPECTED: dict[str, set[Key]] = {
         ("RA-EU-OUTSIDE", "azurerm_storage_account.logs", "secondary", "ukwest"),  # ... and its paired region
         ("RA-US-SOIL", "azurerm_linux_virtual_machine.app", "primary", "eastus"),
         ("RA-US-SOIL", "azurerm_cosmosdb_account.orders", "replica", "eastus2"),
-        ("RA-PLAN-UNCHECKED", "azurerm_resource_group.main", "primary", "westeurope"),
     },
     "gcp": {
         ("RA-EU-OUTSIDE", "google_storage_bucket.eur7", "primary", "eur7"),  # London + Frankfurt
@@ -111,18 +109,26 @@ def test_resources_carry_plan_attributes(tmp_path: Path, capsys: pytest.CaptureF
     assert archive["attributes"]["line"] == 10
     assert archive["attributes"]["file"].endswith("fixtures/plans/aws/modules/archive/main.tf")
     assert by_id["module.store.aws_dynamodb_table.this"]["attributes"]["provider_config_key"] == "aws.ireland"
-    # deleted, companion (bucket versioning), location-less (IAM) and non-cloud resources are not records...
-    assert "aws_s3_bucket.old" not in by_id and "aws_s3_bucket_versioning.media" not in by_id
-    assert "aws_iam_role.replication" not in by_id and "random_id.suffix" not in by_id
-    # ... but none is silently dropped: each kind is named in the notes
+    # every cloud resource is a record: a bucket setting is judged with its bucket, IAM at the global control plane
+    versioning = by_id["aws_s3_bucket_versioning.media"]
+    assert versioning["part_of"] == "aws_s3_bucket.media" and versioning["judged"] == "parent"
+    assert [loc["region"] for loc in versioning["locations"]] == [
+        loc["region"] for loc in by_id["aws_s3_bucket.media"]["locations"]
+    ]
+    role = by_id["aws_iam_role.replication"]
+    assert (role["category"], role["locations"][0]["region"]) == ("control", "aws-global")
+    # ... deletions and non-cloud providers are not, and the notes say so
+    assert "aws_s3_bucket.old" not in by_id and "random_id.suffix" not in by_id
     notes = " | ".join(rep["scan"]["notes"])
-    assert "1 planned deletions" in notes and "aws_iam_role (1)" in notes and "non-cloud" in notes
-    assert "read as part of that parent" in notes
+    assert "1 planned deletions" in notes and "non-cloud" in notes
+    coverage = {c["type"]: c for c in rep["scan"]["coverage"]}
+    assert coverage["aws_s3_bucket"]["judged"] == {"footprint": 6}
+    assert coverage["aws_iam_role"]["judged"] == {"primary": 1}
 
 
 def test_supported_types_are_listed_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text("utf-8")
-    missing = [t for t in SUPPORTED_TYPES if f"`{t}`" not in readme]
+    missing = [t for t in supported_types() if f"`{t}`" not in readme]
     assert not missing
 
 
@@ -140,7 +146,7 @@ def _one_line_error(code: int, err: str, needle: str) -> None:
     ("content", "needle"),
     [
         (b'{"format_version": "1.2", "planned_values": ', "not valid JSON (line 1"),
-        (b"", "not valid JSON"),
+        (b"", "empty input"),
         (b"PK\x03\x04binary", "binary plan file"),
         (b"[1, 2]", "not a Terraform plan"),
         (b"{}", "no format_version"),
@@ -153,16 +159,6 @@ def _one_line_error(code: int, err: str, needle: str) -> None:
         (
             json.dumps({"format_version": "1.0", "terraform_version": "1.9.8", "values": {"root_module": {}}}).encode(),
             "Terraform state, not a plan",
-        ),
-        (
-            json.dumps(
-                {"format_version": "1.2", "terraform_version": "1.9.8", "planned_values": {"root_module": {}}}
-            ).encode(),
-            "empty plan",
-        ),
-        (
-            json.dumps({"format_version": "1.2", "planned_values": {}, "resource_changes": []}).encode(),
-            "empty plan",
         ),
         (json.dumps({"format_version": "2.0", "resource_changes": [{}]}).encode(), "unsupported plan format_version"),
     ],
@@ -379,9 +375,17 @@ def test_junit_parses_one_testcase_per_resource(tmp_path: Path, capsys: pytest.C
         "aws_backup_vault.dr_virginia",
         "aws_backup_plan.nightly",
     }
-    skipped = {c.get("name") for c in cases if c.find("skipped") is not None}
-    assert skipped == {"aws_sqs_queue.jobs"}  # unmodelled and otherwise clean
-    assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "5" and suite.get("skipped") == "1"
+    assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "5" and suite.get("skipped") == "0"
+
+
+def test_junit_skips_settings_judged_with_their_parent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "gate.xml"
+    gate([str(PLANS / "aws" / "plan.json"), "-f", "junit", "-o", str(out), "-q"], capsys)
+    cases = {c.get("name"): c for c in ET.parse(out).getroot().iter("testcase")}
+    skipped = {name for name, c in cases.items() if c.find("skipped") is not None}
+    assert skipped == {"aws_s3_bucket_versioning.media", "aws_s3_bucket_replication_configuration.media"}
+    skip = cases["aws_s3_bucket_versioning.media"].find("skipped")
+    assert skip is not None and skip.get("message") == "a setting of aws_s3_bucket.media: judged as part of it"
 
 
 def test_markdown_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -237,7 +237,7 @@ def test_azure_region_without_a_documented_pair_claims_none(catalog: Catalog, co
 
 
 def test_azure_geo_secondary_of_an_unpaired_region_fails_closed(catalog: Catalog) -> None:
-    from residency_audit.adapters.terraform import paired_region
+    from residency_audit.terraform.adapter import paired_region
 
     assert paired_region(catalog, "jioindiawest") is None
     assert paired_region(catalog, "italynorth") is None

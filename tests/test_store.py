@@ -18,7 +18,7 @@ from residency_audit.reporting import build
 from residency_audit.store import open_store, store_url
 from residency_audit.store.sql import HEAD, MIGRATIONS, Store, target_of
 
-from .store_support import DATA, PROD, T0, fp, scan_of, sequence, store_urls
+from .store_support import DATA, PROD, T0, fp, res, scan_of, sequence, store_urls
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -50,6 +50,39 @@ def test_migrations_create_the_schema_the_code_declares(store: Store) -> None:
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+def test_a_store_written_by_the_previous_version_is_upgraded_and_read(url: str) -> None:
+    """Revision 0001 stores (before resources carried how they were judged) open, upgrade and read back."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if "://" not in url:  # a SQLite file path
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(store_url(url))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        old_columns = {c["name"] for c in sa.inspect(conn).get_columns("resources")}
+    engine.dispose()
+    assert "category" not in old_columns
+    bucket = res("s3.bucket", "judged", DATA, ("primary", "eu-west-1"), ("replica", "us-east-1"))
+    bucket.category, bucket.judged = "data", "footprint"
+    policy = res("aws_s3_bucket_policy", "p", DATA, ("primary", "eu-west-1"))
+    policy.category, policy.judged, policy.part_of = "data", "parent", bucket.id
+    with open_store(url) as s:
+        assert s.revision() == HEAD
+        scan_id = s.record(scan_of([bucket, policy], T0))
+        loaded = {r.id: r for r in s.load(scan_id).resources}
+    assert (loaded[bucket.id].category, loaded[bucket.id].judged, loaded[bucket.id].part_of) == (
+        "data",
+        "footprint",
+        "",
+    )
+    assert (loaded[policy.id].judged, loaded[policy.id].part_of) == ("parent", bucket.id)
 
 
 _OPEN_AND_RECORD = """

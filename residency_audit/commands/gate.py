@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ..model import Location, Place, ScanResult
 
 FORMATS = OUTPUT_FORMATS
-UNCHECKED_RULE = "RA-PLAN-UNCHECKED"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,11 +62,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..adapters.terraform import PlanAdapter, read_plan
     from ..core import run_scan
     from ..exceptions import apply_exceptions, from_args
     from ..geography import default_catalog
     from ..model import ScanRequest
+    from ..terraform import PlanAdapter, read_plan
     from .common import exit_code, load_ruleset, write_output
 
     ruleset = load_ruleset(args)
@@ -85,7 +84,6 @@ def _run(args: argparse.Namespace) -> int:
         options={"fail_on": args.fail_on, "terraform_version": str(plan.get("terraform_version", ""))},
     )
     result = run_scan(adapter, request, ruleset, catalog)  # type: ignore[arg-type]
-    add_unchecked_findings(result)
     apply_exceptions(result, exceptions)
     for fmt in ("sarif", "junit", "markdown"):
         target = getattr(args, fmt, None)
@@ -114,28 +112,6 @@ class _MemoCatalog:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._catalog, name)
-
-
-def add_unchecked_findings(result: ScanResult) -> None:
-    """Types the gate does not model are never silently passed: one info finding each."""
-    from ..model import Finding
-
-    for r in result.resources:
-        if r.attributes.get("checked") is not False:
-            continue
-        resolved = result.resolved.get(r.id) or []
-        result.findings.append(
-            Finding(
-                rule_id=UNCHECKED_RULE,
-                severity="info",
-                resource=r,
-                location=resolved[0] if resolved else None,
-                message=f"{r.kind} '{r.id}' is a type residency-audit does not model: only its own location "
-                "was checked; replicas, backups or secondary copies it may create are not known",
-                clause="coverage: unmodelled resource types are reported, not passed",
-                title="Resource type not modelled",
-            )
-        )
 
 
 def _write_extra(result: ScanResult, fmt: str, target: Path) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from .. import jsonio
-from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, ScanResult
+from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, ScanResult, coverage_by_type
 
 
 def _location(rl: ResolvedLocation) -> dict[str, Any]:
@@ -54,7 +54,11 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "locations": [_location(rl) for rl in resolved],
             "tags": dict(r.tags),
             "source": r.source,
+            "category": r.category or "unknown",
+            "judged": r.judged or "primary",
         }
+        if r.part_of:
+            item["part_of"] = r.part_of
         if r.attributes:
             item["attributes"] = dict(r.attributes)
         resources.append(item)
@@ -74,6 +78,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "api_calls_total": sum(scan.api_calls.values()),
             "api_calls_by_service": _by_service(scan.api_calls),
             "resources_by_kind": dict(sorted(Counter(r.kind for r in result.resources).items())),
+            "coverage": coverage_by_type(result.resources),
             "notes": list(scan.notes),
         },
         "summary": {

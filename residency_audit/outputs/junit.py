@@ -49,9 +49,9 @@ def render(result: ScanResult) -> str:
                 type=worst.rule_id,
             )
             el.text = "\n".join(f"[{f.severity}] {f.rule_id}: {f.message}" for f in failing)
-        elif r.attributes.get("checked") is False:
+        elif r.part_of:
             skipped += 1
-            ET.SubElement(case, "skipped", message="resource type not modelled: only its own location was checked")
+            ET.SubElement(case, "skipped", message=f"a setting of {r.part_of}: judged as part of it")
         if other:
             out = ET.SubElement(case, "system-out")
             out.text = "\n".join(

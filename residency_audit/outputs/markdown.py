@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..model import SEVERITIES, ScanResult, severity_rank
+from ..model import SEVERITIES, ScanResult, coverage_by_type, severity_rank
 
 MAX_ROWS = 500
 
@@ -113,6 +113,18 @@ def render(result: ScanResult) -> str:
             lines.append(
                 "| " + " | ".join(_cell(x) for x in (f.rule_id, f.resource.id, f.region or "?", f.suppressed_by)) + " |"
             )
+        lines += ["", "</details>", ""]
+    primary_only = [c for c in coverage_by_type(result.resources) if c["judged"].get("primary")]
+    if primary_only:
+        n = sum(c["judged"]["primary"] for c in primary_only)
+        lines += [
+            f"<details><summary>{n} resources judged at only their primary location "
+            f"({len(primary_only)} types; copies they may keep elsewhere are not modelled)</summary>",
+            "",
+            "| Type | Category | Resources |",
+            "|---|---|---:|",
+        ]
+        lines += [f"| `{_cell(c['type'])}` | {_cell(c['category'])} | {c['judged']['primary']} |" for c in primary_only]
         lines += ["", "</details>", ""]
     if scan.notes:
         lines += ["<details><summary>Notes</summary>", ""]

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..model import SEVERITIES, ScanResult, severity_rank
+from ..model import SEVERITIES, ScanResult, coverage_by_type, severity_rank
 
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -102,6 +102,14 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         + (f" ({suppressed} suppressed)" if suppressed else "")
         + f", {calls} API calls, coverage {status}"
     )
+    primary_only = [c for c in coverage_by_type(result.resources) if c["judged"].get("primary")]
+    if primary_only:
+        shown = ", ".join(c["type"] for c in primary_only[:8]) + (" ..." if len(primary_only) > 8 else "")
+        n = sum(c["judged"]["primary"] for c in primary_only)
+        console.print(
+            f"[dim]{n} resources of {len(primary_only)} types judged at their primary location only "
+            f"(copies they may keep elsewhere are not modelled): {escape(shown)}[/]"
+        )
     for note in scan.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
 

@@ -80,6 +80,10 @@ resources = Table(
     Column("tags", JSON, nullable=False),
     Column("source", String(32), nullable=False),
     Column("attributes", JSON, nullable=False),
+    # Revision 0002: how the record was judged (see model.Resource); "" in scans recorded before.
+    Column("category", String(32), nullable=False, server_default=""),
+    Column("judged", String(16), nullable=False, server_default=""),
+    Column("part_of", Text, nullable=False, server_default=""),
     ForeignKeyConstraint(["scan_id"], ["scans.id"], ondelete="CASCADE"),
     Index("ix_resources_scan_resource", "scan_id", "resource_id"),
 )

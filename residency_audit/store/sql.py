@@ -40,7 +40,7 @@ from ..model import (
 from . import schema as t
 
 #: The newest migration; opening a store at this revision skips Alembic entirely.
-HEAD = "0001"
+HEAD = "0002"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -231,6 +231,9 @@ class Store:
                     "tags": dict(r.tags),
                     "source": r.source,
                     "attributes": json.loads(json.dumps(r.attributes, default=str)),
+                    "category": r.category,
+                    "judged": r.judged,
+                    "part_of": r.part_of,
                 }
             )
             for j, rl in enumerate(result.resolved.get(r.id, [])):
@@ -346,7 +349,18 @@ class Store:
                 )
                 resources.append(
                     Resource(
-                        r.provider, r.kind, r.resource_id, r.name, owner, [], dict(r.tags), r.source, dict(r.attributes)
+                        r.provider,
+                        r.kind,
+                        r.resource_id,
+                        r.name,
+                        owner,
+                        [],
+                        dict(r.tags),
+                        r.source,
+                        dict(r.attributes),
+                        category=r.category,
+                        judged=r.judged,
+                        part_of=r.part_of,
                     )
                 )
             resolved: dict[str, list[ResolvedLocation]] = {r.id: [] for r in resources}

@@ -129,7 +129,7 @@ CLASSES: tuple[KindClass, ...] = (
         note="global load balancing and CDN: traffic is received at Google's edge worldwide",
     ),
     KindClass(
-        ("google_compute_image", "google_compute_machine_image", "compute.image", "compute.machineimage"),
+        ("google_compute_image", "google_compute_machine_image", "compute.image", "compute.machine_image"),
         "data",
         scope="global",
         note="a global resource; its storage_locations (when set) say where the data is",
@@ -271,5 +271,6 @@ CLASSES: tuple[KindClass, ...] = (
         ),
         "network",
     ),
-    KindClass(("google_compute_*", "google_*_policy", "compute.*"), "control"),
+    # Live kinds are listed one by one above: a new one is `unknown` (judged as data), never control.
+    KindClass(("google_compute_*", "google_*_policy"), "control"),
 )
