@@ -6,6 +6,7 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ from residency_audit.geography import (
     eu_members,
     load_data,
     place_from_azure_metadata,
+    spanner_config,
 )
 from residency_audit.geography import compile as compile_catalog
 from residency_audit.model import Location, Owner, Resource
@@ -725,3 +727,126 @@ def test_lazy_loading_is_thread_safe() -> None:
     only_aws = Catalog(["aws"])
     assert not only_aws.resolve("gcp", "europe-west4").known
     assert {p.provider for p in only_aws.places()} == {"aws"}
+
+
+# --------------------------------------------------------------------------- product vocabularies (Spanner, ...)
+
+PUBLISHED = Path(__file__).parent / "fixtures" / "published_locations"
+
+
+def _published(provider: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((PUBLISHED / f"{provider}.yaml").read_text("utf-8"))
+    return data
+
+
+SPANNER = _published("gcp")["spanner"]
+
+
+@pytest.mark.parametrize("config", sorted(SPANNER["configurations"]))
+def test_spanner_configuration_holds_data_in_every_region_google_lists(catalog: Catalog, config: str) -> None:
+    """Read-write, read-only and witness regions all hold data: each is a member."""
+    spec = SPANNER["configurations"][config]
+    regions = [*spec["read_write"], *spec.get("read_only", []), *spec.get("witness", [])]
+    place = catalog.resolve("gcp", spanner_config(config))
+    assert place.known and place.source == SPANNER["source"]
+    assert sorted(place.members) == sorted(regions)
+    expected = {c for r in regions for c in catalog.resolve("gcp", r).countries}
+    assert set(place.countries) == expected
+    if "resource_location" in spec:  # Google's own word for where the data rests agrees
+        assert set(place.countries) <= set(catalog.resolve("gcp", spec["resource_location"]).countries)
+
+
+@pytest.mark.parametrize("region", SPANNER["regional"])
+def test_spanner_regional_configuration_is_its_region(catalog: Catalog, region: str) -> None:
+    place = catalog.resolve("gcp", f"spanner/regional-{region}")
+    assert place.known and place.members == (region,)
+    assert (place.countries, place.in_eu) == (
+        catalog.resolve("gcp", region).countries,
+        catalog.resolve("gcp", region).in_eu,
+    )
+    assert place.source == SPANNER["source"]
+
+
+@pytest.mark.parametrize(
+    ("config", "countries", "in_eu"),
+    [
+        ("eur3", ("BE", "NL", "FI"), True),
+        ("eur5", ("GB", "BE", "NL"), False),  # London leads
+        ("eur6", ("NL", "DE", "CH"), False),  # the witness is in Zurich
+        ("eur7", ("IT", "DE"), True),  # not Cloud Storage's EUR7 (London + Frankfurt)
+        ("nam3", ("US",), False),
+        ("nam14", ("US", "CA"), False),
+        ("nam-eur-asia1", ("US", "BE", "TW"), False),
+        ("dual-region-germany1", ("DE",), True),
+        ("regional-europe-west4", ("NL",), True),
+        ("regional-europe-west2", ("GB",), False),
+        ("projects/p/instanceConfigs/regional-europe-west3", ("DE",), True),
+    ],
+)
+def test_spanner_traps(catalog: Catalog, config: str, countries: tuple[str, ...], in_eu: bool) -> None:
+    place = catalog.resolve("gcp", spanner_config(config))
+    assert (place.known, place.countries, place.in_eu) == (True, countries, in_eu)
+
+
+def test_spanner_codes_do_not_change_what_other_products_codes_mean(catalog: Catalog) -> None:
+    """Cloud Storage EUR7 / Cloud KMS nam3 keep their own members; only `spanner/...` is Spanner's."""
+    assert catalog.resolve("gcp", "EUR7").members == ("europe-west2", "europe-west3")
+    assert catalog.resolve("gcp", "nam3").members == ("us-east4", "us-east1")
+    assert catalog.resolve("gcp", "spanner/eur7").members == ("europe-west8", "europe-west3", "europe-west12")
+    assert not catalog.resolve("gcp", "regional-us-central1").known  # Spanner's name, unqualified
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "spanner/custom-eur3-plus-us",  # custom: replicas chosen per project
+        "spanner/regional-europe-west99",  # no such region
+        "spanner/regional-europe-west15",  # catalogued region, country unknown
+        "spanner/regional-europe-west4-a",  # a zone is not a configuration
+        "spanner/regional-eur3",  # a multi-region is not a region
+        "spanner/regional-",
+        "spanner/nam99",
+        "spanner/",
+    ],
+)
+def test_spanner_codes_that_fail_closed(catalog: Catalog, code: str) -> None:
+    place = catalog.resolve("gcp", code)
+    assert (place.known, place.in_eu, place.countries) == (False, False, ())
+
+
+def test_spanner_custom_configuration_says_why_it_is_unknown(catalog: Catalog) -> None:
+    place = catalog.resolve("gcp", spanner_config("projects/p/instanceConfigs/custom-nam3-eu"))
+    assert not place.known and "custom Spanner instance configuration" in place.note
+
+
+def test_spanner_config_code() -> None:
+    assert spanner_config("nam3") == "spanner/nam3"
+    assert spanner_config(" projects/p/instanceConfigs/NAM-EUR-ASIA1 ") == "spanner/nam-eur-asia1"
+
+
+@pytest.mark.parametrize(("code", "country"), [("DE", "DE"), ("IT", "IT"), ("in", "IN"), ("AU", "AU"), ("jp", "JP")])
+def test_country_level_location_codes(catalog: Catalog, code: str, country: str) -> None:
+    place = catalog.resolve("gcp", code)
+    assert (place.known, place.countries, place.in_eu) == (True, (country,), country in eu_members())
+
+
+def test_explain_a_spanner_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--explain", "gcp:spanner/eur6"], capsys)
+    assert code == 0
+    assert out.splitlines()[0].startswith("gcp:spanner/eur6 — ")
+    assert "europe-west6 (Zurich, Switzerland): CH — NOT EU (CH)" in out
+    assert "not EU-only because of: europe-west6 (CH)" in out
+    code, out, _ = run_cli(["regions", "--explain", "spanner/regional-europe-west4"], capsys)
+    assert code == 0 and "europe-west4 (Eemshaven, Netherlands): NL — EU" in out and "verdict: in the EU" in out
+    code, out, _ = run_cli(["regions", "--explain", "gcp:spanner/custom-x"], capsys)
+    assert code == 0 and "custom Spanner instance configuration" in out and "fail closed" in out
+
+
+FIRESTORE = _published("gcp")["firestore"]
+
+
+@pytest.mark.parametrize("code", sorted(FIRESTORE["multi_regions"]))
+def test_firestore_multi_region_holds_data_in_its_read_write_and_witness_regions(catalog: Catalog, code: str) -> None:
+    spec = FIRESTORE["multi_regions"][code]
+    place = catalog.resolve("gcp", code)
+    assert place.known and sorted(place.members) == sorted([*spec["read_write"], *spec["witness"]])
