@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from residency_audit.adapters.azure import LocationInfo
+from residency_audit.emulator.azure import FakeArm, arm_location
 from residency_audit.engine import evaluate, load_rules
 from residency_audit.geography import (
     PROVIDERS,
@@ -18,10 +22,13 @@ from residency_audit.geography import (
     eu_members,
     load_data,
     place_from_azure_metadata,
+    spanner_config,
 )
 from residency_audit.geography import compile as compile_catalog
+from residency_audit.geography.drift import botocore_data, check_aws, check_azure
 from residency_audit.model import Location, Owner, Resource
 
+from .cloud_support import point_at_azure
 from .conftest import run_cli
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -725,3 +732,400 @@ def test_lazy_loading_is_thread_safe() -> None:
     only_aws = Catalog(["aws"])
     assert not only_aws.resolve("gcp", "europe-west4").known
     assert {p.provider for p in only_aws.places()} == {"aws"}
+
+
+# --------------------------------------------------------------------------- product vocabularies (Spanner, ...)
+
+PUBLISHED = Path(__file__).parent / "fixtures" / "published_locations"
+
+
+def _published(provider: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((PUBLISHED / f"{provider}.yaml").read_text("utf-8"))
+    return data
+
+
+SPANNER = _published("gcp")["spanner"]
+
+
+@pytest.mark.parametrize("config", sorted(SPANNER["configurations"]))
+def test_spanner_configuration_holds_data_in_every_region_google_lists(catalog: Catalog, config: str) -> None:
+    """Read-write, read-only and witness regions all hold data: each is a member."""
+    spec = SPANNER["configurations"][config]
+    regions = [*spec["read_write"], *spec.get("read_only", []), *spec.get("witness", [])]
+    place = catalog.resolve("gcp", spanner_config(config))
+    assert place.known and place.source == SPANNER["source"]
+    assert sorted(place.members) == sorted(regions)
+    expected = {c for r in regions for c in catalog.resolve("gcp", r).countries}
+    assert set(place.countries) == expected
+    if "resource_location" in spec:  # Google's own word for where the data rests agrees
+        assert set(place.countries) <= set(catalog.resolve("gcp", spec["resource_location"]).countries)
+
+
+@pytest.mark.parametrize("region", SPANNER["regional"])
+def test_spanner_regional_configuration_is_its_region(catalog: Catalog, region: str) -> None:
+    place = catalog.resolve("gcp", f"spanner/regional-{region}")
+    assert place.known and place.members == (region,)
+    assert (place.countries, place.in_eu) == (
+        catalog.resolve("gcp", region).countries,
+        catalog.resolve("gcp", region).in_eu,
+    )
+    assert place.source == SPANNER["source"]
+
+
+@pytest.mark.parametrize(
+    ("config", "countries", "in_eu"),
+    [
+        ("eur3", ("BE", "NL", "FI"), True),
+        ("eur5", ("GB", "BE", "NL"), False),  # London leads
+        ("eur6", ("NL", "DE", "CH"), False),  # the witness is in Zurich
+        ("eur7", ("IT", "DE"), True),  # not Cloud Storage's EUR7 (London + Frankfurt)
+        ("nam3", ("US",), False),
+        ("nam14", ("US", "CA"), False),
+        ("nam-eur-asia1", ("US", "BE", "TW"), False),
+        ("dual-region-germany1", ("DE",), True),
+        ("regional-europe-west4", ("NL",), True),
+        ("regional-europe-west2", ("GB",), False),
+        ("projects/p/instanceConfigs/regional-europe-west3", ("DE",), True),
+    ],
+)
+def test_spanner_traps(catalog: Catalog, config: str, countries: tuple[str, ...], in_eu: bool) -> None:
+    place = catalog.resolve("gcp", spanner_config(config))
+    assert (place.known, place.countries, place.in_eu) == (True, countries, in_eu)
+
+
+def test_spanner_codes_do_not_change_what_other_products_codes_mean(catalog: Catalog) -> None:
+    """Cloud Storage EUR7 / Cloud KMS nam3 keep their own members; only `spanner/...` is Spanner's."""
+    assert catalog.resolve("gcp", "EUR7").members == ("europe-west2", "europe-west3")
+    assert catalog.resolve("gcp", "nam3").members == ("us-east4", "us-east1")
+    assert catalog.resolve("gcp", "spanner/eur7").members == ("europe-west8", "europe-west3", "europe-west12")
+    assert not catalog.resolve("gcp", "regional-us-central1").known  # Spanner's name, unqualified
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "spanner/custom-eur3-plus-us",  # custom: replicas chosen per project
+        "spanner/regional-europe-west99",  # no such region
+        "spanner/regional-europe-west15",  # catalogued region, country unknown
+        "spanner/regional-europe-west4-a",  # a zone is not a configuration
+        "spanner/regional-eur3",  # a multi-region is not a region
+        "spanner/regional-",
+        "spanner/nam99",
+        "spanner/",
+    ],
+)
+def test_spanner_codes_that_fail_closed(catalog: Catalog, code: str) -> None:
+    place = catalog.resolve("gcp", code)
+    assert (place.known, place.in_eu, place.countries) == (False, False, ())
+
+
+def test_spanner_custom_configuration_says_why_it_is_unknown(catalog: Catalog) -> None:
+    place = catalog.resolve("gcp", spanner_config("projects/p/instanceConfigs/custom-nam3-eu"))
+    assert not place.known and "custom Spanner instance configuration" in place.note
+
+
+def test_spanner_config_code() -> None:
+    assert spanner_config("nam3") == "spanner/nam3"
+    assert spanner_config(" projects/p/instanceConfigs/NAM-EUR-ASIA1 ") == "spanner/nam-eur-asia1"
+
+
+@pytest.mark.parametrize(("code", "country"), [("DE", "DE"), ("IT", "IT"), ("in", "IN"), ("AU", "AU"), ("jp", "JP")])
+def test_country_level_location_codes(catalog: Catalog, code: str, country: str) -> None:
+    place = catalog.resolve("gcp", code)
+    assert (place.known, place.countries, place.in_eu) == (True, (country,), country in eu_members())
+
+
+def test_explain_a_spanner_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--explain", "gcp:spanner/eur6"], capsys)
+    assert code == 0
+    assert out.splitlines()[0].startswith("gcp:spanner/eur6 — ")
+    assert "europe-west6 (Zurich, Switzerland): CH — NOT EU (CH)" in out
+    assert "not EU-only because of: europe-west6 (CH)" in out
+    code, out, _ = run_cli(["regions", "--explain", "spanner/regional-europe-west4"], capsys)
+    assert code == 0 and "europe-west4 (Eemshaven, Netherlands): NL — EU" in out and "verdict: in the EU" in out
+    code, out, _ = run_cli(["regions", "--explain", "gcp:spanner/custom-x"], capsys)
+    assert code == 0 and "custom Spanner instance configuration" in out and "fail closed" in out
+
+
+FIRESTORE = _published("gcp")["firestore"]
+
+
+@pytest.mark.parametrize("code", sorted(FIRESTORE["multi_regions"]))
+def test_firestore_multi_region_holds_data_in_its_read_write_and_witness_regions(catalog: Catalog, code: str) -> None:
+    spec = FIRESTORE["multi_regions"][code]
+    place = catalog.resolve("gcp", code)
+    assert place.known and sorted(place.members) == sorted([*spec["read_write"], *spec["witness"]])
+
+
+# --------------------------------------------------------------------------- catalog freshness (drift)
+#
+# Every code a provider's source lists must be in the catalog: botocore's partitions.json
+# (announced regions first) and endpoints.json as installed, and Google's and Microsoft's
+# location pages as transcribed in tests/fixtures/published_locations/.
+
+
+def _botocore_file(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(resources.files("botocore").joinpath("data", name).read_text())
+    return data
+
+
+def test_every_region_in_botocore_partitions_is_catalogued_in_its_partition(catalog: Catalog) -> None:
+    """partitions.json names regions (and each partition's global endpoint) before endpoints.json does."""
+    listed = {code: part["id"] for part in _botocore_file("partitions.json")["partitions"] for code in part["regions"]}
+    assert len(listed) > 40
+    entries = catalog.raw("aws")["locations"]
+    assert sorted(code for code in listed if code not in entries) == []
+    assert {
+        c: (p, catalog.resolve("aws", c).partition)
+        for c, p in listed.items()
+        if catalog.resolve("aws", c).partition != p
+    } == {}
+
+
+@pytest.mark.parametrize(
+    ("code", "countries", "partition"),
+    [
+        ("me-west-1", ("SA",), "aws"),  # "Middle East (Saudi Arabia)": partitions.json only
+        ("sa-west-1", ("CL",), "aws"),  # "South America (Chile)": partitions.json only
+        ("aws-iso-global", ("US",), "aws-iso"),
+        ("aws-iso-b-global", ("US",), "aws-iso-b"),
+        ("aws-iso-f-global", ("US",), "aws-iso-f"),
+    ],
+)
+def test_regions_botocore_announces_before_their_endpoints(
+    catalog: Catalog, code: str, countries: tuple[str, ...], partition: str
+) -> None:
+    place = catalog.resolve("aws", code)
+    assert (place.known, place.countries, place.in_eu, place.partition) == (True, countries, False, partition)
+
+
+def test_isolated_eu_partition_global_endpoint_fails_closed(catalog: Catalog) -> None:
+    place = catalog.resolve("aws", "aws-iso-e-global")
+    assert catalog.knows("aws", "aws-iso-e-global") and not place.known and place.partition == "aws-iso-e"
+
+
+def test_aws_drift_check_finds_nothing_against_the_installed_botocore(catalog: Catalog) -> None:
+    drift = check_aws(catalog)
+    assert (drift.new, drift.changed, drift.drifted) == ([], [], False)
+
+
+def test_aws_drift_check_reports_a_new_region_and_a_wrong_partition(catalog: Catalog) -> None:
+    """The real botocore data with one announced region more and one region moved."""
+    data = botocore_data()
+    aws = next(p for p in data["partitions.json"]["partitions"] if p["id"] == "aws")
+    aws["regions"]["eu-west-9"] = {"description": "Europe (Atlantis)"}
+    iso = next(p for p in data["endpoints.json"]["partitions"] if p["partition"] == "aws-iso")
+    for part in data["partitions.json"]["partitions"]:
+        part["regions"].pop("eu-west-1", None)
+    for part in data["endpoints.json"]["partitions"]:
+        part["regions"].pop("eu-west-1", None)
+    iso["regions"]["eu-west-1"] = {"description": "moved"}
+    drift = check_aws(catalog, data)
+    assert drift.new == [("eu-west-9", "Europe (Atlantis) (partition aws)")]
+    assert drift.changed == [("eu-west-1", "botocore puts it in partition aws-iso, the catalog in aws")]
+    assert drift.drifted
+
+
+PUBLISHED_GCP = _published("gcp")
+
+
+def test_every_cloud_storage_location_is_catalogued(catalog: Catalog) -> None:
+    gcs = PUBLISHED_GCP["storage"]
+    codes = [
+        *gcs["regions"],
+        *gcs["predefined_dual_regions"],
+        *gcs["multi_regions"],
+        *gcs["configurable_dual_regions"],
+    ]
+    assert [c for c in codes if not catalog.knows("gcp", c)] == []
+    assert [r for r in gcs["regions"] if catalog.resolve("gcp", r).kind != "region"] == []
+
+
+@pytest.mark.parametrize("code", sorted(PUBLISHED_GCP["storage"]["configurable_dual_regions"]))
+def test_configurable_dual_region_code_covers_every_region_it_offers(catalog: Catalog, code: str) -> None:
+    """A bucket reported only by its location code (no dataLocations) is in at most that code's countries."""
+    place = catalog.resolve("gcp", code)
+    regions = PUBLISHED_GCP["storage"]["configurable_dual_regions"][code]
+    countries = {c for r in regions for c in catalog.resolve("gcp", r).countries}
+    if place.known:
+        assert countries <= set(place.countries)
+        assert place.in_eu == all(c in eu_members() for c in countries)
+    else:  # ASIA: Google names no member list for the multi-region itself
+        assert code == "asia" and not place.in_eu
+
+
+@pytest.mark.parametrize(("code", "pair"), sorted(PUBLISHED_GCP["storage"]["predefined_dual_regions"].items()))
+def test_cloud_storage_predefined_dual_region_starts_with_its_pair(
+    catalog: Catalog, code: str, pair: list[str]
+) -> None:
+    assert list(catalog.resolve("gcp", code).members[:2]) == pair
+
+
+@pytest.mark.parametrize("code", sorted(PUBLISHED_GCP["kms"]["multi_regions"]))
+def test_cloud_kms_multi_region_is_the_cities_google_names(catalog: Catalog, code: str) -> None:
+    assert sorted(catalog.resolve("gcp", code).members) == sorted(PUBLISHED_GCP["kms"]["multi_regions"][code])
+
+
+def test_cloud_kms_country_multi_regions(catalog: Catalog) -> None:
+    got = {c: list(catalog.resolve("gcp", c).countries) for c in PUBLISHED_GCP["kms"]["countries"]}
+    assert got == PUBLISHED_GCP["kms"]["countries"]
+
+
+def test_every_code_google_publishes_for_spanner_and_firestore_is_catalogued(catalog: Catalog) -> None:
+    codes = [spanner_config(c) for c in SPANNER["configurations"]]
+    codes += [f"spanner/regional-{r}" for r in SPANNER["regional"]]
+    codes += [s["resource_location"] for s in SPANNER["configurations"].values() if "resource_location" in s]
+    codes += list(FIRESTORE["multi_regions"])
+    assert [c for c in codes if not catalog.knows("gcp", c)] == []
+
+
+PUBLISHED_AZURE = _published("azure")
+
+
+@pytest.mark.parametrize("code", sorted(PUBLISHED_AZURE["regions"]))
+def test_azure_region_as_microsoft_lists_it(catalog: Catalog, code: str) -> None:
+    """Name, paired region and physical location's country, as the regions list gives them."""
+    row = PUBLISHED_AZURE["regions"][code]
+    place = catalog.resolve("azure", code)
+    assert place.known and place.source
+    assert (place.paired_region or None) == row["pair"]
+    if row["physical"] is not None:
+        assert (azure_physical_country(row["physical"]),) == place.countries
+
+
+def _listed(*rows: tuple[str, str, str, str]) -> list[LocationInfo]:
+    return [LocationInfo(name, display, physical, "", pair, "Physical") for name, display, physical, pair in rows]
+
+
+def test_azure_drift_check_against_list_locations(catalog: Catalog) -> None:
+    drift = check_azure(
+        catalog,
+        [
+            *_listed(
+                ("westeurope", "West Europe", "Netherlands", "northeurope"),
+                ("westus3", "West US 3", "Phoenix", "eastus"),
+                ("eastusstage", "East US (Stage)", "", ""),  # an alias the catalog maps to eastus
+                ("taiwannorth", "Taiwan North", "Taipei", "taiwannorthwest"),  # not catalogued
+                ("newcentral", "New Central", "Atlantis", ""),  # not catalogued, no known country
+                ("northeurope", "North Europe", "Frankfurt", "uksouth"),  # disagrees twice
+                ("italynorth", "Italy North", "Milan", "germanywestcentral"),  # a pair the catalog leaves out
+            ),
+            LocationInfo("europe", "Europe", "", "", "", "Logical"),
+            LocationInfo("atlantis", "Atlantis", "", "", "", "Logical"),
+        ],
+    )
+    assert drift.new == [
+        ("atlantis", "Atlantis: a logical location"),
+        ("newcentral", "New Central: physicalLocation 'Atlantis' -> no known country (fails closed)"),
+        ("taiwannorth", "Taiwan North: physicalLocation 'Taipei' -> TW; paired with taiwannorthwest"),
+    ]
+    assert drift.changed == [
+        ("northeurope", "the catalog says IE, physicalLocation 'Frankfurt' says DE"),
+        ("northeurope", "paired with uksouth by list-locations, with westeurope by the catalog"),
+    ]
+    assert [n.split(":")[0] for n in drift.notes] == ["italynorth"]
+    assert "swedencentral" in {code for code, _ in drift.unlisted} and drift.drifted
+    quiet = check_azure(catalog, _listed(("westeurope", "West Europe", "Netherlands", "northeurope")))
+    assert (quiet.new, quiet.changed, quiet.drifted) == ([], [], False)
+
+
+# --------------------------------------------------------------------------- regions --check (CLI)
+
+
+def test_regions_check_aws_against_the_installed_botocore(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["regions", "--check"], capsys)
+    assert code == 0
+    assert out.startswith("aws: catalog checked against botocore ") and "no drift" in out
+    code, out, _ = run_cli(["regions", "--check", "--provider", "aws", "--format", "json"], capsys)
+    report = json.loads(out)
+    assert (code, report["provider"], report["drift"], report["new"], report["complete"]) == (0, "aws", False, [], True)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["regions", "--check", "--provider", "gcp"], "Google Cloud publishes no location list"),
+        (["regions", "--check", "--subscription", "x"], "only go with --check --provider azure"),
+        (["regions", "--endpoint", "https://127.0.0.1:1"], "only go with --check --provider azure"),
+        (["regions", "--check", "--explain", "eu"], "--check and --explain do not go together"),
+        (["regions", "--check", "--provider", "azure", "--subscription", "not-a-guid"], "not a subscription id"),
+    ],
+)
+def test_regions_check_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def arm() -> Iterator[FakeArm]:
+    fake = FakeArm().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def arm_env(arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> FakeArm:
+    """The sample estate, and azure-identity's variables pointing at the fake ARM server."""
+    point_at_azure(arm, monkeypatch)
+    return arm
+
+
+def _check_azure(capsys: pytest.CaptureFixture[str], fake: FakeArm, *extra: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_cli(
+        ["regions", "--check", "--provider", "azure", "--endpoint", fake.url, "--format", "json", *extra], capsys
+    )
+    assert "Traceback" not in err
+    report: dict[str, Any] = json.loads(out)
+    return code, report
+
+
+def test_regions_check_azure_reads_list_locations_read_only(
+    capsys: pytest.CaptureFixture[str], arm_env: FakeArm
+) -> None:
+    code, report = _check_azure(capsys, arm_env)
+    assert (code, report["drift"], report["new"], report["changed"], report["complete"]) == (0, False, [], [], True)
+    assert {r["code"] for r in report["unlisted"]} >= {"italynorth", "polandcentral"}  # not in the fake's list
+    wire = [e for e in arm_env.log if "/oauth2/" not in e.path and "/.well-known/" not in e.path]
+    assert wire and {e.method for e in wire} == {"GET"}
+    assert any(e.path.split("?")[0].endswith("/locations") for e in wire)
+
+
+def test_regions_check_azure_reports_a_new_region_and_a_disagreement(
+    capsys: pytest.CaptureFixture[str], arm_env: FakeArm
+) -> None:
+    arm_env.locations += [
+        arm_location("taiwannorth", "Taiwan North", "Taipei", "Asia Pacific", "taiwannorthwest"),
+        arm_location("newcentral", "New Central", "Atlantis", "Europe", "westeurope"),
+    ]
+    swiss = next(loc for loc in arm_env.locations if loc["name"] == "switzerlandnorth")
+    swiss["metadata"]["physicalLocation"] = "Frankfurt"  # the catalog says Zurich (CH)
+    code, report = _check_azure(capsys, arm_env)
+    assert (code, report["drift"], report["complete"]) == (1, True, True)
+    assert {r["code"]: r["detail"] for r in report["new"]} == {
+        "newcentral": "New Central: physicalLocation 'Atlantis' -> no known country (fails closed); paired with westeurope",
+        "taiwannorth": "Taiwan North: physicalLocation 'Taipei' -> TW; paired with taiwannorthwest",
+    }
+    assert report["changed"] == [
+        {"code": "switzerlandnorth", "detail": "the catalog says CH, physicalLocation 'Frankfurt' says DE"}
+    ]
+    code, out, _ = run_cli(["regions", "--check", "--provider", "azure", "--endpoint", arm_env.url], capsys)
+    assert code == 1
+    assert "    taiwannorth: Taiwan North: physicalLocation 'Taipei' -> TW; paired with taiwannorthwest" in out
+    assert "drift: 2 new, 1 changed; update geography/data/azure.yaml" in out
+
+
+def test_regions_check_azure_unreadable_is_incomplete(capsys: pytest.CaptureFixture[str], arm_env: FakeArm) -> None:
+    arm_env.denied = set(arm_env.subscriptions)
+    code, report = _check_azure(capsys, arm_env)
+    assert (code, report["complete"], report["new"]) == (3, False, [])
+    assert "no subscription's list-locations could be read" in report["incomplete"]
+    assert "AuthorizationFailed" in report["incomplete"]
+
+
+def test_regions_check_azure_without_credentials_is_one_line(
+    capsys: pytest.CaptureFixture[str], arm_env: FakeArm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong-" + "x" * 8)
+    code, out, err = run_cli(["regions", "--check", "--provider", "azure", "--endpoint", arm_env.url], capsys)
+    assert code == 2 and out == "" and "no usable Azure credentials" in err
+    assert "wrong-xxxxxxxx" not in err and "Traceback" not in err

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..geography import Catalog
+    from ..geography.drift import Drift
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -13,13 +18,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--explain", metavar="CODE", help="explain why CODE (or PROVIDER:CODE, e.g. gcp:eur8) is (or is not) in the EU"
     )
+    check = p.add_argument_group(
+        "catalog freshness (--check)",
+        "Compare the catalog with what a provider publishes and print what is new (the provider lists it, the "
+        "catalog lacks it) or changed (partition, country or pair disagree). aws: the installed botocore's "
+        "partitions.json and endpoints.json (offline). azure: a subscription's list-locations, read-only, with "
+        "the same credentials as 'scan azure'. Exit 0: no drift; 1: drift found; 2: usage error; 3: the "
+        "provider's list could not be read.",
+    )
+    check.add_argument("--check", action="store_true", help="compare the catalog with the provider (default: aws)")
+    check.add_argument("--subscription", metavar="ID", help="azure: the subscription whose list-locations to read")
+    check.add_argument(
+        "--cloud", choices=("public", "usgov", "china"), default="public", help="azure: which cloud (default: public)"
+    )
+    check.add_argument(
+        "--endpoint", metavar="URL", help="azure: ARM base URL override (a private endpoint or a test server)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import UserError
     from ..geography import default_catalog
 
     catalog = default_catalog()
+    if args.check:
+        if args.explain:
+            raise UserError("--check and --explain do not go together")
+        return _check(args, catalog)
+    if args.subscription or args.endpoint or args.cloud != "public":
+        raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
     if args.explain:
         return _explain(args, catalog)
     places = list(catalog.places(args.provider))
@@ -94,3 +122,83 @@ def _explain(args: argparse.Namespace, catalog: object) -> int:
         return 0
     print("\n\n".join("\n".join(lines) for _, lines in found))
     return 0
+
+
+def _check(args: argparse.Namespace, catalog: Catalog) -> int:
+    from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UserError
+    from ..geography.drift import check_aws
+
+    provider = args.provider or "aws"
+    if provider == "gcp":
+        raise UserError(
+            "regions --check: Google Cloud publishes no location list to compare with offline or through a "
+            "read-only location API the tool uses; the catalog is checked against Google's pages by the test suite"
+        )
+    if provider != "azure" and (args.subscription or args.endpoint or args.cloud != "public"):
+        raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
+    incomplete = ""
+    if provider == "aws":
+        drift = check_aws(catalog)
+    else:
+        drift, incomplete = _check_azure(args, catalog)
+    if args.format == "json":
+        print(json.dumps({**drift.to_dict(), "complete": not incomplete, "incomplete": incomplete}, indent=2))
+    else:
+        _print_drift(drift, incomplete)
+    if incomplete:
+        return EXIT_INCOMPLETE
+    return EXIT_FINDINGS if drift.drifted else EXIT_OK
+
+
+def _check_azure(args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
+    """list-locations through the scan's own Azure adapter (credentials, read-only guard, endpoint)."""
+    import re
+
+    from ..adapters.azure import AzureAdapter
+    from ..core import Collector
+    from ..errors import UserError
+    from ..geography.drift import check_azure
+    from ..model import Scan, ScanRequest
+
+    subscriptions = None
+    if args.subscription:
+        if not re.fullmatch(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", args.subscription.strip()):
+            raise UserError(f"not a subscription id (expected a GUID): {args.subscription}")
+        subscriptions = [args.subscription.strip()]
+    adapter = AzureAdapter.from_environment(cloud=args.cloud, endpoint=args.endpoint, subscriptions=subscriptions)
+    collector = Collector(Scan(ScanRequest("azure", options={"check": "locations"})))
+    adapter._check_credential()
+    subs = adapter._scope(collector)
+    if subs:
+        adapter._learn_locations(collector, subs)
+    locations = list(adapter._locations.values())
+    drift = check_azure(catalog, locations, cloud=args.cloud)
+    if locations:
+        return drift, ""
+    why = "; ".join([*(g.error for g in collector.scan.gaps), *collector.scan.notes]) or "no location listed"
+    return drift, f"azure: no subscription's list-locations could be read ({why})"
+
+
+def _print_drift(drift: Drift, incomplete: str) -> None:
+    print(f"{drift.provider}: catalog checked against {drift.source}")
+    if incomplete:
+        print(f"  INCOMPLETE: {incomplete}")
+        return
+    for title, rows in (("new (listed there, not in the catalog)", drift.new), ("changed", drift.changed)):
+        if rows:
+            print(f"  {title}:")
+            for code, detail in rows:
+                print(f"    {code}: {detail}")
+    for note in drift.notes:
+        print(f"  note: {note}")
+    if drift.unlisted:
+        print(
+            f"  {len(drift.unlisted)} catalogued location(s) not listed there (not drift): "
+            + ", ".join(code for code, _ in drift.unlisted)
+        )
+    if drift.drifted:
+        print(
+            f"  drift: {len(drift.new)} new, {len(drift.changed)} changed; update geography/data/{drift.provider}.yaml"
+        )
+    else:
+        print("  no drift: the catalog knows every location listed there")

@@ -37,6 +37,19 @@ _AWS_EDGE_ZONE = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)-(?:[a-z]{3}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
+def spanner_config(config: str) -> str:
+    """The catalog code of a Spanner instance configuration: `spanner/<config>`.
+
+    Spanner's configuration names collide with other products' location codes
+    (Cloud Storage EUR7 is London and Frankfurt, Spanner eur7 Milan, Frankfurt
+    and Turin), so the catalog qualifies them. Takes the API's full name
+    (`projects/p/instanceConfigs/nam3`) or the bare one (`nam3`, as Terraform's
+    `google_spanner_instance.config` holds it); resolve the result with
+    `Catalog.resolve("gcp", ...)`.
+    """
+    return "spanner/" + config.strip().rsplit("/", 1)[-1].lower()
+
+
 class CatalogError(Exception):
     """The bundled catalog itself is broken (a packaging bug, not user input)."""
 
@@ -91,6 +104,9 @@ class Catalog:
         self._eu = eu_members()
         self._places: dict[tuple[str, str], Place] = {}
         self._aliases: dict[tuple[str, str], str] = {}
+        #: provider -> [(prefix, rule)]: codes resolved by rule (`derived` in the YAML)
+        self._rules: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._derived: dict[tuple[str, str], Place | None] = {}
         self._raw: dict[str, dict[str, Any]] = {}
         # A provider's file is parsed on first use: a gate over an AWS plan
         # should not pay for parsing the Azure and GCP catalogs.
@@ -131,6 +147,14 @@ class Catalog:
         for alias, spec in (data.get("aliases") or {}).items():
             target = spec["to"] if isinstance(spec, dict) else spec
             self._aliases[(provider, str(alias).lower())] = str(target).lower()
+        rules = []
+        for prefix, rule in (data.get("derived") or {}).items():
+            if not isinstance(rule, dict) or bool(rule.get("region")) == bool(rule.get("unknown")):
+                raise CatalogError(f"{provider}: derived rule {prefix!r} needs exactly one of 'region' or 'unknown'")
+            source_key = str(rule.get("source", ""))
+            rules.append((str(prefix).lower(), {**rule, "source": sources.get(source_key, source_key)}))
+        # Longest prefix first, so a narrower rule wins over a broader one.
+        self._rules[provider] = sorted(rules, key=lambda r: -len(r[0]))
 
     def _make(
         self,
@@ -261,6 +285,59 @@ class Catalog:
                 m = _GCP_ZONE.match(key)
             if m:
                 place = self._places.get((provider, m["region"]))
+        if place is None and self._rules.get(provider):
+            place = self._by_rule(provider, key)
+        return place
+
+    def _by_rule(self, provider: str, key: str) -> Place | None:
+        """A code the YAML's `derived` rules cover, e.g. Spanner's `spanner/regional-<region>`.
+
+        A region rule resolves only when the rest of the code is a catalogued
+        region (never a zone or a multi-region); the place takes that region's
+        countries, so a region of unknown country stays unknown.
+        """
+        cache_key = (provider, key)
+        if cache_key in self._derived:
+            return self._derived[cache_key]
+        place: Place | None = None
+        for prefix, rule in self._rules.get(provider, ()):
+            if not key.startswith(prefix) or key == prefix:
+                continue
+            rest = key[len(prefix) :]
+            if rule.get("unknown"):
+                place = Place(
+                    provider=provider,
+                    code=key,
+                    name="unknown",
+                    kind="unknown",
+                    countries=(),
+                    in_eu=False,
+                    known=False,
+                    source=str(rule.get("source", "")),
+                    note=str(rule["unknown"]),
+                )
+                break
+            region = self._places.get((provider, rest))
+            if region is None or region.kind != "region":
+                break  # not a catalogued region: the code stays unknown
+            template = str(rule.get("name") or "{code}: {region} ({city})")
+            place = Place(
+                provider=provider,
+                code=key,
+                name=template.format(code=key, region=rest, city=region.name),
+                kind=str(rule.get("kind", "region")),
+                countries=region.countries,
+                in_eu=region.in_eu,
+                known=region.known,
+                members=(rest,),
+                jurisdictions=region.jurisdictions,
+                operator=region.operator,
+                source=str(rule.get("source", "")) or region.source,
+                note=f"all replicas in region {rest}" + (f"; {region.note}" if region.note else ""),
+                partition=region.partition,
+            )
+            break
+        self._derived[cache_key] = place
         return place
 
     def alias_of(self, provider: str, code: str) -> str | None:
