@@ -54,8 +54,8 @@ EXPECTED: dict[str, set[Key]] = {
         ("RA-US-SOIL", "aws_elasticache_replication_group.sessions_us", "primary", "us-east-1"),
     },
     "gcp-every": {
-        ("RA-US-SOIL", "google_spanner_instance.regional_us", "primary", "us-central1"),
-        ("RA-EU-UNKNOWN", "google_spanner_instance.nam3", "primary", "spanner/nam3"),
+        ("RA-US-SOIL", "google_spanner_instance.regional_us", "primary", "spanner/regional-us-central1"),
+        ("RA-US-SOIL", "google_spanner_instance.nam3", "primary", "spanner/nam3"),  # Virginia, South Carolina, Iowa
         ("RA-EU-OUTSIDE", "google_bigtable_instance.events", "replica", "australia-southeast1"),
         ("RA-EU-OUTSIDE", "google_pubsub_topic.sydney", "primary", "australia-southeast1"),
         ("RA-EU-UNKNOWN", "google_pubsub_topic.anywhere", "primary", None),  # no storage policy: any region
@@ -101,8 +101,8 @@ CLEAN: dict[str, dict[str, str]] = {
         "aws_elasticache_replication_group.sessions": "eu-central-1",
     },
     "gcp-every": {
-        "google_spanner_instance.eu": "europe-west4",
-        "google_spanner_database.orders": "europe-west4",
+        "google_spanner_instance.eu": "spanner/regional-europe-west4",
+        "google_spanner_database.orders": "spanner/regional-europe-west4",
         "google_pubsub_topic.pinned": "europe-west4",
         "google_pubsub_subscription.pinned": "europe-west4",
         "google_bigquery_table.events": "eu",

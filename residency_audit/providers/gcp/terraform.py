@@ -9,6 +9,7 @@ table lives in its dataset); `global` for Google's global resources.
 
 from __future__ import annotations
 
+from ...geography import spanner_config
 from ...model import Location
 from ...terraform.adapter import (
     Change,
@@ -115,19 +116,10 @@ def _gcp_regional(a: PlanAdapter, ch: Change) -> list[Location]:
     return [gcp_region(a, ch)]
 
 
-def spanner_config(value: str) -> str:
-    """A Spanner instance configuration -> a catalog code: `regional-us-central1` is that region;
-    a predefined dual-/multi-region configuration (`nam3`, `eur3`, `nam-eur-asia1`) or a custom one
-    is `spanner/<name>` (product-qualified: Spanner's `nam4` is not Cloud Storage's NAM4)."""
-    name = value.rsplit("/", 1)[-1].lower()
-    if name.startswith("regional-"):
-        return name.removeprefix("regional-")
-    return f"spanner/{name}"
-
-
 def _spanner(a: PlanAdapter, ch: Change) -> list[Location]:
     config = ch.text("config")
     if config:
+        # `regional-<region>` or a dual-/multi-region configuration: the catalog knows its members
         return [Location(spanner_config(config), detail=f"instance config {config}")]
     if ch.is_unknown("config"):
         return [Location(None, detail="config is computed: known only after apply")]
