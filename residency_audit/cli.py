@@ -92,8 +92,9 @@ def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         return func(args)
     except UserError as exc:
         from .redact import redact
+        from .safetext import terminal
 
-        print(f"residency-audit: error: {redact(str(exc))}", file=sys.stderr)
+        print(f"residency-audit: error: {terminal(redact(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("residency-audit: interrupted", file=sys.stderr)
@@ -108,8 +109,9 @@ def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
 
             traceback.print_exc()
         from .redact import redact
+        from .safetext import terminal
 
-        line = redact(_one_line(exc))
+        line = terminal(redact(_one_line(exc)))
         print(f"residency-audit: internal error: {line} (rerun with --debug for details)", file=sys.stderr)
         return EXIT_INTERNAL
 

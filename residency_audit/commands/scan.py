@@ -50,8 +50,8 @@ def execute(
     )
 
     log_target = getattr(args, "log_json", None)
-    stdout_taken = not args.output and not getattr(args, "default_output", None) and not (
-        args.format == "table" and args.quiet
+    stdout_taken = (
+        not args.output and not getattr(args, "default_output", None) and not (args.format == "table" and args.quiet)
     )
     if log_target == "-" and stdout_taken:
         raise UserError("--log-json - writes to stdout: send the report elsewhere with --output FILE (or --quiet)")
