@@ -74,8 +74,19 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
         help="record the scan here: a SQLite file path, sqlite:///FILE or postgresql://... "
         "(default: $RESIDENCY_AUDIT_STORE, else reports/residency.db)",
     )
+    add_store_timeout(g)
     g.add_argument("--no-store", dest="record", action="store_false", help="do not record this scan")
     p.set_defaults(record=True)
+
+
+def add_store_timeout(g: Any) -> None:
+    g.add_argument(
+        "--store-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="how long a store statement may wait for a lock or run before the run ends with exit 2 "
+        "(PostgreSQL lock_timeout/statement_timeout; default: $RESIDENCY_AUDIT_STORE_TIMEOUT, else 30)",
+    )
 
 
 def record_scan(result: ScanResult, args: argparse.Namespace) -> None:
@@ -86,7 +97,7 @@ def record_scan(result: ScanResult, args: argparse.Namespace) -> None:
     from ..store import open_store, store_url
     from ..store.sql import safe_url
 
-    with open_store(getattr(args, "store", None)) as store:
+    with open_store(getattr(args, "store", None), getattr(args, "store_timeout", None)) as store:
         store.record(result)
     if not getattr(args, "quiet", False):
         note = "" if result.scan.complete else " (incomplete: never used as the baseline of a report)"

@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="scan store: a SQLite file path, sqlite:///FILE or postgresql://... "
         "(default: $RESIDENCY_AUDIT_STORE, else reports/residency.db)",
     )
+    from .common import add_store_timeout
+
+    add_store_timeout(p)
     p.add_argument("--target", metavar="KEY", help="which scan target to report (default: the latest scan's)")
     p.add_argument(
         "--bundle", action="store_true", help="write an evidence bundle: report, raw scan JSON, manifest, SHA256SUMS"
@@ -102,14 +105,19 @@ def run(args: argparse.Namespace) -> int:
     if last is not None and last < 1:
         raise UserError("--last must be at least 1")
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ..reporting import FORMATS as SUFFIX
     from ..reporting import build
     from ..store import open_store, store_url
     from ..store.sql import safe_url
 
     url = store_url(args.store)
-    with open_store(args.store) as store:
-        report = build(store, safe_url(url), since=since, last=last, target=args.target)
+    with open_store(args.store, args.store_timeout) as store:
+        try:
+            report = build(store, safe_url(url), since=since, last=last, target=args.target)
+        except SQLAlchemyError as exc:
+            raise store.failed("cannot read store", exc) from None
     text = render(report, args.format)
     stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.output)
