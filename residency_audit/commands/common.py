@@ -63,6 +63,12 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="accepted risks (default: .residency-exceptions.yaml in the working directory, if there is one)",
     )
+    g.add_argument(
+        "--exception-horizon",
+        metavar="DAYS",
+        type=int,
+        help="refuse exceptions that expire more than DAYS from today (default: 365)",
+    )
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
