@@ -35,8 +35,8 @@ def terminal(value: object) -> str:
 #: ASCII punctuation with a meaning somewhere in CommonMark/GFM (emphasis, links, images,
 #: raw HTML, entities, code, tables, strikethrough, emoji `:x:`, mentions, references, headings).
 #: `-` and `.` only matter at the start of a block; they are escaped there (see `md_text`).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~:@&^])")
-_MD_LEADING = re.compile(r"^(\s*)([-.=]|\d+[.)])")
+_MD_SPECIAL = re.compile(r"(_+)|([\\`*{}\[\]<>()#+!|~:@&^])")
+_MD_LEADING = re.compile(r"^( *)([-.=]|\d+[.)])")
 
 
 def md_text(value: object) -> str:
@@ -50,8 +50,24 @@ def md_text(value: object) -> str:
     text = terminal(value)
     if not text:
         return text
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_LEADING.sub(lambda m: m.group(1) + "".join("\\" + c if not c.isdigit() else c for c in m.group(2)), text)
+    text = _MD_SPECIAL.sub(lambda m: _md_escape(m, text), text)
+    # At the start of a line: indentation would make a code block, `-`/`1.` a list, `=` a heading underline.
+    text = _MD_LEADING.sub(lambda m: m.group(1) + "".join("\\" + c if not c.isdigit() else c for c in m.group(2)), text)
+    stripped = text.lstrip(" ")
+    return "&#32;" * (len(text) - len(stripped)) + stripped
+
+
+def _md_escape(m: re.Match[str], text: str) -> str:
+    run = m.group(1)
+    if run is None:
+        return "\\" + m.group(2)
+    # A run of '_' between two letters or digits can neither open nor close emphasis
+    # (CommonMark's flanking rules): `aws_s3_bucket` stays readable in the raw Markdown.
+    before = text[m.start() - 1] if m.start() else ""
+    after = text[m.end()] if m.end() < len(text) else ""
+    if before.isalnum() and after.isalnum():
+        return run
+    return "\\_" * len(run)
 
 
 def md_cell(value: object) -> str:
