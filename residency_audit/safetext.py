@@ -32,11 +32,12 @@ def terminal(value: object) -> str:
 
 # --------------------------------------------------------------------------- Markdown
 
-#: ASCII punctuation with a meaning somewhere in CommonMark/GFM (emphasis, links, images,
-#: raw HTML, entities, code, tables, strikethrough, emoji `:x:`, mentions, references, headings).
-#: `-` and `.` only matter at the start of a block; they are escaped there (see `md_text`).
-_MD_SPECIAL = re.compile(r"(_+)|([\\`*{}\[\]<>()#+!|~:@&^])")
-_MD_LEADING = re.compile(r"^( *)([-.=]|\d+[.)])")
+#: ASCII punctuation that is markup anywhere on a line in CommonMark/GFM: escapes, code,
+#: emphasis, links/images (`[`), raw HTML and autolinks (`<`), entities, table cells,
+#: strikethrough, mentions and issue references. `_` runs and `:` are handled apart
+#: (`_MD_SPECIAL`'s groups), and block markers only matter at the start (`_MD_LEADING`).
+_MD_SPECIAL = re.compile(r"(_+)|(:(?=[A-Za-z0-9_+-]*[A-Za-z_+-][A-Za-z0-9_+-]*:))|([\\`*\[\]<>#|~@&])")
+_MD_LEADING = re.compile(r"^( *)([-+.=]|\d+[.)])")
 
 
 def md_text(value: object) -> str:
@@ -59,8 +60,8 @@ def md_text(value: object) -> str:
 
 def _md_escape(m: re.Match[str], text: str) -> str:
     run = m.group(1)
-    if run is None:
-        return "\\" + m.group(2)
+    if run is None:  # markup, or a ':' that would start an emoji shortcode (`:white_check_mark:`)
+        return "\\" + (m.group(2) or m.group(3))
     # A run of '_' between two letters or digits can neither open nor close emphasis
     # (CommonMark's flanking rules): `aws_s3_bucket` stays readable in the raw Markdown.
     before = text[m.start() - 1] if m.start() else ""

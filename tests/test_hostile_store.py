@@ -4,6 +4,7 @@ a traceback, and no password reaches an output, the store or an error line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -160,3 +161,37 @@ def test_a_statement_longer_than_the_timeout_is_cancelled(pg_url: str) -> None:
         err = store.failed("cannot read store", info.value)
     assert "statement timeout" in str(err) and "gave up after 1 s" in str(err)
     assert json.dumps(str(err)).count("\\n") == 0
+
+
+# --------------------------------------------------------------------------- a narrow scan cannot silence the alert
+
+
+def test_repro_narrow_scan_does_not_silence_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from residency_audit.store.sql import target_of
+
+    from .store_support import PROD, T0, res
+
+    full = scan_of([res("s3.bucket", "us-data", PROD, ("primary", "us-east-1"))], T0)
+    narrow_request = ScanRequest("aws", regions=["eu-west-1"], options={"services": ["ec2"]})
+    narrow = scan_of(
+        [res("ec2.instance", "eu-vm", PROD, ("primary", "eu-west-1"))],
+        T0 + dt.timedelta(hours=1),
+        request=narrow_request,
+    )
+    db = str(tmp_path / "s.db")
+    with open_store(db) as store:
+        store.record(full)
+        code, out, _ = run_cli(["report", "--store", db, "-o", str(tmp_path), "--fail-on", "high"], capsys)
+        assert code == 1
+        store.record(narrow)  # the later, narrower scan: its own target has no findings
+    code, out, _ = run_cli(["report", "--store", db, "-o", str(tmp_path), "--fail-on", "high"], capsys)
+    assert code == 1, out
+    full_key, narrow_key = target_of(full.scan.request)[0], target_of(narrow_request)[0]
+    assert "judged 2 target(s)" in out and f"{full_key} " in out and f"{narrow_key} " in out
+    assert f"{full.scan.id}, 1 findings -> exit 1" in out
+    # The same with --fail-on-new (everything is new against no baseline), and exactly one target when asked.
+    assert run_cli(["report", "--store", db, "-o", str(tmp_path), "--fail-on-new", "high"], capsys)[0] == 1
+    code, out, _ = run_cli(
+        ["report", "--store", db, "-o", str(tmp_path), "--fail-on", "high", "--target", narrow_key], capsys
+    )
+    assert code == 0 and "judged 1 target(s)" in out

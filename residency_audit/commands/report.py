@@ -39,7 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from .common import add_store_timeout
 
     add_store_timeout(p)
-    p.add_argument("--target", metavar="KEY", help="which scan target to report (default: the latest scan's)")
+    p.add_argument(
+        "--target",
+        metavar="KEY",
+        help="which scan target to report (default: the latest scan's); with --fail-on/--fail-on-new, judge only it "
+        "(default: every target scanned in the window)",
+    )
     p.add_argument(
         "--bundle", action="store_true", help="write an evidence bundle: report, raw scan JSON, manifest, SHA256SUMS"
     )
@@ -108,14 +113,23 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..reporting import FORMATS as SUFFIX
-    from ..reporting import build
+    from ..reporting import build, targets_in_window
     from ..store import open_store, store_url
     from ..store.sql import safe_url
 
     url = store_url(args.store)
+    alerting = args.fail_on is not None or args.fail_on_new is not None
+    judged: list[Report] = []
     with open_store(args.store, args.store_timeout) as store:
         try:
             report = build(store, safe_url(url), since=since, last=last, target=args.target)
+            judged.append(report)
+            if alerting and args.target is None:
+                # Every target scanned in the window, not only the latest scan's: a narrow scan
+                # recorded after a full one must not silence the full one's open findings.
+                for key in targets_in_window(store, since, last):
+                    if key != report.target:
+                        judged.append(build(store, safe_url(url), since=since, last=last, target=key))
         except SQLAlchemyError as exc:
             raise store.failed("cannot read store", exc) from None
     text = render(report, args.format)
@@ -142,7 +156,25 @@ def run(args: argparse.Namespace) -> int:
             f"wrote {target}: {len(report.active)} findings ({len(d.new)} new, {len(d.resolved)} resolved), "
             f"{len(d.moved)} moved, {len(d.gaps_appeared)} gaps appeared"
         )
-    return alert_code(report, args.fail_on, args.fail_on_new, args.allow_gaps)
+    if not alerting:
+        return EXIT_OK
+    codes = [alert_code(r, args.fail_on, args.fail_on_new, args.allow_gaps) for r in judged]
+    if not args.quiet:
+        from ..safetext import terminal
+
+        print(f"alert: judged {len(judged)} target(s) (the latest complete state of each):")
+        for r, code in zip(judged, codes, strict=True):
+            state = f"scan {r.current.scan.id}" if r.current else "no scan"
+            print(f"  {r.target} {terminal(r.target_label)}: {state}, {len(r.active)} findings -> exit {code}")
+    return worst_code(codes)
+
+
+def worst_code(codes: list[int]) -> int:
+    """Findings anywhere beat an incomplete state anywhere, which beats clean."""
+    for code in (EXIT_FINDINGS, EXIT_INCOMPLETE):
+        if code in codes:
+            return code
+    return EXIT_OK
 
 
 def render(report: object, fmt: str) -> str:
