@@ -86,6 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(args.func, args, debug)
 
 
+def entry() -> None:
+    """The console script and `python -m residency_audit`: main() with the command line's Ctrl-C handling.
+
+    After the command returns, worker threads still blocked in a request are not waited for.
+    """
+    from . import interrupts
+
+    interrupts.install()
+    code = main()
+    interrupts.exit_now(code)
+    raise SystemExit(code)
+
+
 def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace, debug: bool = False) -> int:
     """Run one command: input errors are one line and exit 2, a bug one line and exit 4, never a traceback."""
     try:
@@ -97,6 +110,9 @@ def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         print(f"residency-audit: error: {terminal(redact(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        from .interrupts import handled
+
+        handled()
         print("residency-audit: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `residency-audit permissions aws | head`: the reader left
