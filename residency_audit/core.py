@@ -207,7 +207,14 @@ def deadline_gaps(collector: Collector, provider: str, seconds: float) -> None:
     for label, (left, planned) in sorted(collector.tracked.unfinished().items()):
         prov, _, scope = label.partition(":")
         collector.gap(
-            Gap(prov or provider, scope, "", "*", f"{left} of {planned} reads not done by the deadline", "Deadline")
+            Gap(
+                prov or provider,
+                scope,
+                "",
+                "*",
+                f"{left} of {planned} reads of {label} not done by the deadline",
+                "Deadline",
+            )
         )
     collector.gap(
         Gap(

@@ -142,3 +142,95 @@ def test_bad_durations_are_input_errors(text: str, capsys: pytest.CaptureFixture
 
     code, _, err = run_cli(["scan", "aws", f"--deadline={text}", "--no-store", "-q"], capsys)
     assert code == 2 and "--deadline" in err and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- Google Cloud and Azure
+
+
+def test_gcp_deadline_turns_the_stalled_project_into_a_gap(gcp: Any) -> None:
+    """One project's Cloud Storage listing never answers: at the deadline that project is a gap,
+    the projects that answered are in the results."""
+    from residency_audit.adapters.gcp import GcpAdapter
+    from residency_audit.core import run_scan
+    from residency_audit.engine import load_rules
+    from residency_audit.geography import default_catalog
+    from residency_audit.model import ScanRequest
+
+    release = threading.Event()
+
+    def hold(req: Request) -> Response | None:
+        if req.path.startswith("/storage/v1/b") and "project=shop-prod" in req.path:
+            release.wait(120)
+        return None
+
+    gcp.front.request_hooks.insert(0, hold)  # before the fake, which answers everything itself
+    try:
+        adapter = GcpAdapter.create(anonymous=True, endpoints={"*": gcp.url}, inventory="services")
+        result = run_scan(adapter, ScanRequest("gcp"), load_rules(), default_catalog(), deadline=3)
+    finally:
+        release.set()
+        gcp.front.request_hooks.remove(hold)
+    gaps = {(g.provider, g.scope, g.code) for g in result.scan.gaps}
+    assert ("gcp", "shop-prod", "Deadline") in gaps and ("gcp", "", "Deadline") in gaps, gaps
+    assert not result.scan.complete and not result.scan.interrupted
+    assert {r.owner.id for r in result.resources} - {"shop-prod"}, "what answered before the deadline is kept"
+
+
+def test_azure_deadline_turns_the_stalled_subscription_into_gaps(azure_fake: Any) -> None:
+    from residency_audit.adapters.azure import AzureAdapter
+    from residency_audit.core import run_scan
+    from residency_audit.emulator.azure import SUB_ANALYTICS
+    from residency_audit.emulator.front import Faults
+    from residency_audit.engine import load_rules
+    from residency_audit.geography import default_catalog
+    from residency_audit.model import ScanRequest
+
+    azure_fake.faults = Faults(
+        rate=1.0,
+        kinds=("slow",),
+        budget=100,
+        slow_seconds=20,
+        only=lambda req: req.path.lower().startswith(f"/subscriptions/{SUB_ANALYTICS}/".lower()),
+    )
+    adapter = AzureAdapter.from_environment(endpoint=azure_fake.url, inventory="arm")
+    result = run_scan(adapter, ScanRequest("azure"), load_rules(), default_catalog(), deadline=3)
+    assert not result.scan.complete and not result.scan.interrupted
+    assert any(g.code == "Deadline" and g.scope == "" for g in result.scan.gaps)
+    assert any(g.code == "Deadline" and g.scope == SUB_ANALYTICS for g in result.scan.gaps), result.scan.gaps
+    assert all(g.code in ("Deadline",) for g in result.scan.gaps), result.scan.gaps
+    assert result.resources, "the subscriptions that answered are kept"
+
+
+@pytest.fixture
+def azure_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from residency_audit.emulator.azure import FakeArm
+
+    from .cloud_support import point_at_azure
+
+    fake = FakeArm().start()
+    point_at_azure(fake, monkeypatch)
+    try:
+        yield fake
+    finally:
+        fake.faults = None
+        fake.stop()
+
+
+def test_progress_rows_show_hostile_account_names_inert() -> None:
+    """Account names (from AWS Organizations) and task descriptions reach the progress display as text."""
+    import io
+
+    from rich.console import Console
+
+    from residency_audit.commands.common import RichProgress
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=200, color_system=None, force_terminal=False)
+    progress = RichProgress(console, "Scanning aws")
+    progress.event("account_started", {"account": "1", "name": "prod\x1b[2J\x1b]52;c;eA==\x07[bold red]ALL CLEAR"})
+    progress.add_work("aws:1", 2)
+    progress.done("aws:1", "ec2 eu-west-1\r\x1b[32mdone")
+    console.print(progress._progress.get_renderable())
+    text = buf.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "[bold red]ALL CLEAR" in text and "\\x1b[2J" in text
