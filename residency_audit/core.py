@@ -198,6 +198,7 @@ def run_scan(
         scan.interrupted = True
         collector.note("scan interrupted before it finished: results are partial")
     except interrupts.DeadlineExceeded:
+        interrupts.stopped()
         deadline_gaps(collector, request.provider, deadline or 0)
     return finish(scan, collector.resources, ruleset, catalog)
 

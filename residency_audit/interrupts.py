@@ -29,7 +29,7 @@ from types import FrameType
 GRACE = 1.5
 EXIT_INTERRUPTED = 130
 
-_state = {"interrupts": 0, "handled": False}
+_state = {"interrupts": 0, "handled": False, "stopped": False}
 
 
 class DeadlineExceeded(BaseException):
@@ -69,11 +69,17 @@ def handled() -> None:
     _state["handled"] = True
 
 
-def exit_now(code: int) -> None:
-    """Exit with `code` without joining worker threads that are still blocked in a request.
+def stopped() -> None:
+    """The scan was cut short (its deadline): workers may still be blocked in a request."""
+    _state["stopped"] = True
 
-    Outputs are already written and flushed; the sockets close with the process.
-    """
+
+def exit_now(code: int) -> None:
+    """After Ctrl-C or a deadline, exit with `code` without joining worker threads still blocked
+    in a request. Outputs are already written and flushed; the sockets close with the process.
+    A run that was not cut short exits normally (atexit handlers and all)."""
+    if not (_state["interrupts"] or _state["stopped"]):
+        return
     stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
     if not stuck:
         return
