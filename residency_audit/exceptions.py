@@ -36,8 +36,9 @@ EXPIRED_SEVERITY = "low"
 _KEYS = {"id", "rule", "resource", "region", "justification", "approver", "expires", "scope"}
 #: How far ahead an expiry may lie unless the run says otherwise (--exception-horizon).
 DEFAULT_HORIZON_DAYS = 365
-#: A resource pattern made only of wildcards and separators matches every resource.
-_MATCHES_ALL = re.compile(r"[*?:/.\s]*")
+#: A resource pattern made only of wildcards and separators, after at most a provider's id prefix
+#: (`arn:aws:*`, `/subscriptions/*`, `//*`), matches every resource (of that provider).
+_MATCHES_ALL = re.compile(r"(arn(:[a-z-]*)?|/subscriptions|projects)?[*?:/.\s]*", re.IGNORECASE)
 _REQUIRED = ("rule", "resource", "justification", "approver", "expires")
 
 

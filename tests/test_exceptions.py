@@ -211,6 +211,11 @@ def test_default_file_in_working_directory(
             ":4: resource '*:*' matches every resource",
         ),
         (
+            "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: 'arn:aws:*'\n    justification: j\n"
+            f"    approver: a\n    expires: {LATER}\n",
+            ":4: resource 'arn:aws:*' matches every resource",
+        ),
+        (
             "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: x\n    scope: some\n    justification: j\n"
             f"    approver: a\n    expires: {LATER}\n",
             ":5: 'scope' can only be 'all'",
