@@ -86,16 +86,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(args.func, args, debug)
 
 
+def entry() -> None:
+    """The console script and `python -m residency_audit`: main() with the command line's Ctrl-C handling.
+
+    After the command returns, worker threads still blocked in a request are not waited for.
+    """
+    from . import interrupts
+
+    interrupts.install()
+    code = main()
+    interrupts.exit_now(code)
+    raise SystemExit(code)
+
+
 def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace, debug: bool = False) -> int:
     """Run one command: input errors are one line and exit 2, a bug one line and exit 4, never a traceback."""
     try:
         return func(args)
     except UserError as exc:
         from .redact import redact
+        from .safetext import terminal
 
-        print(f"residency-audit: error: {redact(str(exc))}", file=sys.stderr)
+        print(f"residency-audit: error: {terminal(redact(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        from .interrupts import handled
+
+        handled()
         print("residency-audit: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `residency-audit permissions aws | head`: the reader left
@@ -108,8 +125,9 @@ def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
 
             traceback.print_exc()
         from .redact import redact
+        from .safetext import terminal
 
-        line = redact(_one_line(exc))
+        line = terminal(redact(_one_line(exc)))
         print(f"residency-audit: internal error: {line} (rerun with --debug for details)", file=sys.stderr)
         return EXIT_INTERNAL
 

@@ -36,12 +36,43 @@ class NullProgress:
         pass
 
 
+class _TrackedProgress:
+    """Forwards to the scan's progress sinks and counts the work still open per label (account,
+    project, ...), so that a scan stopped by its deadline can name what it did not read."""
+
+    def __init__(self, inner: Progress) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.open: dict[str, list[int]] = {}  # label -> [added, done]
+
+    def add_work(self, label: str, count: int) -> None:
+        with self._lock:
+            self.open.setdefault(label, [0, 0])[0] += count
+        self._inner.add_work(label, count)
+
+    def done(self, label: str, description: str) -> None:
+        with self._lock:
+            self.open.setdefault(label, [0, 0])[1] += 1
+        self._inner.done(label, description)
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        sink = getattr(self._inner, "event", None)
+        if callable(sink):
+            sink(kind, fields)
+
+    def unfinished(self) -> dict[str, tuple[int, int]]:
+        """label -> (units not done, units planned), for labels with work left."""
+        with self._lock:
+            return {k: (a - d, a) for k, (a, d) in self.open.items() if d < a}
+
+
 class Collector:
     """Where adapters put resources, gaps and call counts, from any thread."""
 
     def __init__(self, scan: Scan, progress: Progress | None = None) -> None:
         self.scan = scan
-        self.progress: Progress = progress or NullProgress()
+        self.tracked = _TrackedProgress(progress or NullProgress())
+        self.progress: Progress = self.tracked
         self._lock = threading.Lock()
         self._resources: dict[str, Resource] = {}
         # Everything collected is redacted on the way in: outputs and the store
@@ -153,13 +184,49 @@ def run_scan(
     ruleset: RuleSet,
     catalog: Catalog,
     progress: Progress | None = None,
+    deadline: float | None = None,
 ) -> ScanResult:
-    """Scan, then evaluate. Ctrl-C keeps what was collected and marks the scan incomplete."""
+    """Scan, then evaluate. Ctrl-C keeps what was collected and marks the scan incomplete;
+    `deadline` (seconds) stops it the same way, and what it did not read becomes gaps."""
+    from . import interrupts
+
     scan = Scan(request=request)
     collector = Collector(scan, progress)
     try:
-        adapter.scan(collector)
+        with interrupts.deadline(deadline) as timer:
+            adapter.scan(collector)
+            timer["armed"] = False
     except KeyboardInterrupt:
+        interrupts.handled()
         scan.interrupted = True
         collector.note("scan interrupted before it finished: results are partial")
+    except interrupts.DeadlineExceeded:
+        interrupts.stopped()
+        deadline_gaps(collector, request.provider, deadline or 0)
     return finish(scan, collector.resources, ruleset, catalog)
+
+
+def deadline_gaps(collector: Collector, provider: str, seconds: float) -> None:
+    """A scan stopped by its deadline is incomplete: one gap per scope with work left, and one for the scan."""
+    for label, (left, planned) in sorted(collector.tracked.unfinished().items()):
+        prov, _, scope = label.partition(":")
+        collector.gap(
+            Gap(
+                prov or provider,
+                scope,
+                "",
+                "*",
+                f"{left} of {planned} reads of {label} not done by the deadline",
+                "Deadline",
+            )
+        )
+    collector.gap(
+        Gap(
+            provider,
+            "",
+            "",
+            "*",
+            f"scan stopped at its --deadline ({seconds:g} s): whatever is not in the results was not read",
+            "Deadline",
+        )
+    )

@@ -214,7 +214,15 @@ def _compile_condition(where: _Where, node: yaml.Node, reads: set[str]) -> Predi
     op = ops[0]
     vnode = m[op][1]
     value = _scalar(vnode)
+    if op in ("in", "not_in") and path in _LIST_FIELDS:
+        raise where.error(
+            m[op][0], f"'{op}' tests one value, and {path} is a list: use 'intersects' (or 'contains' for one value)"
+        )
     return _leaf(where, vnode, getter, op, value)
+
+
+#: Fields whose value is a list: `in`/`not_in` (one value among several) cannot apply to them.
+_LIST_FIELDS = frozenset({"place.countries", "place.members", "place.jurisdictions", "owner.chain"})
 
 
 def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, value: Any) -> Predicate:
@@ -230,10 +238,16 @@ def _leaf(where: _Where, vnode: yaml.Node, get: Callable[[Ctx], Any], op: str, v
         def norm(x: Any) -> Any:
             return x.lower() if isinstance(x, str) else x
 
+        def among(c: Ctx) -> bool:
+            got = get(c)
+            if isinstance(got, list | dict | set):  # an attribute holding a list: not one of the values
+                return False
+            return norm(got) in values
+
         if op == "in":
-            return lambda c: norm(get(c)) in values
+            return among
         if op == "not_in":
-            return lambda c: norm(get(c)) not in values
+            return lambda c: not among(c)
         return lambda c: any(norm(x) in values for x in (get(c) or ()))
     if op == "contains":
 
@@ -280,17 +294,9 @@ _FORMATTER = string.Formatter()
 
 def _check_message(where: _Where, node: yaml.Node, template: str) -> None:
     try:
-        names = [f for _, f, _, _ in _FORMATTER.parse(template) if f is not None]
-    except ValueError as exc:
+        _Template(template)
+    except TemplateError as exc:
         raise where.error(node, f"bad message template: {exc}") from None
-    for name in names:
-        if name.split(".")[0].split("[")[0] not in _MESSAGE_NAMES:
-            raise where.error(
-                node, f"message uses unknown name '{{{name}}}' (known: {', '.join(sorted(_MESSAGE_NAMES))})"
-            )
-
-
-_MESSAGE_NAMES = {"resource", "location", "place", "owner", "countries", "region", "role"}
 
 
 def _parse_file(path: Path) -> list[Rule]:
@@ -305,6 +311,7 @@ def _parse_file(path: Path) -> list[Rule]:
 def _parse_rules(path: Path) -> list[Rule]:
     where = _Where(str(path))
     try:
+        yamlnodes.check_size(path, RuleError)
         text = path.read_text("utf-8")
     except OSError as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
@@ -408,6 +415,8 @@ def load_rules(paths: Sequence[str | Path] | None = None) -> RuleSet:
             seen[rule.id] = rule
             ruleset.rules.append(rule)
         ruleset.files.append(str(f))
+    if not ruleset.rules:
+        raise RuleError(f"{', '.join(ruleset.files)}: no rules: an empty rule set would pass everything (fail closed)")
     for rule in ruleset.rules:
         for target_id in rule.overrides:
             if target_id not in seen:
@@ -418,114 +427,108 @@ def load_rules(paths: Sequence[str | Path] | None = None) -> RuleSet:
 # --------------------------------------------------------------------------- evaluation
 
 
-class _Attr:
-    """Lets message templates say `{resource.name}` or `{resource.tags[env]}`."""
-
-    __slots__ = ("_obj",)
-
-    def __init__(self, obj: Any) -> None:
-        self._obj = obj
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._obj, name)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self._obj), spec)
-
-
-_RENDER_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError)
-
-
-def _render(template: str, resource: Resource, loc: Location, place: Place) -> str:
-    """The reference renderer (str.format); `_Template` does the same, compiled once per message."""
-    countries = ", ".join(place.countries) if place.countries else "unknown country"
-    try:
-        return template.format(
-            resource=_Attr(resource),
-            location=_Attr(loc),
-            place=_Attr(place),
-            owner=_Attr(resource.owner),
-            countries=countries,
-            region=loc.region or "unknown",
-            role=loc.role,
-        )
-    except _RENDER_ERRORS:
-        return template
+class TemplateError(ValueError):
+    """A message template uses something other than the documented fields."""
 
 
 Getter = Callable[[Resource, Location, Place], Any]
 
-#: The names a message may use; the four objects format as str(obj), like `_Attr`.
-_ROOTS: dict[str, tuple[Getter, bool]] = {
-    "resource": (lambda r, loc, p: r, True),
-    "location": (lambda r, loc, p: loc, True),
-    "place": (lambda r, loc, p: p, True),
-    "owner": (lambda r, loc, p: r.owner, True),
-    "countries": (lambda r, loc, p: ", ".join(p.countries) if p.countries else "unknown country", False),
-    "region": (lambda r, loc, p: loc.region or "unknown", False),
-    "role": (lambda r, loc, p: loc.role, False),
+
+def _join(value: Any) -> Any:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+
+
+#: Every name a message template may use, and how it is read: nothing else is reachable
+#: (a rule file is code from a pull request: no attribute or index traversal, so no
+#: `{resource.__class__.__init__.__globals__...}` to the environment).
+def _of_resource(get: Callable[[Resource], Any]) -> Getter:
+    return lambda r, loc, p: get(r)
+
+
+def _of_location(get: Callable[[Location], Any]) -> Getter:
+    return lambda r, loc, p: get(loc)
+
+
+def _of_place(get: Callable[[Place], Any]) -> Getter:
+    return lambda r, loc, p: _join(get(p))
+
+
+MESSAGE_FIELDS: dict[str, Getter] = {
+    **{f"resource.{k}": _of_resource(g) for k, g in _RESOURCE_FIELDS.items()},
+    **{f"location.{k}": _of_location(g) for k, g in _LOCATION_FIELDS.items()},
+    **{f"place.{k}": _of_place(g) for k, g in _PLACE_FIELDS.items()},
+    **{k: _of_resource(g) for k, g in _OWNER_FIELDS.items() if k != "owner.chain"},
+    "countries": lambda r, loc, p: ", ".join(p.countries) if p.countries else "unknown country",
+    "region": lambda r, loc, p: loc.region or "unknown",
+    "role": lambda r, loc, p: loc.role,
 }
-_FIELD = re.compile(r"([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\[\]]+\])*)")
-_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[([^\[\]]+)\]")
+#: `resource.tags[KEY]` and `resource.attributes[KEY]`: one mapping lookup, a missing key renders empty.
+_KEYED = re.compile(r"resource\.(tags|attributes)\[([^\[\]{}]+)\]")
+MESSAGE_NAMES = sorted([*MESSAGE_FIELDS, "resource.tags[KEY]", "resource.attributes[KEY]"])
+_CONVERT: dict[str | None, Callable[[Any], str] | None] = {None: None, "s": str, "r": repr, "a": ascii}
+
+
+def _getter(name: str) -> Getter:
+    get = MESSAGE_FIELDS.get(name)
+    if get is not None:
+        return get
+    m = _KEYED.fullmatch(name)
+    if m is None:
+        raise TemplateError(f"unknown field '{{{name}}}' (known: {', '.join(MESSAGE_NAMES)})")
+    key = m.group(2)
+    if m.group(1) == "tags":
+        return lambda r, loc, p: r.tags.get(key)
+    return lambda r, loc, p: _join(r.attributes.get(key))
 
 
 class _Template:
-    """A message template parsed once: a finding's message is rendered for every match (thousands in a plan)."""
+    """A message template parsed once into literal text and field readers: a finding's message
+    is rendered for every match (thousands in a plan), and only documented fields exist."""
 
-    __slots__ = ("_parts", "_template")
+    __slots__ = ("_parts",)
 
     def __init__(self, template: str) -> None:
-        self._template = template
-        self._parts: list[tuple[str, Callable[[Resource, Location, Place], str]]] | None = []
+        self._parts: list[tuple[str, Callable[[Resource, Location, Place], str]]] = []
         try:
-            for literal, name, spec, conv in _FORMATTER.parse(template):
-                if name is None:
-                    self._parts.append((literal, _empty))
-                    continue
-                piece = _piece(name, spec or "", conv)
-                if piece is None:  # positional fields, nested specs...: str.format decides
-                    self._parts = None
-                    return
-                self._parts.append((literal, piece))
-        except ValueError:
-            self._parts = None
+            parsed = list(_FORMATTER.parse(template))
+        except ValueError as exc:
+            raise TemplateError(str(exc)) from None
+        for literal, name, spec, conv in parsed:
+            if name is None:
+                self._parts.append((literal, _empty))
+                continue
+            if conv not in _CONVERT:
+                raise TemplateError(f"unknown conversion '!{conv}' in '{{{name}}}'")
+            if "{" in (spec or ""):
+                raise TemplateError(f"nested fields in the format of '{{{name}}}'")
+            try:
+                format("", spec or "")
+            except ValueError as exc:
+                raise TemplateError(f"bad format '{spec}' in '{{{name}}}': {exc}") from None
+            self._parts.append((literal, _piece(_getter(name), spec or "", _CONVERT[conv])))
 
     def render(self, resource: Resource, loc: Location, place: Place) -> str:
-        if self._parts is None:
-            return _render(self._template, resource, loc, place)
-        try:
-            return "".join([literal + piece(resource, loc, place) for literal, piece in self._parts])
-        except _RENDER_ERRORS:
-            return self._template
+        return "".join([literal + piece(resource, loc, place) for literal, piece in self._parts])
 
 
 def _empty(r: Resource, loc: Location, p: Place) -> str:
     return ""
 
 
-def _piece(name: str, spec: str, conv: str | None) -> Callable[[Resource, Location, Place], str] | None:
-    m = _FIELD.fullmatch(name)
-    if m is None or m.group(1) not in _ROOTS or "{" in spec or conv not in (None, "s", "r", "a"):
-        return None
-    root, as_text = _ROOTS[m.group(1)]
-    steps: list[tuple[bool, str | int]] = []
-    for attr, key in _STEP.findall(m.group(2)):
-        if attr:
-            steps.append((True, attr))
-        else:
-            steps.append((False, int(key) if key.isdigit() else key))  # as str.format reads an index
-    convert = {None: None, "s": str, "r": repr, "a": ascii}[conv]
-    text_of_object = as_text and not steps  # `{resource}` formats str(resource), as `_Attr` does
+def _piece(get: Getter, spec: str, convert: Callable[[Any], str] | None) -> Callable[[Resource, Location, Place], str]:
+    """One field as text: None renders empty; a format spec applies to the text."""
+    if convert is None and not spec:
+
+        def plain(r: Resource, loc: Location, p: Place) -> str:
+            value = get(r, loc, p)
+            return "" if value is None else value if type(value) is str else str(value)
+
+        return plain
 
     def piece(r: Resource, loc: Location, p: Place) -> str:
-        value = root(r, loc, p)
-        for is_attr, step in steps:
-            value = getattr(value, step) if is_attr else value[step]  # type: ignore[arg-type]
-        if text_of_object:
-            value = str(value)
-        if convert is not None:
-            value = convert(value)
-        return format(value, spec)
+        value = get(r, loc, p)
+        text = "" if value is None else str(value)
+        return format(convert(text) if convert is not None else text, spec)
 
     return piece
 

@@ -5,6 +5,13 @@ stops suppressing *and* is reported itself (rule RA-EXCEPTION-EXPIRED), so an
 accepted risk cannot quietly become permanent. Every exception names who
 approved it and why. A broken file is a `file:line: problem` error (exit 2),
 like a broken rule file.
+
+Anyone who can tag a resource controls its display name, so an exception matches
+a resource by identity only: its id (ARN, full resource name, ARM id) or its plan
+address, or globs over those. An exception that would cover every resource is
+refused unless it says `scope: all`, and so is an expiry beyond the horizon
+(default 365 days, `--exception-horizon DAYS`): a risk accepted for ever is not an
+accepted risk.
 """
 
 from __future__ import annotations
@@ -26,7 +33,12 @@ FILE_VERSION = 1
 EXPIRED_RULE = "RA-EXCEPTION-EXPIRED"
 EXPIRED_SEVERITY = "low"
 
-_KEYS = {"id", "rule", "resource", "region", "justification", "approver", "expires"}
+_KEYS = {"id", "rule", "resource", "region", "justification", "approver", "expires", "scope"}
+#: How far ahead an expiry may lie unless the run says otherwise (--exception-horizon).
+DEFAULT_HORIZON_DAYS = 365
+#: A resource pattern made only of wildcards and separators, after at most a provider's id prefix
+#: (`arn:aws:*`, `/subscriptions/*`, `//*`), matches every resource (of that provider).
+_MATCHES_ALL = re.compile(r"(arn(:[a-z-]*)?|/subscriptions|projects)?[*?:/.\s]*", re.IGNORECASE)
 _REQUIRED = ("rule", "resource", "justification", "approver", "expires")
 
 
@@ -51,6 +63,8 @@ class RiskException:
     file: str
     line: int
     region: str | None = None
+    #: "all": the author means every resource (`resource: "*"`), said explicitly.
+    scope: str | None = None
 
     def expired(self, today: _dt.date) -> bool:
         """Valid through its expiry date (UTC), expired from the day after."""
@@ -63,8 +77,9 @@ class RiskException:
             return False
         rx = _glob(self.resource)
         r = finding.resource
-        address = r.attributes.get("address")
-        return any(isinstance(c, str) and rx.match(c) for c in (r.id, address, r.name))
+        # Identity only: the id and the plan address, never the (taggable) display name.
+        address = r.attributes.get("address") if r.source == "plan" else None
+        return any(isinstance(c, str) and rx.match(c) for c in (r.id, address))
 
 
 def _where(path: str, node: yaml.Node | None, problem: str) -> ExceptionFileError:
@@ -79,10 +94,13 @@ def _pairs(path: str, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, 
     return yamlnodes.mapping(lambda n, problem: _where(path, n, problem), node, what)
 
 
-def load_exceptions(path: str | Path) -> list[RiskException]:
+def load_exceptions(
+    path: str | Path, horizon_days: int = DEFAULT_HORIZON_DAYS, today: _dt.date | None = None
+) -> list[RiskException]:
     """Parse and validate an exceptions file (every problem names its line)."""
     name = str(path)
     try:
+        yamlnodes.check_size(Path(path), ExceptionFileError)
         text = Path(path).read_text("utf-8")
     except FileNotFoundError:
         raise ExceptionFileError(f"{name}: no such exceptions file") from None
@@ -91,13 +109,14 @@ def load_exceptions(path: str | Path) -> list[RiskException]:
     root = yamlnodes.compose(text, name, ExceptionFileError)
     if root is None:
         return []
+    limits = (horizon_days, today or _dt.datetime.now(_dt.UTC).date())
     try:
-        return _parse_document(name, root)
+        return _parse_document(name, root, limits)
     except yaml.YAMLError as exc:  # from constructing a value, e.g. an unknown !tag
         raise yamlnodes.invalid(name, exc, ExceptionFileError) from None
 
 
-def _parse_document(name: str, root: yaml.Node) -> list[RiskException]:
+def _parse_document(name: str, root: yaml.Node, limits: tuple[int, _dt.date]) -> list[RiskException]:
     top = _pairs(name, root, "exceptions file")
     extra = sorted(set(top) - {"version", "exceptions"})
     if extra:
@@ -116,7 +135,7 @@ def _parse_document(name: str, root: yaml.Node) -> list[RiskException]:
     out: list[RiskException] = []
     seen: dict[str, int] = {}
     for node in seq.value:
-        ex = _parse_one(name, node)
+        ex = _parse_one(name, node, limits)
         if ex.id in seen:
             raise _where(name, node, f"duplicate exception id '{ex.id}' (first at line {seen[ex.id]})")
         seen[ex.id] = ex.line
@@ -124,7 +143,7 @@ def _parse_document(name: str, root: yaml.Node) -> list[RiskException]:
     return out
 
 
-def _parse_one(name: str, node: yaml.Node) -> RiskException:
+def _parse_one(name: str, node: yaml.Node, limits: tuple[int, _dt.date]) -> RiskException:
     m = _pairs(name, node, "exception")
     extra = sorted(set(m) - _KEYS)
     if extra:
@@ -133,7 +152,7 @@ def _parse_one(name: str, node: yaml.Node) -> RiskException:
         if key not in m:
             raise _where(name, node, f"exception is missing '{key}'")
     values: dict[str, str] = {}
-    for key in ("id", "rule", "resource", "region", "justification", "approver"):
+    for key in ("id", "rule", "resource", "region", "justification", "approver", "scope"):
         if key in m:
             v = _value(m[key][1])
             if not isinstance(v, str) or not v.strip():
@@ -150,6 +169,24 @@ def _parse_one(name: str, node: yaml.Node) -> RiskException:
         expires = expires.date()
     if not isinstance(expires, _dt.date):
         raise _where(name, exp_node, "'expires' must be a date (YYYY-MM-DD)")
+    horizon, today = limits
+    if expires > today + _dt.timedelta(days=horizon):
+        raise _where(
+            name,
+            exp_node,
+            f"'expires' {expires.isoformat()} is more than {horizon} days away: accepted risks are reviewed "
+            "(--exception-horizon DAYS allows a longer horizon)",
+        )
+    scope = values.get("scope")
+    if scope is not None and scope != "all":
+        raise _where(name, m["scope"][1], f"'scope' can only be 'all', got {scope!r}")
+    if _MATCHES_ALL.fullmatch(values["resource"]) and scope != "all":
+        raise _where(
+            name,
+            m["resource"][1],
+            f"resource {values['resource']!r} matches every resource: name the resources (ARN, resource id "
+            "or plan address, globs allowed), or say 'scope: all' if that is really meant",
+        )
     line = node.start_mark.line + 1
     return RiskException(
         id=values.get("id") or f"{Path(name).name}:{line}",
@@ -161,16 +198,21 @@ def _parse_one(name: str, node: yaml.Node) -> RiskException:
         file=name,
         line=line,
         region=values.get("region"),
+        scope=scope,
     )
 
 
 def from_args(args: argparse.Namespace) -> list[RiskException]:
     """`--exceptions FILE`, else `.residency-exceptions.yaml` in the working directory if there is one."""
     path = getattr(args, "exceptions", None)
+    horizon = getattr(args, "exception_horizon", None)
+    horizon = DEFAULT_HORIZON_DAYS if horizon is None else horizon
+    if horizon < 0:
+        raise UserError("--exception-horizon must be 0 or more days")
     if path:
-        return load_exceptions(path)
+        return load_exceptions(path, horizon)
     if Path(DEFAULT_FILE).is_file():
-        return load_exceptions(DEFAULT_FILE)
+        return load_exceptions(DEFAULT_FILE, horizon)
     return []
 
 

@@ -8,6 +8,8 @@ the CLI to its error lines), which removes:
 
 - signature, token and credential parameters of URLs and connection strings
   (`sig=`, `X-Amz-Signature=`, `X-Goog-Credential=`, `AccountKey=`, ...),
+- the password (or token) in a URL's userinfo (`scheme://user:password@host`), also when
+  the password holds unencoded `@`, `:` or `#` (the last `@` before the host ends it),
 - bearer tokens / JWTs, AWS access key ids, PEM private keys,
 - the literal values of the credential variables in the environment.
 """
@@ -33,6 +35,33 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b")
 _KEY_ID_PREFIX = re.compile(r"A(KI|SI|GP|ID|RO)A")  # cheap pre-check: most strings hold no key id
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
+
+#: `scheme://` and the authority after it (up to a path, query, fragment, space or quote).
+_URL_AUTHORITY = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s\"'<>/?]*)")
+
+
+_MIN_TOKEN_LEN = 16
+
+
+def _mask_userinfo(m: re.Match[str]) -> str:
+    scheme, authority = m.group(1), m.group(2)
+    at = authority.rfind("@")  # a password may hold '@' unencoded: the host follows the last one
+    if at < 0:
+        return m.group(0)
+    user, colon, _ = authority[:at].partition(":")
+    if not colon and len(user) < _MIN_TOKEN_LEN:
+        return m.group(0)  # a plain user name (postgresql://audit@db): not a secret
+    # No colon but long: the userinfo is a token (https://TOKEN@host).
+    kept = f"{user}:{MASK}" if colon else MASK
+    return f"{scheme}{kept}{authority[at:]}"
+
+
+def redact_userinfo(text: str) -> str:
+    """Every URL's userinfo secret masked; cheap when the text holds no URL."""
+    if "://" not in text or "@" not in text:
+        return text
+    return _URL_AUTHORITY.sub(_mask_userinfo, text)
+
 
 #: Environment variables whose values are credentials (matched on the name).
 _SECRET_ENV = re.compile(r"(?i)(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|SAS|_KEY$|ACCESS_KEY)")
@@ -73,6 +102,8 @@ class Redactor:
         for secret in self._secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
+        if "@" in value:
+            value = redact_userinfo(value)
         if "=" in value:
             value = _PARAM.sub(lambda m: f"{m.group(1)}={MASK}", value)
         if "eyJ" in value:

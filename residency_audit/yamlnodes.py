@@ -2,11 +2,17 @@
 
 Shared by the rule engine and the exceptions file: both validate node by node and raise
 their own error type, built by the `Located` factory they pass in.
+
+Rule and exception files come from pull requests, so reading one is bounded: a file
+over `MAX_BYTES` is refused before it is parsed, and anchors/aliases may not expand
+the document by more than `MAX_ALIAS_EXPANSION` nodes (a "billion laughs" file is a
+few lines that expand to gigabytes once a value is turned into text).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,13 +31,62 @@ def at(file: str, node: yaml.Node | None) -> str:
 _COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
 
+#: Largest rule or exceptions file read (the bundled rule set is a few KB).
+MAX_BYTES = 1 << 20
+#: Nodes that aliases may add to a document beyond the nodes written in it.
+MAX_ALIAS_EXPANSION = 1_000
+
+
+def check_size(path: Path, error: Callable[[str], Exception]) -> None:
+    """Refuse a file over `MAX_BYTES` before reading it (a missing file is the caller's to report)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size > MAX_BYTES:
+        raise error(f"{path}: {size:,} bytes is over the {MAX_BYTES:,}-byte limit for this file")
+
 
 def compose(text: str, file: str, error: Callable[[str], Exception]) -> yaml.Node | None:
     """The document's root node (None when empty); a syntax error becomes `error("file:line: ...")`."""
+    if len(text) > MAX_BYTES:
+        raise error(f"{file}: over the {MAX_BYTES:,}-byte limit for this file")
     try:
-        return yaml.compose(text, Loader=_COMPOSER)  # type: ignore[no-any-return]
+        root: yaml.Node | None = yaml.compose(text, Loader=_COMPOSER)
     except yaml.YAMLError as exc:
         raise invalid(file, exc, error) from None
+    except RecursionError:
+        raise error(f"{file}: nested too deeply") from None
+    if root is not None:
+        _bound_aliases(root, file, error)
+    return root
+
+
+def _bound_aliases(root: yaml.Node, file: str, error: Callable[[str], Exception]) -> None:
+    """Refuse a document whose aliases expand it by more than `MAX_ALIAS_EXPANSION` nodes.
+
+    The node graph shares aliased nodes, so composing is cheap; walking it as a tree
+    counts what a reader would expand, and stops as soon as the budget is spent.
+    """
+    distinct: set[int] = set()
+    expanded = 0
+    stack: list[yaml.Node] = [root]
+    while stack:
+        node = stack.pop()
+        expanded += 1
+        if id(node) in distinct:
+            if expanded - len(distinct) > MAX_ALIAS_EXPANSION:
+                raise error(
+                    f"{at(file, node)}: aliases expand this document by more than {MAX_ALIAS_EXPANSION:,} nodes"
+                )
+        else:
+            distinct.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
 
 
 def invalid(file: str, exc: yaml.YAMLError, error: Callable[[str], Exception]) -> Exception:
@@ -47,7 +102,15 @@ def value(node: yaml.Node) -> Any:
     if type(node) is yaml.ScalarNode and node.tag == _STR_TAG:  # most keys and values: skip the constructor
         return node.value
     constructor = yaml.constructor.SafeConstructor()
-    return constructor.construct_document(node)
+    try:
+        return constructor.construct_document(node)
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. `2026-02-30`: a timestamp that is no date
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"invalid value {node.value!r}: {exc}" if isinstance(node.value, str) else str(exc),
+            node.start_mark,
+        ) from None
 
 
 def mapping(error: Located, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

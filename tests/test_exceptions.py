@@ -90,9 +90,11 @@ def test_glob_and_region(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_exception_is_valid_through_its_expiry_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    exc = exceptions_file(tmp_path, entry("RA-US-SOIL", "edge-auth", TODAY.isoformat(), ident="EX-TODAY"))
+    exc = exceptions_file(
+        tmp_path, entry("RA-US-SOIL", "aws_lambda_function.edge", TODAY.isoformat(), ident="EX-TODAY")
+    )
     _, rep = gate_report(tmp_path, capsys, exc)
-    assert suppressed(rep) == {("RA-US-SOIL", "aws_lambda_function.edge"): "EX-TODAY"}  # matched by name
+    assert suppressed(rep) == {("RA-US-SOIL", "aws_lambda_function.edge"): "EX-TODAY"}
     assert "RA-EXCEPTION-EXPIRED" not in {f["rule_id"] for f in rep["findings"]}
 
 
@@ -183,6 +185,41 @@ def test_default_file_in_working_directory(
             "    expires: 2030-01-01\n",
             ":4: 'resource' must be a non-empty string",
         ),
+        (  # an impossible date was an internal error (exit 4) with no line
+            "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: x\n    justification: j\n    approver: a\n"
+            "    expires: 2026-02-30\n",
+            ":7: invalid YAML: invalid value '2026-02-30': day is out of range for month",
+        ),
+        (
+            "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: x\n    justification: j\n    approver: '  '\n"
+            f"    expires: {LATER}\n",
+            ":6: 'approver' must be a non-empty string",
+        ),
+        (  # the issue's silencer: everything, for ever
+            "version: 1\nexceptions:\n  - rule: '*'\n    resource: '*'\n    justification: j\n    approver: a\n"
+            "    expires: 9999-12-31\n",
+            ":7: 'expires' 9999-12-31 is more than 365 days away",
+        ),
+        (
+            "version: 1\nexceptions:\n  - rule: '*'\n    resource: '*'\n    justification: j\n    approver: a\n"
+            f"    expires: {LATER}\n",
+            ":4: resource '*' matches every resource",
+        ),
+        (
+            "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: '*:*'\n    justification: j\n    approver: a\n"
+            f"    expires: {LATER}\n",
+            ":4: resource '*:*' matches every resource",
+        ),
+        (
+            "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: 'arn:aws:*'\n    justification: j\n"
+            f"    approver: a\n    expires: {LATER}\n",
+            ":4: resource 'arn:aws:*' matches every resource",
+        ),
+        (
+            "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: x\n    scope: some\n    justification: j\n"
+            f"    approver: a\n    expires: {LATER}\n",
+            ":5: 'scope' can only be 'all'",
+        ),
     ],
 )
 def test_broken_exceptions_file_is_file_line_exit_2(
@@ -210,7 +247,7 @@ def test_exceptions_apply_to_a_live_aws_scan(
     seed_aws(aws_env)
     exc = exceptions_file(
         tmp_path,
-        entry("RA-US-SOIL", "edge-auth", LATER, ident="EX-EDGE"),  # the function's name; its id is an ARN
+        entry("RA-US-SOIL", "arn:aws:lambda:us-east-1:*:function:edge-auth", LATER, ident="EX-EDGE"),  # by ARN
         entry("RA-EU-OUTSIDE", "*:function:thumbnailer", YESTERDAY, ident="EX-STALE"),
     )
     out = tmp_path / "scan.json"
@@ -225,6 +262,10 @@ def test_exceptions_apply_to_a_live_aws_scan(
     assert code == 1  # the expired exception is a (low) finding
     code, _, _ = run_cli([*base, "--exceptions", str(exc), "--fail-on", "medium"], capsys)
     assert code == 0
+    # By name it would match nothing: a name is a tag anyone can set, not an identity.
+    by_name = exceptions_file(tmp_path, entry("RA-US-SOIL", "edge-auth", LATER, ident="EX-NAME"))
+    run_cli([*base, "--exceptions", str(by_name)], capsys)
+    assert not [f for f in read_json(out)["findings"] if f["suppressed_by"]]
 
 
 def test_broken_exceptions_file_stops_a_live_scan_before_any_call(
@@ -236,3 +277,49 @@ def test_broken_exceptions_file_stops_a_live_scan_before_any_call(
     code, _, err = run_cli(["scan", "aws", "--exceptions", str(path), "-q"], capsys)
     assert code == 2 and f"{path}:3: exception is missing 'resource'" in err
     assert aws_env.front.log == []
+
+
+def test_scope_all_is_the_explicit_way_to_cover_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = (
+        "version: 1\nexceptions:\n  - rule: RA-US-SOIL\n    resource: '*'\n    scope: all\n    id: EX-ALL\n"
+        f"    justification: migration window\n    approver: ciso@example.com\n    expires: {LATER}\n"
+    )
+    path = tmp_path / "all.yaml"
+    path.write_text(body, "utf-8")
+    _, rep = gate_report(tmp_path, capsys, path)
+    assert {f["rule_id"] for f in rep["findings"] if f["suppressed_by"] == "EX-ALL"} == {"RA-US-SOIL"}
+    assert not [f for f in rep["findings"] if f["rule_id"] == "RA-US-SOIL" and not f["suppressed_by"]]
+
+
+def test_horizon_is_configurable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    far = (TODAY + dt.timedelta(days=500)).isoformat()
+    exc = exceptions_file(tmp_path, entry("RA-US-SOIL", "aws_lambda_function.edge", far, ident="EX-FAR"))
+    code, _, err = run_cli(["gate", AWS_PLAN, "--exceptions", str(exc), "-q"], capsys)
+    assert code == 2 and "more than 365 days away" in err
+    _, rep = gate_report(tmp_path, capsys, exc, "--exception-horizon", "730")
+    assert suppressed(rep) == {("RA-US-SOIL", "aws_lambda_function.edge"): "EX-FAR"}
+    code, _, err = run_cli(["gate", AWS_PLAN, "--exceptions", str(exc), "--exception-horizon", "100", "-q"], capsys)
+    assert code == 2 and "more than 100 days away" in err
+
+
+def test_repro_an_exception_is_not_borrowed_through_a_name_tag(tmp_path: Path) -> None:
+    """An exception for instance i-0a1 must not cover another instance whose Name tag says i-0a1."""
+    from residency_audit.core import finish
+    from residency_audit.engine import load_rules
+    from residency_audit.exceptions import apply_exceptions, load_exceptions
+    from residency_audit.geography import default_catalog
+    from residency_audit.model import Location, Owner, Resource, Scan, ScanRequest
+
+    owner = Owner("account", "111111111111")
+    arn = "arn:aws:ec2:us-east-1:111111111111:instance/"
+    real = Resource("aws", "ec2.instance", arn + "i-0a1", "i-0a1", owner, [Location("us-east-1")])
+    borrower = Resource("aws", "ec2.instance", arn + "i-0bad", "i-0a1", owner, [Location("us-east-1")])
+    result = finish(Scan(ScanRequest("aws")), [real, borrower], load_rules(), default_catalog())
+    for pattern in ("i-0a1", "*:instance/i-0a1"):
+        path = exceptions_file(tmp_path, entry("RA-US-SOIL", pattern, LATER, ident="EX-1"))
+        for f in result.findings:
+            f.suppressed_by = None
+        apply_exceptions(result, load_exceptions(path))
+        by_id = {f.resource.id: f.suppressed_by for f in result.findings}
+        assert by_id[arn + "i-0bad"] is None, pattern
+    assert by_id[arn + "i-0a1"] == "EX-1"

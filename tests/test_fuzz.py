@@ -7,6 +7,7 @@ joins by adding its entry to `PARSERS`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,7 +197,8 @@ def _read_plan(path: Path) -> object:
 
 # --------------------------------------------------------------------------- exception files
 
-_EXCEPTIONS_SEED = """version: 1
+SOON = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()  # within the exception horizon
+_EXCEPTIONS_SEED = f"""version: 1
 exceptions:
   - rule: RA-US-SOIL
     resource: 'arn:aws:lambda:us-east-1:*:function:edge-*'
@@ -204,7 +206,7 @@ exceptions:
     region: us-east-1
     justification: edge functions must run in us-east-1 (CloudFront)
     approver: ciso@example.com
-    expires: 2030-01-01
+    expires: {SOON}
 """
 _exception = st.fixed_dictionaries(
     {},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from residency_audit.terraform import supported_types
 from .conftest import read_json, run_cli
 
 PLANS = Path(__file__).parent / "fixtures" / "plans"
+SOON = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()  # within the exception horizon
 REPO = Path(__file__).resolve().parent.parent
 
 Key = tuple[str, str, str, str | None]
@@ -219,7 +221,7 @@ def test_incomplete_plan_is_a_gap(tmp_path: Path, capsys: pytest.CaptureFixture[
     exc = tmp_path / "ex.yaml"
     exc.write_text(
         "version: 1\nexceptions:\n"
-        "  - {rule: 'RA-*', resource: '*', justification: test, approver: ciso, expires: 2999-01-01}\n"
+        f"  - {{rule: 'RA-*', resource: '*', scope: all, justification: test, approver: ciso, expires: {SOON}}}\n"
     )
     out = tmp_path / "r.json"
     args = [str(path), "-q", "-f", "json", "-o", str(out), "--exceptions", str(exc)]
@@ -291,7 +293,7 @@ def test_fail_on_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     exc = tmp_path / "ex.yaml"
     exc.write_text(
         "version: 1\nexceptions:\n"
-        "  - {rule: RA-US-SOIL, resource: '*', justification: test, approver: ciso, expires: 2999-01-01}\n"
+        f"  - {{rule: RA-US-SOIL, resource: '*', scope: all, justification: test, approver: ciso, expires: {SOON}}}\n"
     )
     args = [plan, "-q", "-f", "json", "-o", str(tmp_path / "b.json"), "--exceptions", str(exc)]
     assert gate([*args, "--fail-on", "critical"], capsys)[0] == 0  # only high (unknown) and info left

@@ -199,7 +199,7 @@ def test_output_says_how_deeply_each_type_was_judged(tmp_path: Path, capsys: pyt
     out = tmp_path / "summary.md"
     gate([str(PLANS / "aws-every" / "plan.json"), "-q", "--markdown", str(out), "-f", "json", "-o", os.devnull], capsys)
     text = out.read_text("utf-8")
-    assert "only their primary location" in text and "`aws_sqs_queue`" in text
+    assert "only their primary location" in text and "| aws_sqs_queue | data | 1 |" in text
 
 
 # --------------------------------------------------------------------------- categories are data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ rules:
             "version: 1\nrules:\n  - id: a\n    severity: high\n    when: {field: place.known, equals: false}\n"
             "    message: '{nope}'\n",
             6,
-            "unknown name '{nope}'",
+            "unknown field '{nope}'",
         ),
         ("version: 1\nrules: [\n", 3, "invalid YAML"),
         ("version: 2\nrules: []\n", 1, "unsupported version"),
@@ -238,25 +239,29 @@ rules:
     assert sum(1 for g in got if g[1] == "xx-nowhere-1" and g[2] == "outside") == 20
 
 
-TEMPLATES = [
-    "{resource.kind} '{resource.name}': {role} location '{region}' ({place.name}) is in {countries}",
-    "{resource.attributes[scope]} / {resource.tags[env]} / {owner.id} / {owner.kind}",
-    "{resource} at {location} in {place} by {owner}",  # the objects themselves, as text
-    "{region:>12}|{role!r}|{place.countries[0]}|{place.countries}|{location.detail!s:.5}",
-    "{resource.tags[missing]} falls back to the template",
-    "{resource.nope} falls back too",
-    "{region[x]} is a TypeError: falls back, never raises",
-    "{place.countries[7]} is an IndexError",
-    "{} and {0} are positional: left to str.format",
-    "{region:{role}} nests a spec",
-    "no fields at all, {{braces}} escaped",
-    "",
-]
+TEMPLATES = {
+    "{resource.kind} '{resource.name}': {role} location '{region}' ({place.name}) is in {countries}": (
+        "s3.bucket 'b': replica location 'eu-west-2' (Europe (London)) is in GB",
+        "s3.bucket 'b': primary location 'unknown' (unknown) is in unknown country",
+    ),
+    "{resource.attributes[scope]} / {resource.tags[env]} / {owner.id} / {owner.kind} / {resource.id}": (
+        "org/ou-1 / prod / 1 / account / arn:aws:s3:::b",
+        "org/ou-1 / prod / 1 / account / arn:aws:s3:::b",
+    ),
+    "{region:>12}|{role!r}|{place.countries}|{location.detail!s:.5}|{location.zone}": (
+        "   eu-west-2|'replica'|GB|repli|",
+        "     unknown|'primary'|||",
+    ),
+    "{resource.tags[missing]}<- a missing tag renders empty": ("<- a missing tag renders empty",) * 2,
+    "{resource.attributes[list]}": ("a, b", "a, b"),
+    "no fields at all, {{braces}} escaped": ("no fields at all, {braces} escaped",) * 2,
+    "": ("", ""),
+}
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_compiled_message_templates_render_as_str_format_does(template: str, catalog: Catalog) -> None:
-    from residency_audit.engine import _render, _Template
+def test_message_templates_render_documented_fields(template: str, catalog: Catalog) -> None:
+    from residency_audit.engine import _Template
 
     resource = Resource(
         "aws",
@@ -266,12 +271,53 @@ def test_compiled_message_templates_render_as_str_format_does(template: str, cat
         Owner("account", "1"),
         [],
         tags={"env": "prod"},
-        attributes={"scope": "org/ou-1"},
+        attributes={"scope": "org/ou-1", "list": ["a", "b"]},
     )
+    got = []
     for loc in (Location("eu-west-2", role="replica", detail="replication rule r1"), Location(None)):
-        place = catalog.resolve_location("aws", loc)
-        assert _Template(template).render(resource, loc, place) == _render(template, resource, loc, place)
-    if template == TEMPLATES[0]:  # and it renders, rather than both falling back to the raw template
-        loc = Location("eu-west-2", role="replica")
-        got = _Template(template).render(resource, loc, catalog.resolve_location("aws", loc))
-        assert got == "s3.bucket 'b': replica location 'eu-west-2' (Europe (London)) is in GB"
+        got.append(_Template(template).render(resource, loc, catalog.resolve_location("aws", loc)))
+    assert tuple(got) == TEMPLATES[template]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # the reproduction: the secret from the environment, through the object graph
+        "{resource.__class__.__init__.__globals__[uuid].os.environ[AWS_SECRET_ACCESS_KEY]}",
+        "{resource.tags.__class__}",
+        "{resource.attributes[scope].__class__}",
+        "{place.countries[0]}",
+        "{resource}",  # the whole object (its repr): not a documented field
+        "{owner.chain}",
+        "{} and {0} are positional",
+        "{region:{role}} nests a spec",
+        "{region!x}",
+        "{region:d}",
+        "{",
+    ],
+)
+def test_message_templates_refuse_anything_else_at_load(tmp_path: Path, template: str) -> None:
+    p = _write(
+        tmp_path,
+        "version: 1\nrules:\n  - id: a\n    severity: high\n    when: {field: place.known, equals: false}\n"
+        f"    message: {json.dumps(template)}\n",
+    )
+    with pytest.raises(RuleError) as exc:
+        load_rules([p])
+    assert str(exc.value).startswith(f"{p}:6: bad message template"), str(exc.value)
+
+
+def test_repro_rule_message_cannot_reach_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    rules = _write(
+        tmp_path,
+        "version: 1\nrules:\n  - id: LEAK\n    severity: high\n    when: {field: place.known, equals: true}\n"
+        "    message: '{resource.__class__.__init__.__globals__[uuid].os.environ[AWS_SECRET_ACCESS_KEY]}'\n",
+    )
+    plan = Path(__file__).parent / "fixtures" / "plans" / "aws" / "plan.json"
+    out = tmp_path / "gate.sarif"
+    code, stdout, err = run_cli(["gate", str(plan), "--rules", str(rules), "-f", "sarif", "-o", str(out)], capsys)
+    assert code == 2 and f"{rules}:6: bad message template: unknown field" in err
+    assert not out.exists() and "wJalrXUtnFEMI" not in stdout + err

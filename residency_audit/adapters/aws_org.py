@@ -167,13 +167,19 @@ def read_organization(org: Any, workers: int = 8) -> Organization:
         ]
         return [(ou["Id"], (*path, OwnerNode("ou", ou["Id"], ou.get("Name", "")))) for ou in ous]
 
-    with cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="aws-org") as pool:
+    # Not `with`: on Ctrl-C or the deadline its exit would wait for a request stalled in the network.
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="aws-org")
+    try:
         pending = {pool.submit(children, r["Id"], (org_node,)) for r in roots}
         while pending:
             done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 for ou_id, path in fut.result():
                     pending.add(pool.submit(children, ou_id, path))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     accounts.sort(key=lambda a: a.id)
     return Organization(desc["Id"], desc.get("Arn", ""), desc.get("MasterAccountId", ""), tuple(accounts))
 
@@ -259,28 +265,32 @@ class OrganizationAdapter(AwsAdapter):
         window = self.accounts_in_flight or max(2, self.max_workers // 16)
         queue = deque(self.targets)
         admitted = 0
-        with cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="aws") as pool:
-            pending: set[cf.Future[Any]] = set()
+        # Not `with`: on Ctrl-C or the deadline its exit would wait for requests stalled in the network.
+        pool = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="aws")
+        pending: set[cf.Future[Any]] = set()
 
-            def admit() -> None:
-                nonlocal admitted
-                while queue and admitted - self._done_accounts < window:
-                    pending.add(pool.submit(self._plan_account, collector, queue.popleft()))
-                    admitted += 1
+        def admit() -> None:
+            nonlocal admitted
+            while queue and admitted - self._done_accounts < window:
+                pending.add(pool.submit(self._plan_account, collector, queue.popleft()))
+                admitted += 1
 
+        try:
             admit()
-            try:
-                while pending:
-                    done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                    for fut in done:
-                        for task in fut.result() or []:
-                            pending.add(pool.submit(task))
-                    admit()
-            except KeyboardInterrupt:
-                for fut in pending:
-                    fut.cancel()
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            while pending:
+                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    for task in fut.result() or []:
+                        pending.add(pool.submit(task))
+                admit()
+        except BaseException:
+            # Ctrl-C, the deadline or a fatal error: running tasks stop at their next API call.
+            self._stop.set()
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     def _record(self, collector: Collector, org: Organization, chosen: list[OrgAccount]) -> None:
         """What was asked, in the scan's request: the report merges shards by these options."""

@@ -794,6 +794,14 @@ class AzureAdapter:
         detail_lock = threading.Lock()
 
         def list_subscription(sub: Subscription) -> None:
+            # Per subscription too, so that a scan stopped by its deadline names the unread ones.
+            collector.progress.add_work(f"azure:{sub.id}", 1)
+            try:
+                _list_subscription(sub)
+            finally:
+                collector.progress.done(f"azure:{sub.id}", "resources")
+
+        def _list_subscription(sub: Subscription) -> None:
             if sub.owner is None:
                 sub.owner = self._owner(sub, [])
             rm = self._client(collector, "resources", sub.id)

@@ -63,6 +63,12 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="accepted risks (default: .residency-exceptions.yaml in the working directory, if there is one)",
     )
+    g.add_argument(
+        "--exception-horizon",
+        metavar="DAYS",
+        type=int,
+        help="refuse exceptions that expire more than DAYS from today (default: 365)",
+    )
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
@@ -74,22 +80,35 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
         help="record the scan here: a SQLite file path, sqlite:///FILE or postgresql://... "
         "(default: $RESIDENCY_AUDIT_STORE, else reports/residency.db)",
     )
+    add_store_timeout(g)
     g.add_argument("--no-store", dest="record", action="store_false", help="do not record this scan")
     p.set_defaults(record=True)
+
+
+def add_store_timeout(g: Any) -> None:
+    g.add_argument(
+        "--store-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="how long a store statement may wait for a lock or run before the run ends with exit 2 "
+        "(PostgreSQL lock_timeout/statement_timeout; default: $RESIDENCY_AUDIT_STORE_TIMEOUT, else 30)",
+    )
 
 
 def record_scan(result: ScanResult, args: argparse.Namespace) -> None:
     """Record the scan (one transaction) when the command asked for it; SQLAlchemy loads only here."""
     if not getattr(args, "record", False):
         return
+    from ..safetext import terminal
     from ..store import open_store, store_url
     from ..store.sql import safe_url
 
-    with open_store(getattr(args, "store", None)) as store:
+    with open_store(getattr(args, "store", None), getattr(args, "store_timeout", None)) as store:
         store.record(result)
     if not getattr(args, "quiet", False):
         note = "" if result.scan.complete else " (incomplete: never used as the baseline of a report)"
-        stderr_console().print(f"recorded scan {result.scan.id} in {safe_url(store_url(args.store))}{note}")
+        where = terminal(safe_url(store_url(args.store)))
+        print(f"recorded scan {result.scan.id} in {where}{note}", file=sys.stderr)
 
 
 def load_ruleset(args: argparse.Namespace) -> RuleSet:
@@ -138,7 +157,11 @@ def coverage_warning(result: ScanResult, args: argparse.Namespace) -> str | None
     if scan.interrupted:
         parts.append("interrupted, results are partial")
     if scan.gaps:
-        shown = ", ".join(f"{g.provider}:{g.scope or '-'}:{g.region or 'global'}:{g.service}" for g in scan.gaps[:5])
+        from ..safetext import terminal
+
+        shown = terminal(
+            ", ".join(f"{g.provider}:{g.scope or '-'}:{g.region or 'global'}:{g.service}" for g in scan.gaps[:5])
+        )
         more = f" and {len(scan.gaps) - 5} more" if len(scan.gaps) > 5 else ""
         parts.append(f"{len(scan.gaps)} coverage gap(s): {shown}{more}")
     allowed_gaps = scan.gaps and not scan.interrupted and getattr(args, "allow_gaps", False)
@@ -186,10 +209,20 @@ def write_output(result: ScanResult, args: argparse.Namespace, default_path: Pat
         raise UserError(f"{target}: cannot write output: {exc.strerror}") from None
     if not args.quiet:
         from ..outputs.table import print_result
+        from ..safetext import terminal
 
         print_result(result, stderr_console())
-        stderr_console().print(f"wrote {target}")
+        print(f"wrote {terminal(str(target))}", file=sys.stderr)
     return target
+
+
+def _markup_safe(text: str) -> str:
+    """Progress text (account names, regions) as rich renders it: no markup, no control characters."""
+    from rich.markup import escape
+
+    from ..safetext import terminal
+
+    return escape(terminal(text))
 
 
 class RichProgress:
@@ -231,9 +264,8 @@ class RichProgress:
         row = self._rows.get(label)
         if row is None:
             name = self._names.get(label)
-            row = self._rows[label] = self._progress.add_task(
-                f"  {label} {name}" if name else f"  {label}", total=0, last=""
-            )
+            text = f"  {label} {name}" if name else f"  {label}"
+            row = self._rows[label] = self._progress.add_task(_markup_safe(text), total=0, last="")
         return row
 
     def add_work(self, label: str, count: int) -> None:
@@ -245,9 +277,9 @@ class RichProgress:
 
     def done(self, label: str, description: str) -> None:
         with self._lock:
-            self._progress.update(self._task, advance=1, last=f"{label} {description}")
+            self._progress.update(self._task, advance=1, last=_markup_safe(f"{label} {description}"))
             row = self._row(label)
-            self._progress.update(row, advance=1, last=description)
+            self._progress.update(row, advance=1, last=_markup_safe(description))
             if self._progress._tasks[row].finished:
                 self._finished.append(row)
                 if len(self._finished) > self.MAX_FINISHED_ROWS:

@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace, catalog: object) -> int:
     from ..errors import UserError
     from ..geography import PROVIDERS, Catalog
+    from ..safetext import terminal
 
     assert isinstance(catalog, Catalog)
     code = args.explain
@@ -118,9 +119,9 @@ def _explain(args: argparse.Namespace, catalog: object) -> int:
         print(json.dumps([{**p.to_dict(), "explanation": lines} for p, lines in found], indent=2))
         return 0
     if not found:
-        print(f"{code}: unknown to the catalog for every provider; it counts as outside the EU (fail closed)")
+        print(f"{terminal(code)}: unknown to the catalog for every provider; it counts as outside the EU (fail closed)")
         return 0
-    print("\n\n".join("\n".join(lines) for _, lines in found))
+    print("\n\n".join("\n".join(terminal(line) for line in lines) for _, lines in found))
     return 0
 
 

@@ -36,11 +36,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="scan store: a SQLite file path, sqlite:///FILE or postgresql://... "
         "(default: $RESIDENCY_AUDIT_STORE, else reports/residency.db)",
     )
-    p.add_argument("--target", metavar="KEY", help="which scan target to report (default: the latest scan's)")
+    from .common import add_store_timeout
+
+    add_store_timeout(p)
+    p.add_argument(
+        "--target",
+        metavar="KEY",
+        help="which scan target to report (default: the latest scan's); with --fail-on/--fail-on-new, judge only it "
+        "(default: every target scanned in the window)",
+    )
     p.add_argument(
         "--bundle", action="store_true", help="write an evidence bundle: report, raw scan JSON, manifest, SHA256SUMS"
     )
-    p.add_argument("--verify", metavar="DIR", help="verify an evidence bundle's checksums instead (exit 1 on change)")
+    p.add_argument(
+        "--sign-key",
+        metavar="PEM",
+        help="with --bundle: sign the manifest with this Ed25519 private key (default: $RESIDENCY_AUDIT_SIGNING_KEY; "
+        "passphrase from $RESIDENCY_AUDIT_SIGNING_KEY_PASSPHRASE)",
+    )
+    p.add_argument(
+        "--verify",
+        metavar="DIR",
+        help="verify an evidence bundle's checksums and signature instead (exit 1 on change or a bad signature)",
+    )
+    p.add_argument(
+        "--verify-key",
+        metavar="PEM",
+        help="with --verify: the Ed25519 public key the bundle must be signed with (an unsigned bundle then fails)",
+    )
     g = p.add_argument_group(
         "alerting (for scheduled jobs; without these options a written report exits 0)",
         "Exit 1 on findings, else 3 when the newest scans are incomplete (a gap is not a clean bill), else 0.",
@@ -89,27 +112,42 @@ def parse_since(value: str) -> _dt.datetime:
 
 def run(args: argparse.Namespace) -> int:
     if args.verify:
-        from ..reporting.bundle import verify_bundle
+        return verify(args)
+    if args.verify_key:
+        raise UserError("--verify-key goes with --verify DIR")
+    import os
 
-        problems = verify_bundle(Path(args.verify))
-        for line in problems:
-            print(f"{args.verify}: {line}")
-        if not problems and not args.quiet:
-            print(f"{args.verify}: OK, every file matches its SHA-256")
-        return EXIT_FINDINGS if problems else EXIT_OK
+    sign_key_path = args.sign_key or os.environ.get("RESIDENCY_AUDIT_SIGNING_KEY") or None
+    if args.sign_key and not args.bundle:
+        raise UserError("--sign-key signs an evidence bundle: add --bundle")
+    sign_key = Path(sign_key_path) if sign_key_path and args.bundle else None
     since = parse_since(args.since) if args.since else None
     last = args.last if args.last is not None else (None if since else 30)
     if last is not None and last < 1:
         raise UserError("--last must be at least 1")
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ..reporting import FORMATS as SUFFIX
-    from ..reporting import build
+    from ..reporting import build, targets_in_window
     from ..store import open_store, store_url
     from ..store.sql import safe_url
 
     url = store_url(args.store)
-    with open_store(args.store) as store:
-        report = build(store, safe_url(url), since=since, last=last, target=args.target)
+    alerting = args.fail_on is not None or args.fail_on_new is not None
+    judged: list[Report] = []
+    with open_store(args.store, args.store_timeout) as store:
+        try:
+            report = build(store, safe_url(url), since=since, last=last, target=args.target)
+            judged.append(report)
+            if alerting and args.target is None:
+                # Every target scanned in the window, not only the latest scan's: a narrow scan
+                # recorded after a full one must not silence the full one's open findings.
+                for key in targets_in_window(store, since, last):
+                    if key != report.target:
+                        judged.append(build(store, safe_url(url), since=since, last=last, target=key))
+        except SQLAlchemyError as exc:
+            raise store.failed("cannot read store", exc) from None
     text = render(report, args.format)
     stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.output)
@@ -119,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
             from ..reporting.bundle import write_bundle
 
             target = out / f"evidence-{stamp}"
-            write_bundle(report, target, name, text)
+            write_bundle(report, target, name, text, sign_key)
         else:
             out.mkdir(parents=True, exist_ok=True)
             target = out / name
@@ -134,7 +172,44 @@ def run(args: argparse.Namespace) -> int:
             f"wrote {target}: {len(report.active)} findings ({len(d.new)} new, {len(d.resolved)} resolved), "
             f"{len(d.moved)} moved, {len(d.gaps_appeared)} gaps appeared"
         )
-    return alert_code(report, args.fail_on, args.fail_on_new, args.allow_gaps)
+    if not alerting:
+        return EXIT_OK
+    codes = [alert_code(r, args.fail_on, args.fail_on_new, args.allow_gaps) for r in judged]
+    if not args.quiet:
+        from ..safetext import terminal
+
+        print(f"alert: judged {len(judged)} target(s) (the latest complete state of each):")
+        for r, code in zip(judged, codes, strict=True):
+            state = f"scan {r.current.scan.id}" if r.current else "no scan"
+            print(f"  {r.target} {terminal(r.target_label)}: {state}, {len(r.active)} findings -> exit {code}")
+    return worst_code(codes)
+
+
+def verify(args: argparse.Namespace) -> int:
+    """Checksums, then the signature: exit 1 on any change, an invalid signature, or no signature
+    when --verify-key says there must be one."""
+    from ..reporting.bundle import signature_status, verify_bundle
+    from ..safetext import terminal
+
+    where = terminal(args.verify)
+    problems = verify_bundle(Path(args.verify))
+    for line in problems:
+        print(f"{where}: {terminal(line)}")
+    status, detail = signature_status(Path(args.verify), Path(args.verify_key) if args.verify_key else None)
+    failed = bool(problems) or status == "invalid" or (status == "unsigned" and args.verify_key is not None)
+    if failed or not args.quiet:
+        print(f"{where}: signature {status.upper()}: {terminal(detail)}")
+    if not problems and not args.quiet:
+        print(f"{where}: OK, every file matches its SHA-256")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def worst_code(codes: list[int]) -> int:
+    """Findings anywhere beat an incomplete state anywhere, which beats clean."""
+    for code in (EXIT_FINDINGS, EXIT_INCOMPLETE):
+        if code in codes:
+            return code
+    return EXIT_OK
 
 
 def render(report: object, fmt: str) -> str:

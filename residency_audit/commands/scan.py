@@ -26,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     for provider_parser in set(prov.choices.values()):
         add_store_options(provider_parser)
+        provider_parser.add_argument(
+            "--deadline",
+            metavar="DURATION",
+            help="stop the scan after DURATION (90s, 15m, 1h30m) with what it has: what was not read becomes "
+            "coverage gaps, exit 3 unless findings give 1",
+        )
 
 
 def execute(
@@ -55,6 +61,14 @@ def execute(
     )
     if log_target == "-" and stdout_taken:
         raise UserError("--log-json - writes to stdout: send the report elsewhere with --output FILE (or --quiet)")
+    deadline = None
+    if getattr(args, "deadline", None) is not None:
+        from ..interrupts import parse_duration
+
+        try:
+            deadline = parse_duration(args.deadline)
+        except ValueError as exc:
+            raise UserError(f"--deadline: {exc}") from None
     ruleset = load_ruleset(args)  # broken rules fail before any API call
     exceptions = from_args(args)  # so does a broken exceptions file
     adapter = make_adapter()
@@ -65,10 +79,10 @@ def execute(
         if log:
             log.event("scan_started", {"provider": request.provider, "request": request.to_dict()})
         if args.quiet:
-            result = run_scan(adapter, request, ruleset, catalog, Progresses(sinks) if sinks else None)
+            result = run_scan(adapter, request, ruleset, catalog, Progresses(sinks) if sinks else None, deadline)
         else:
             with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
-                result = run_scan(adapter, request, ruleset, catalog, Progresses([progress, *sinks]))
+                result = run_scan(adapter, request, ruleset, catalog, Progresses([progress, *sinks]), deadline)
         apply_exceptions(result, exceptions)
         write_output(result, args, getattr(args, "default_output", None))
         record_scan(result, args)  # after the output: a store that is down never loses the scan's report

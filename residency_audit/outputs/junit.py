@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from ..model import Finding, Resource, ScanResult, severity_rank
+from ..safetext import xml
 
 
 def render(result: ScanResult) -> str:
@@ -81,5 +82,16 @@ def render(result: ScanResult) -> str:
         "testsuites", name="residency-audit", tests=str(tests), failures=str(failures), errors=str(errors)
     )
     root.append(suite)
+    _well_formed(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _well_formed(root: ET.Element) -> None:
+    """Every name, message and note through `safetext.xml`, in one pass over the finished tree:
+    ElementTree escapes markup but writes characters XML 1.0 forbids (ESC, NUL, ...) as they are."""
+    for el in root.iter():
+        if el.text:
+            el.text = xml(el.text)
+        for key, value in el.attrib.items():
+            el.attrib[key] = xml(value)

@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 from ..model import SEVERITIES, ScanResult, coverage_by_type, severity_rank
+from ..safetext import md_cell as _cell
+from ..safetext import md_text
 
 MAX_ROWS = 500
-
-
-def _cell(value: object) -> str:
-    text = str(value) if value is not None else ""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'") or " "
 
 
 def render(result: ScanResult) -> str:
@@ -36,7 +33,7 @@ def render(result: ScanResult) -> str:
         status = ":white_check_mark: **no failing findings**"
     sev = Counter(f.severity for f in active)
     lines = [
-        f"## residency-audit ({scan.request.provider}): {status}",
+        f"## residency-audit ({md_text(scan.request.provider)}): {status}",
         "",
         f"{len(result.resources)} resources checked, {len(active)} findings"
         + (f", {len(suppressed)} suppressed by exceptions" if suppressed else "")
@@ -124,10 +121,10 @@ def render(result: ScanResult) -> str:
             "| Type | Category | Resources |",
             "|---|---|---:|",
         ]
-        lines += [f"| `{_cell(c['type'])}` | {_cell(c['category'])} | {c['judged']['primary']} |" for c in primary_only]
+        lines += [f"| {_cell(c['type'])} | {_cell(c['category'])} | {c['judged']['primary']} |" for c in primary_only]
         lines += ["", "</details>", ""]
     if scan.notes:
         lines += ["<details><summary>Notes</summary>", ""]
-        lines += [f"- {_cell(n)}" for n in scan.notes]
+        lines += [f"- {md_text(n)}" for n in scan.notes]
         lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"

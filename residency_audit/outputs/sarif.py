@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import jsonio
 from ..model import Finding, ScanResult
+from ..safetext import sarif_text
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -88,7 +89,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "ruleId": f.rule_id,
             "ruleIndex": index[f.rule_id],
             "level": _LEVEL.get(f.severity, "error"),
-            "message": {"text": f.message},
+            "message": {"text": sarif_text(f.message)},
             "locations": [_location(f)],
             "partialFingerprints": {"residencyAudit/v1": f.fingerprint},
             "properties": props,
@@ -103,12 +104,14 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         {
             "level": "error",
             "message": {
-                "text": f"coverage gap, scan incomplete: {g.provider} {g.scope} {g.region or 'global'} {g.service}: "
-                f"{g.code + ': ' if g.code else ''}{g.error}"
+                "text": sarif_text(
+                    f"coverage gap, scan incomplete: {g.provider} {g.scope} {g.region or 'global'} {g.service}: "
+                    f"{g.code + ': ' if g.code else ''}{g.error}"
+                )
             },
         }
         for g in scan.gaps
-    ] + [{"level": "note", "message": {"text": n}} for n in scan.notes]
+    ] + [{"level": "note", "message": {"text": sarif_text(n)}} for n in scan.notes]
     invocation: dict[str, Any] = {"executionSuccessful": scan.complete}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications

@@ -10,6 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..model import SEVERITIES, ScanResult, coverage_by_type, severity_rank
+from ..safetext import terminal
+
+
+def cell(value: object) -> str:
+    """Data as a table cell: no control character reaches the terminal, no markup reaches rich."""
+    return escape(terminal(value))
+
 
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -31,12 +38,12 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
             loc = f.location
             t.add_row(
                 f"[{_SEV_STYLE.get(f.severity, '')}]{f.severity}[/]",
-                f.rule_id,
-                escape(f.resource.kind),
-                escape(f.resource.name),
-                loc.location.role if loc else "",
-                escape(f.region or "?"),
-                ", ".join(f.countries) or "?",
+                cell(f.rule_id),
+                cell(f.resource.kind),
+                cell(f.resource.name),
+                cell(loc.location.role) if loc else "",
+                cell(f.region or "?"),
+                cell(", ".join(f.countries) or "?"),
             )
         console.print(t)
         if len(active) > max_findings:
@@ -67,7 +74,7 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         eu = eu_members()
         for country, n in sorted(per_country.items(), key=lambda kv: (-kv[1], kv[0])):
             mark = "[green]yes[/]" if in_eu.get(country, country in eu) else "[red]no[/]"
-            t.add_row(escape(country), mark, str(n))
+            t.add_row(cell(country), mark, str(n))
         console.print(t)
 
     sev = Counter(f.severity for f in active)
@@ -92,7 +99,7 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         t.add_column("Code", no_wrap=True)
         t.add_column("Error", overflow="fold", ratio=1)
         for g in scan.gaps:
-            t.add_row(*(escape(x) for x in (g.provider, g.scope, g.region or "global", g.service, g.code, g.error)))
+            t.add_row(*(cell(x) for x in (g.provider, g.scope, g.region or "global", g.service, g.code, g.error)))
         console.print(t)
     suppressed = len(result.findings) - len(active)
     calls = sum(scan.api_calls.values())
@@ -108,10 +115,10 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         n = sum(c["judged"]["primary"] for c in primary_only)
         console.print(
             f"[dim]{n} resources of {len(primary_only)} types judged at their primary location only "
-            f"(copies they may keep elsewhere are not modelled): {escape(shown)}[/]"
+            f"(copies they may keep elsewhere are not modelled): {cell(shown)}[/]"
         )
     for note in scan.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        console.print(f"[dim]note: {cell(note)}[/]")
 
 
 def render(result: ScanResult) -> str:

@@ -203,6 +203,23 @@ def select_scans(scans: list[ScanInfo], since: _dt.datetime | None = None, last:
     return scans
 
 
+def targets_in_window(store: Store, since: _dt.datetime | None = None, last: int | None = None) -> dict[str, str]:
+    """target key -> label for every target with a scan in the window (shards folded), newest last.
+
+    `report --fail-on` judges each of them: a later scan of a narrower target must not
+    hide the open findings of a wider one.
+    """
+    from . import shards
+
+    everything, _ = shards.logical_scans(store.scans())
+    window = select_scans(everything, since, last)
+    out: dict[str, str] = {}
+    for s in window:
+        out.pop(s.target, None)
+        out[s.target] = s.target_label
+    return out
+
+
 def build(
     store: Store,
     store_label: str,

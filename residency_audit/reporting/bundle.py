@@ -3,6 +3,13 @@
 `manifest.json` lists each file with its SHA-256 and size; `SHA256SUMS` holds the
 same digests (plus the manifest's) in the format `sha256sum -c` reads, so an
 auditor can verify a bundle without this tool.
+
+Checksums alone prove nothing against someone who can rewrite the bundle: delete a
+scan, rewrite the manifest and SHA256SUMS to match, and it still verifies. With a
+signing key (`--sign-key`, an Ed25519 private key in PEM) the manifest's exact bytes
+are signed into `manifest.sig` (JSON: algorithm, key id, base64 signature), and
+`--verify DIR --verify-key PUBLIC.pem` tells a valid signature from an invalid one
+and from none at all ("unsigned").
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from .jsonreport import _results
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
+SIGNATURE = "manifest.sig"
 
 
 def sha256(path: Path) -> str:
@@ -28,10 +36,13 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_bundle(report: Report, directory: Path, report_name: str, report_text: str) -> list[Path]:
-    """Write the bundle into `directory` (created; must not hold a bundle yet)."""
+def write_bundle(
+    report: Report, directory: Path, report_name: str, report_text: str, sign_key: Path | None = None
+) -> list[Path]:
+    """Write the bundle into `directory` (created; must not hold a bundle yet), signed when given a key."""
     from .. import __version__
 
+    private = load_private_key(sign_key) if sign_key is not None else None  # a bad key fails before writing
     directory.mkdir(parents=True, exist_ok=False)
     files: list[Path] = []
     (directory / report_name).write_text(report_text, "utf-8")
@@ -67,7 +78,95 @@ def write_bundle(report: Report, directory: Path, report_name: str, report_text:
     sums = [f"{e['sha256']}  {e['path']}" for e in entries]
     sums.append(f"{sha256(directory / MANIFEST)}  {MANIFEST}")
     (directory / SUMS).write_text("\n".join(sums) + "\n", "utf-8")
-    return [*files, directory / MANIFEST, directory / SUMS]
+    written = [*files, directory / MANIFEST, directory / SUMS]
+    if private is not None:
+        signature = private.sign((directory / MANIFEST).read_bytes())
+        doc = {"algorithm": "ed25519", "key_id": key_id(private.public_key()), "signature": _b64(signature)}
+        (directory / SIGNATURE).write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
+        written.append(directory / SIGNATURE)
+    return written
+
+
+# --------------------------------------------------------------------------- keys and signatures
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def key_id(public: Any) -> str:
+    """SHA-256 of the raw Ed25519 public key: what a verifier compares with the key it trusts."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return "sha256:" + hashlib.sha256(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+
+
+def load_private_key(path: Path) -> Any:
+    """An Ed25519 private key from PEM; the passphrase, if any, from $RESIDENCY_AUDIT_SIGNING_KEY_PASSPHRASE."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from ..errors import UserError
+
+    passphrase = os.environ.get("RESIDENCY_AUDIT_SIGNING_KEY_PASSPHRASE")
+    try:
+        key = load_pem_private_key(path.read_bytes(), passphrase.encode() if passphrase else None)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the signing key: {exc.strerror}") from None
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{path}: not a usable PEM private key ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UserError(f"{path}: the signing key must be Ed25519 (openssl genpkey -algorithm ed25519)")
+    return key
+
+
+def load_public_key(path: Path) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from ..errors import UserError
+
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the verification key: {exc.strerror}") from None
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{path}: not a PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise UserError(f"{path}: the verification key must be an Ed25519 public key")
+    return key
+
+
+def signature_status(directory: Path, public_key: Path | None) -> tuple[str, str]:
+    """("unsigned" | "valid" | "invalid" | "unverified", detail) for the bundle's manifest signature."""
+    import base64
+    import binascii
+
+    sig_path = directory / SIGNATURE
+    if not sig_path.is_file():
+        return "unsigned", f"no {SIGNATURE}: nothing proves who wrote this bundle"
+    try:
+        doc = json.loads(sig_path.read_text("utf-8"))
+        if not isinstance(doc, dict) or doc.get("algorithm") != "ed25519":
+            return "invalid", f"{SIGNATURE} is not an ed25519 signature document"
+        signature = base64.b64decode(str(doc.get("signature", "")), validate=True)
+    except (OSError, ValueError, binascii.Error) as exc:
+        return "invalid", f"{SIGNATURE} cannot be read ({exc})"
+    signer = str(doc.get("key_id", "?"))
+    if public_key is None:
+        return "unverified", f"signed by key {signer}; pass --verify-key PUBLIC.pem to check the signature"
+    from cryptography.exceptions import InvalidSignature
+
+    key = load_public_key(public_key)
+    try:
+        key.verify(signature, (directory / MANIFEST).read_bytes())
+    except (InvalidSignature, OSError):
+        return "invalid", f"the signature does not match {MANIFEST} under key {key_id(key)}"
+    return "valid", f"manifest signed by key {key_id(key)}"
 
 
 def verify_bundle(directory: Path) -> list[str]:
@@ -79,8 +178,8 @@ def verify_bundle(directory: Path) -> list[str]:
         sums = (directory / SUMS).read_text("utf-8").splitlines()
     except (OSError, ValueError) as exc:
         raise UserError(f"{directory}: not a readable evidence bundle ({exc})") from None
+    expected = _listed(directory, manifest)
     problems: list[str] = []
-    expected = {e["path"]: e["sha256"] for e in manifest.get("files", [])}
     for line in sums:
         digest, _, name = line.partition("  ")
         if name == MANIFEST:
@@ -93,8 +192,32 @@ def verify_bundle(directory: Path) -> list[str]:
             problems.append(f"{name}: missing")
         elif sha256(p) != digest:
             problems.append(f"{name}: changed (SHA-256 differs)")
-    listed = set(expected) | {SUMS}
+    listed = set(expected) | {SUMS, SIGNATURE}
     for p in sorted(directory.rglob("*")):
         if p.is_file() and p.relative_to(directory).as_posix() not in listed:
             problems.append(f"{p.relative_to(directory).as_posix()}: not in the manifest")
     return problems
+
+
+def _listed(directory: Path, manifest: Any) -> dict[str, str]:
+    """path -> SHA-256 from the manifest, every entry checked: a malformed manifest is an input error."""
+    from pathlib import PurePosixPath
+
+    from ..errors import UserError
+
+    def bad(problem: str) -> UserError:
+        return UserError(f"{directory}: not a valid evidence bundle: {MANIFEST}: {problem}")
+
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise bad("expected an object with a 'files' list")
+    out: dict[str, str] = {}
+    for i, entry in enumerate(manifest["files"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
+            raise bad(f"files[{i}] has no 'path'")
+        if not isinstance(entry.get("sha256"), str):
+            raise bad(f"files[{i}] ({entry['path']!r}) has no 'sha256'")
+        pure = PurePosixPath(entry["path"])
+        if pure.is_absolute() or ".." in pure.parts or "\\" in entry["path"]:
+            raise bad(f"files[{i}] path {entry['path']!r} leaves the bundle")
+        out[entry["path"]] = entry["sha256"]
+    return out

@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..model import Finding
+from ..safetext import csv_cell
 from . import Report, organisation_of
 
 HEADERS = [
@@ -33,9 +34,10 @@ HEADERS = [
 
 
 def _row(change: str, scan_id: str, f: Finding, shard: str = "") -> list[str]:
+    """Every cell through `csv_cell`: a name like `=HYPERLINK(...)` stays text in a spreadsheet."""
     o = f.resource.owner
     loc = f.location
-    return [
+    cells = [
         change,
         scan_id,
         f.rule_id,
@@ -57,6 +59,7 @@ def _row(change: str, scan_id: str, f: Finding, shard: str = "") -> list[str]:
         f.suppressed_by or "",
         shard,
     ]
+    return [csv_cell(c) for c in cells]
 
 
 def _shard_of(report: Report, scan_id: str) -> dict[str, str]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from ..model import Finding
+from ..safetext import md_cell as _cell
+from ..safetext import md_code, md_text
 from . import Report
-
-
-def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
@@ -37,18 +35,18 @@ def render(report: Report) -> str:
     cur, base, d = report.current, report.baseline, report.diff
     lines = ["# Data-residency compliance report", ""]
     lines.append(f"- Generated: {report.generated_at:%Y-%m-%d %H:%M:%S} UTC")
-    lines.append(f"- Target: `{report.target_label}` ({report.target})")
+    lines.append(f"- Target: {md_code(report.target_label)} ({md_text(report.target)})")
     if cur:
-        lines.append(f"- Current state: scan `{cur.scan.id}` of {cur.scan.started_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"- Current state: scan {md_code(cur.scan.id)} of {cur.scan.started_at:%Y-%m-%d %H:%M} UTC")
     lines.append(
-        f"- Compared with: scan `{base.scan.id}` of {base.scan.started_at:%Y-%m-%d %H:%M} UTC"
+        f"- Compared with: scan {md_code(base.scan.id)} of {base.scan.started_at:%Y-%m-%d %H:%M} UTC"
         if base
         else "- Compared with: no earlier complete scan (every finding counts as new)"
     )
     for label, res in (("Current state", cur), ("Compared with", base)):
         if res is not None and res.scan.id in report.merged:
-            lines.append(f"- {label} {report.merged[res.scan.id].shards.describe()}")
-    lines.append(f"- Store: {report.store}")
+            lines.append(f"- {label} {md_text(report.merged[res.scan.id].shards.describe())}")
+    lines.append(f"- Store: {md_text(report.store)}")
     lines.append("")
     if report.partial:
         lines += ["> **No complete scan in this window: the state below is partial and proves nothing.**", ""]
@@ -152,7 +150,7 @@ def render(report: Report) -> str:
     if report.other_targets:
         lines += [
             "Other targets in this store (use `--target KEY`): "
-            + "; ".join(f"`{k}` {v}" for k, v in sorted(report.other_targets.items())),
+            + "; ".join(f"{md_code(k)} {md_text(v)}" for k, v in sorted(report.other_targets.items())),
             "",
         ]
     return "\n".join(lines).rstrip() + "\n"

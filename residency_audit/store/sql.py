@@ -9,6 +9,7 @@ exactly as it did when it ran.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from .. import __version__
 from ..errors import UserError
@@ -100,17 +101,20 @@ def _to_db(value: _dt.datetime | None) -> _dt.datetime | None:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password masked: store URLs end up in errors and reports."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL is shown without its userinfo
-        return url.split("@")[-1]
+    """The URL with any password masked: store URLs end up in errors and reports.
+
+    Masked by the redactor's userinfo rule, not by parsing: a password holding an
+    unencoded '@' would otherwise leave its tail in the "host".
+    """
+    from ..redact import redact_userinfo
+
+    return redact_userinfo(url)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_ms: int = 30_000) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cur.close()
 
 
@@ -121,10 +125,15 @@ MIGRATION_LOCK = 0x52414D4947  # "RAMIG"
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.url = str(engine.url)
+        self.timeout = 30.0
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        u = make_url(url)
+    def open(cls, url: str, timeout: float = 30.0) -> Store:
+        try:
+            u = make_url(url)
+        except (ArgumentError, ValueError) as exc:
+            raise UserError(f"store URL {safe_url(url)}: {exc}") from None
         connect_args: dict[str, Any] = {}
         if u.get_backend_name() == "sqlite":
             if u.database and u.database != ":memory:":
@@ -133,18 +142,42 @@ class Store:
                 except OSError as exc:
                     raise UserError(f"store {u.database}: cannot create its directory: {exc.strerror}") from None
         elif u.get_backend_name() == "postgresql":
-            connect_args = {"application_name": "residency-audit", "connect_timeout": 10}
-        engine = create_engine(u, connect_args=connect_args)
+            ms = max(1, round(timeout * 1000))
+            connect_args = {
+                "application_name": "residency-audit",
+                "connect_timeout": max(1, min(10, round(timeout))),
+                # A session holding a lock on the store must not hang a scheduled job for ever.
+                "options": f"-c lock_timeout={ms} -c statement_timeout={ms}",
+            }
+        try:
+            engine = create_engine(u, connect_args=connect_args)
+        except (ArgumentError, ValueError, ImportError) as exc:
+            raise UserError(f"store URL {safe_url(url)}: {exc}") from None
         if u.get_backend_name() == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=round(timeout * 1000)))
         store = cls(engine)
+        store.url = url
+        store.timeout = timeout
         try:
             store.migrate()
         except SQLAlchemyError as exc:
             engine.dispose()
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise UserError(f"cannot open store {safe_url(url)}: {reason}") from None
+            raise store.failed("cannot open store", exc) from None
+        except ValueError as exc:  # e.g. a port psycopg cannot parse
+            engine.dispose()
+            raise UserError(f"cannot open store {safe_url(url)}: {exc}") from None
         return store
+
+    def failed(self, what: str, exc: SQLAlchemyError) -> UserError:
+        """The one line for a store error; a lock or statement timeout says which setting to raise."""
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if code in ("55P03", "57014") or "database is locked" in reason:
+            reason = (
+                f"{reason} (gave up after {self.timeout:g} s: another session holds the store; "
+                "--store-timeout or RESIDENCY_AUDIT_STORE_TIMEOUT sets the wait)"
+            )
+        return UserError(f"{what} {safe_url(self.url)}: {reason}")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -166,13 +199,21 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to HEAD with the shipped Alembic migrations (no-op when current)."""
-        if self.revision() == HEAD:
+        current = self.revision()
+        if current == HEAD:
             return
         from alembic import command
         from alembic.config import Config
+        from alembic.script import ScriptDirectory
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
+        known = {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
+        if current is not None and current not in known:
+            raise UserError(
+                f"store {safe_url(self.url)} has schema revision {current!r}, which this residency-audit "
+                f"({__version__}, schema {HEAD}) does not know: a newer version wrote it; upgrade residency-audit"
+            )
         with self.engine.begin() as conn:
             # Shard jobs often start together on a new store: take the store-wide write
             # lock before Alembic reads the revision, so one job migrates and the others
@@ -295,8 +336,7 @@ class Store:
         except IntegrityError:
             raise UserError(f"scan {scan.id} is already recorded in this store") from None
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise UserError(f"cannot record scan {scan.id}: {reason}") from None
+            raise self.failed(f"cannot record scan {scan.id} in", exc) from None
         return scan.id
 
     # ------------------------------------------------------------ reading
