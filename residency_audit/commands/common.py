@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -108,6 +109,35 @@ def parse_list(value: str | None) -> list[str] | None:
     if not items:
         raise UserError("expected a comma-separated list, got nothing")
     return items
+
+
+def check_regions(
+    provider: str, codes: list[str] | None, flag: str = "--regions", also_known: Iterable[str] = ()
+) -> None:
+    """Region codes nobody knows are input errors, found before any API call.
+
+    Known: the geography catalog's regions of the provider, plus `also_known` (for
+    AWS, botocore's partitions). A typo would otherwise cost a scan full of gaps
+    (`eu-westt-1`: 12 ResponseParserErrors and exit 3), or, worse, a region never read.
+    """
+    if not codes:
+        return
+    from ..geography import default_catalog
+
+    catalog = default_catalog()
+    known = catalog.region_codes(provider) | {c.lower() for c in also_known}
+    bad = list(dict.fromkeys(c for c in codes if c.lower() not in known))
+    if not bad:
+        return
+    parts = []
+    for code in bad:
+        meant = catalog.suggest(provider, code, also_known)
+        parts.append(f"'{code}'" + (f" (did you mean {meant}?)" if meant else ""))
+    listed = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+    raise UserError(
+        f"{flag}: unknown region{'s' if len(bad) > 1 else ''} {listed}; "
+        f"'residency-audit regions --provider {provider}' lists them"
+    )
 
 
 def stderr_console() -> Console:
