@@ -300,6 +300,34 @@ def test_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert code == 2 and err.count("\n") == 1 and needle in err, (args, err)
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_report_never_creates_the_store_it_reads(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report` in an empty directory used to exit 2 and leave an empty reports/residency.db behind;
+    an empty PostgreSQL database got the whole schema."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RESIDENCY_AUDIT_STORE", raising=False)
+    if kind == "sqlite":
+        code, out, err = run_cli(["report"], capsys)
+        assert code == 2 and out == ""
+        assert err == (
+            "residency-audit: error: no scans recorded in reports/residency.db: there is no store (scans record "
+            "into it by default; --store or $RESIDENCY_AUDIT_STORE name another one)\n"
+        )
+        assert list(tmp_path.iterdir()) == []
+        return
+    import psycopg
+
+    for url in store_urls(kind, tmp_path):
+        code, _, err = run_cli(["report", "--store", url], capsys)
+        assert code == 2 and err.count("\n") == 1 and "no scans recorded there" in err, err
+        with psycopg.connect(url) as conn:
+            tables = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            assert tables.fetchall() == []
+        assert list(tmp_path.iterdir()) == []
+
+
 def test_help_and_report_help_do_not_import_sqlalchemy() -> None:
     code = (
         "import sys\n"

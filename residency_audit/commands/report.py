@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from ..store.sql import safe_url
 
     url = store_url(args.store)
-    with open_store(args.store) as store:
+    with open_store(args.store, create=False) as store:
         report = build(store, safe_url(url), since=since, last=last, target=args.target)
     text = render(report, args.format)
     stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")

@@ -37,8 +37,12 @@ def store_url(value: str | None = None) -> str:
     raise UserError(f"unsupported store URL scheme '{scheme}://' (use a file path, sqlite:///FILE or postgresql://...)")
 
 
-def open_store(value: str | None = None) -> Store:
-    """Open (creating and migrating as needed) the store named by --store VALUE or the defaults."""
+def open_store(value: str | None = None, create: bool = True) -> Store:
+    """Open (creating and migrating as needed) the store named by --store VALUE or the defaults.
+
+    Commands that only read (`report`) pass `create=False`: a store that is not
+    there is an input error, not an empty file left behind.
+    """
     from .sql import Store
 
-    return Store.open(store_url(value))
+    return Store.open(store_url(value), create=create)

@@ -123,11 +123,18 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, create: bool = True) -> Store:
+        """Open the store, migrating its schema to HEAD; `create=False` only reads:
+        it never makes a file, a directory or the tables of a store that is not there."""
         u = make_url(url)
         connect_args: dict[str, Any] = {}
         if u.get_backend_name() == "sqlite":
-            if u.database and u.database != ":memory:":
+            if not create and u.database and u.database != ":memory:" and not Path(u.database).is_file():
+                raise UserError(
+                    f"no scans recorded in {u.database}: there is no store (scans record into it by default; "
+                    "--store or $RESIDENCY_AUDIT_STORE name another one)"
+                )
+            if create and u.database and u.database != ":memory:":
                 try:
                     Path(u.database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -139,6 +146,9 @@ class Store:
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
         try:
+            if not create and store.revision() is None:
+                engine.dispose()
+                raise UserError(f"{safe_url(url)}: no scans recorded there (not a residency-audit store yet)")
             store.migrate()
         except SQLAlchemyError as exc:
             engine.dispose()
