@@ -385,7 +385,6 @@ class Catalog:
         return lines
 
 
-@functools.lru_cache(maxsize=1)
 def _edit_distance(a: str, b: str) -> int:
     """Levenshtein distance (insertions, deletions, substitutions), for spelling suggestions."""
     previous = list(range(len(b) + 1))
@@ -397,6 +396,7 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+@functools.lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
     return Catalog()
 
