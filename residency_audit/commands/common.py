@@ -44,21 +44,28 @@ def add_gcp_scope_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--project", action="append", metavar="ID", help="a project id")
 
 
-def add_rule_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("rules and exit code")
+def add_rule_options(p: argparse.ArgumentParser, exit_options: bool = True) -> None:
+    """--rules and --exceptions; with `exit_options`, the flags that turn findings and gaps into an exit code."""
+    g = p.add_argument_group("rules and exit code" if exit_options else "rules")
     g.add_argument(
         "--rules",
         action="append",
         metavar="PATH",
         help="rule file or directory (repeatable; default: the bundled art. 6 rule set)",
     )
-    g.add_argument(
-        "--fail-on", choices=SEVERITIES, default="low", help="lowest severity that makes the exit code 1 (default: low)"
-    )
-    g.add_argument("--exit-zero", action="store_true", help="always exit 0 (report-only runs)")
-    g.add_argument(
-        "--allow-gaps", action="store_true", help="coverage gaps are warnings, not exit code 3 (fail closed by default)"
-    )
+    if exit_options:
+        g.add_argument(
+            "--fail-on",
+            choices=SEVERITIES,
+            default="low",
+            help="lowest severity that makes the exit code 1 (default: low)",
+        )
+        g.add_argument("--exit-zero", action="store_true", help="always exit 0 (report-only runs)")
+        g.add_argument(
+            "--allow-gaps",
+            action="store_true",
+            help="coverage gaps are warnings, not exit code 3 (fail closed by default)",
+        )
     g.add_argument(
         "--exceptions",
         metavar="FILE",
