@@ -187,3 +187,156 @@ def test_demo_help_lists_only_options_that_act(tmp_path: Path) -> None:
     assert {f["rule_id"] for f in doc["findings"]} == {"DEMO-OUTSIDE"}  # --rules
     suppressed = [f["resource_name"] for f in doc["findings"] if f["suppressed_by"]]
     assert suppressed and set(suppressed) == {"batch-zurich"}  # --exceptions
+
+
+# ------------------------------------------------------------------ the report's map, in a real browser
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+#: A point inside a country's shape that a click there really hits (the shape, not a dot on it).
+_POINT_IN = """
+(function (code, panel) {
+  var el = document.querySelector("#" + panel + " path[data-country='" + code + "']");
+  document.getElementById("map-box").scrollIntoView({block: "start"});
+  var svg = el.ownerSVGElement, box = el.getBBox(), m = el.getScreenCTM();
+  for (var i = 1; i < 24; i++) {
+    for (var j = 1; j < 24; j++) {
+      var p = svg.createSVGPoint();
+      p.x = box.x + box.width * i / 24;
+      p.y = box.y + box.height * j / 24;
+      if (!el.isPointInFill(p)) { continue; }
+      var s = p.matrixTransform(m);
+      if (document.elementFromPoint(s.x, s.y) === el) { return [s.x, s.y]; }
+    }
+  }
+  return null;
+})(%s, %s)
+"""
+
+_STATE = """
+({
+  filter: document.getElementById("filter").value,
+  shown: document.getElementById("shown").textContent,
+  visible: Array.from(document.querySelectorAll("#findings tr.finding")).filter(function (tr) { return !tr.hidden; })
+    .map(function (tr) { return tr.dataset.countries; }),
+  selected: Array.from(document.querySelectorAll("#map .selected")).map(function (e) { return e.dataset.country; }),
+  status: document.getElementById("script-status").dataset.status
+})
+"""
+
+_SHADING = """
+Object.fromEntries(%s.map(function (code) {
+  var el = document.querySelector("#map-europe [data-country='" + code + "'], #map-world [data-country='" + code + "']");
+  if (!el) { return [code, null]; }
+  var style = getComputedStyle(el);
+  return [code, {cls: el.getAttribute("class"), fill: style.fill, opacity: style.fillOpacity,
+                 title: el.querySelector("title").textContent}];
+}))
+"""
+
+RED, BLUE = "rgb(207, 34, 46)", "rgb(9, 105, 218)"
+
+
+def _demo_html(demo: Demo) -> Path:
+    return sorted((demo.cwd / "reports").glob("demo-*.html"))[-1]
+
+
+def test_the_map_shades_where_the_demo_keeps_data(demo: Demo) -> None:
+    """The SVG as written: the outside countries red, the EU ones blue, a multi-region's members
+    shaded, and the multi-region one row of the table under the map."""
+    from html.parser import HTMLParser
+
+    class Shapes(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.shaded: dict[str, set[str]] = {}
+            self.places: dict[str, str] = {}
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag in ("path", "circle") and a.get("data-country"):
+                self.shaded.setdefault(str(a["data-country"]), set()).update(str(a.get("class")).split())
+            if tag == "tr" and a.get("data-filter"):
+                self.places[str(a["data-filter"])] = str(a.get("class"))
+
+    html = _demo_html(demo).read_text("utf-8")
+    shapes = Shapes()
+    shapes.feed(html)
+    for code in ("GB", "CH", "US", "AU"):
+        assert "outside" in shapes.shaded[code], code
+    for code in ("NL", "DE", "IE", "SE", "AT", "LU", "MT"):  # AT, LU, MT: only through the eu multi-region
+        assert "eu" in shapes.shaded[code], code
+    assert not {"BR", "JP", "NO", "RU"} & set(shapes.shaded), "no data there: not shaded"
+    levels = {c: next(k for k in cls if re.fullmatch(r"l[1-4]", k)) for c, cls in shapes.shaded.items()}
+    assert levels["NL"] == "l4" and levels["AT"] < levels["FR"] < levels["NL"], "darker where more is"
+    assert shapes.places["region:eu"] == "place eu", "the multi-region: one row"
+    assert "country:AT" not in shapes.places
+    assert '<figure id="map-box"><svg id="map"' in html
+    assert html.count("<svg") == 2, "the map and the trend: the bar chart became the table under the map"
+    scanned = re.search(r'<dd id="target-what">(.*?)</dd>', html)
+    assert scanned and scanned[1] == "the bundled demo estate on AWS, Google Cloud and Azure, in local emulators"
+    assert "{" not in re.search(r'<dl class="meta">(.*?)</dl>', html, re.DOTALL)[1], "no Python dict in the header"  # type: ignore[index]
+
+
+def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
+    """Headless Chromium: the shading as the reader sees it, a real click on a country filters the
+    findings (a second click clears it), Enter on a focused country does the same, no script error."""
+    from .browser_support import Page
+
+    findings = json.loads(sorted((demo.cwd / "reports").glob("demo-*.json"))[-1].read_text("utf-8"))["findings"]
+    in_gb = [f for f in findings if "GB" in f["countries"] and not f["suppressed_by"]]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with Page(tmp_path / "profile", width=1280, height=1000) as page:
+        page.open(_demo_html(demo).as_uri())
+        state = page.js(_STATE)
+        assert state["status"] == "ok" and state["shown"] == "33 of 33"
+        shading = page.js(_SHADING % json.dumps(["GB", "CH", "US", "NL", "LU"]))
+        assert {c: shading[c]["fill"] for c in ("GB", "CH", "US")} == {"GB": RED, "CH": RED, "US": RED}
+        assert shading["NL"]["fill"] == BLUE and float(shading["NL"]["opacity"]) == 1.0
+        assert shading["LU"]["fill"] == BLUE and "only as part of a multi-region" in shading["LU"]["title"]
+        assert shading["GB"]["title"].startswith("United Kingdom (GB), outside the EU: 6 resources hold data")
+
+        gb = page.js(_POINT_IN % (json.dumps("GB"), json.dumps("map-europe")))
+        assert gb, "a point of Great Britain that a click hits"
+        page.screenshot(ARTIFACTS / "demo-report-map.png")
+        page.click(*gb)
+        state = page.js(_STATE)
+        assert state["filter"] == "country:GB"
+        assert len(state["visible"]) == len(in_gb) and all("GB" in c.split() for c in state["visible"])
+        assert state["shown"] == f"{len(in_gb)} of 33"
+        assert set(state["selected"]) == {"GB"}
+        page.screenshot(ARTIFACTS / "demo-report-filtered.png", full_page=True)
+
+        page.click(*gb)  # again: the filter goes
+        state = page.js(_STATE)
+        assert state["filter"] == "" and len(state["visible"]) == 33 and state["selected"] == []
+
+        us = page.js(_POINT_IN % (json.dumps("US"), json.dumps("map-world")))
+        page.click(*us)
+        state = page.js(_STATE)
+        assert state["filter"] == "country:US" and state["visible"] and all("US" in c.split() for c in state["visible"])
+
+        page.js("document.querySelector(\"#map-europe [data-country='NL']\").focus()")
+        page.call(
+            "Input.dispatchKeyEvent", {"type": "keyDown", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+        )
+        page.call(
+            "Input.dispatchKeyEvent", {"type": "keyUp", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+        )
+        state = page.js(_STATE)
+        assert state["filter"] == "country:NL" and state["shown"] == "0 of 33", "no findings in the Netherlands"
+        assert page.errors == []
+    shot = ARTIFACTS / "demo-report-map.png"
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_the_browser_driver_sees_script_errors(tmp_path: Path) -> None:
+    """The negative control for `page.errors == []` above."""
+    from .browser_support import Page
+
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!doctype html><body><script>notDefined();</script></body>", "utf-8")
+    with Page(tmp_path / "profile") as page:
+        page.open(bad.as_uri())
+        page.js("1")
+        assert any("notDefined is not defined" in e for e in page.errors), page.errors
