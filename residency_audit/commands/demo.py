@@ -136,10 +136,16 @@ def run(args: argparse.Namespace) -> int:
         result, _ = execute(args, request, lambda: MultiAdapter([f() for f in factories]), also_write=write_json)
     _write(html_path, html_report(result, args))
     if not args.quiet:
+        from rich.console import Console
+        from rich.text import Text
+
         active = [f for f in result.findings if not f.suppressed_by]
-        print(
-            f"demo: scanned the bundled sample estate ({', '.join(providers)}) through the normal scan path; "
-            f"its {len(active)} findings are there by design (London, Zurich, replicas to Virginia and Sydney, ...)."
+        Console().print(  # wrapped at words, like the table above it
+            Text(
+                f"demo: scanned the bundled sample estate ({', '.join(providers)}) through the normal scan path; "
+                f"its {len(active)} findings are there by design (London, Zurich, replicas to Virginia and "
+                "Sydney, ...)."
+            )
         )
         print(f"wrote {json_path} (the scan as JSON)")
         print(f"open {html_path}: the report, with a map of where the data lives")
