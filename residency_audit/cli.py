@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .errors import EXIT_INTERNAL, EXIT_USAGE, UserError
@@ -29,9 +30,49 @@ exit codes:
 
 
 class _Parser(argparse.ArgumentParser):
+    """Every parser of the CLI: exit 2 on bad usage, and no guessing of abbreviated options.
+
+    An abbreviation is a guess: `scan aws --region eu-west-1` used to be taken as
+    `--regions`, and a future option sharing the prefix would silently change its
+    meaning. Options are spelled out (a misspelling gets a suggestion instead).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        # The innermost (sub)command parser finishes first: remember it, so that
+        # leftovers are reported with that command's usage, not the top level's.
+        if not hasattr(parsed, PARSER_ATTR):
+            setattr(parsed, PARSER_ATTR, self)
+        return parsed, extras
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def unrecognized(self, extras: list[str]) -> None:
+        """Leftover arguments: this command's usage, and the option that was probably meant."""
+        import difflib
+
+        message = f"unrecognized arguments: {' '.join(extras)}"
+        known = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+        wrong = next((a.split("=", 1)[0] for a in extras if a.startswith("--")), None)
+        if wrong:
+            meant = [o for o in known if o.startswith(wrong)] or difflib.get_close_matches(
+                wrong, known, n=1, cutoff=0.7
+            )
+            if meant:
+                message += f" (did you mean {' or '.join(meant)}?)"
+        self.error(message)
+
+
+#: Namespace attribute naming the (sub)command parser that parsed the command line.
+PARSER_ATTR = "_residency_audit_parser"
 
 
 def _wanted(argv: Sequence[str] | None) -> tuple[str, ...]:
@@ -44,7 +85,7 @@ def _wanted(argv: Sequence[str] | None) -> tuple[str, ...]:
     return (first,) if first in COMMANDS else COMMANDS
 
 
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> _Parser:
     parser = _Parser(
         prog="residency-audit",
         description="Where does your cloud data physically and legally live? "
@@ -78,7 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _tolerate_narrow_encodings()
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    command_parser: _Parser = getattr(args, PARSER_ATTR, parser)
+    delattr(args, PARSER_ATTR)
+    if extras:
+        command_parser.unrecognized(extras)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

@@ -21,10 +21,12 @@ import pytest
 
 from residency_audit.emulator.aws import AwsEmulator
 from residency_audit.emulator.estate import seed_aws
+from residency_audit.model import ScanRequest
 from residency_audit.store import open_store
 
+from .browser_support import chromium_path
 from .conftest import read_json, run_cli
-from .store_support import fp, in_ci, sequence, store_urls
+from .store_support import PROD, fp, res, scan_of, sequence, store_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -161,20 +163,11 @@ def test_html_is_self_contained(
 # ------------------------------------------------------------------ headless Chromium
 
 
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if in_ci():
-            pytest.fail("chromium is missing in CI: .ci/run must install it (apt-get install -y chromium)")
-        pytest.skip("chromium not installed (apt-get install -y chromium; .ci/run installs it)")
-    return exe
-
-
 def _browse(page: Path, tmp_path: Path, *mode: str, query: str = "") -> tuple[str, list[str]]:
     """Run headless Chromium on a file; returns (stdout, console messages from its log)."""
     profile = tmp_path / f"profile-{time.monotonic_ns()}"
     cmd = [
-        _chromium(),
+        chromium_path(),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -298,6 +291,34 @@ def test_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     ):
         code, _, err = run_cli(args, capsys)
         assert code == 2 and err.count("\n") == 1 and needle in err, (args, err)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_report_never_creates_the_store_it_reads(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report` in an empty directory used to exit 2 and leave an empty reports/residency.db behind;
+    an empty PostgreSQL database got the whole schema."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RESIDENCY_AUDIT_STORE", raising=False)
+    if kind == "sqlite":
+        code, out, err = run_cli(["report"], capsys)
+        assert code == 2 and out == ""
+        assert err == (
+            "residency-audit: error: no scans recorded in reports/residency.db: there is no store (scans record "
+            "into it by default; --store or $RESIDENCY_AUDIT_STORE name another one)\n"
+        )
+        assert list(tmp_path.iterdir()) == []
+        return
+    import psycopg
+
+    for url in store_urls(kind, tmp_path):
+        code, _, err = run_cli(["report", "--store", url], capsys)
+        assert code == 2 and err.count("\n") == 1 and "no scans recorded there" in err, err
+        with psycopg.connect(url) as conn:
+            tables = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            assert tables.fetchall() == []
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_help_and_report_help_do_not_import_sqlalchemy() -> None:
@@ -507,3 +528,79 @@ def test_report_alerts_for_scheduled_jobs(tmp_path: Path, capsys: pytest.Capture
     assert code(url, "--fail-on-new", "critical", "--allow-gaps") == 1
     assert code(url, "--fail-on", "critical", "--allow-gaps") == 1  # the current state's Ohio bucket
     assert code(url, "--fail-on", "critical", "--fail-on-new", "low", "--allow-gaps") == 1
+
+
+@pytest.mark.parametrize(
+    ("request_", "what", "scope"),
+    [
+        (
+            ScanRequest("aws", regions=None, options={"services": ["s3", "ec2"]}),
+            "AWS: the account of the default credentials",
+            "every region enabled for the account; services s3, ec2",
+        ),
+        (
+            ScanRequest(
+                "aws",
+                scopes=["111111111111", "222222222222"],
+                regions=["eu-west-1", "eu-central-1"],
+                options={"services": ["s3"], "organization": "o-abc", "accounts_in_organization": 40, "shard": "2/4"},
+            ),
+            "AWS: organisation o-abc (2 of 40 accounts, shard 2/4)",
+            "regions eu-west-1 and eu-central-1; services s3",
+        ),
+        (
+            ScanRequest(
+                "gcp",
+                scopes=["organizations/1", "projects/p"],
+                options={"inventory": {"organizations/1": "asset", "projects/p": "services"}},
+            ),
+            "Google Cloud: organisation 1 and project p",
+            "inventory: Cloud Asset Inventory for organisation 1; per-service listing for project p",
+        ),
+        (
+            ScanRequest("azure", options={"cloud": "china", "inventory": "graph"}),
+            "Azure: every subscription the credentials can see",
+            "inventory: Resource Graph; Azure operated by 21Vianet",
+        ),
+        (
+            ScanRequest("terraform", scopes=["plan.json"], options={"terraform_version": "1.9.8"}),
+            "Terraform plan plan.json (Terraform 1.9.8)",
+            "as planned",
+        ),
+    ],
+)
+def test_the_report_header_says_what_was_scanned_in_words(
+    request_: ScanRequest, what: str, scope: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not `inventory={'organizations/1': 'services'}`: the target and scope as sentences, in the HTML header."""
+    import datetime as dt
+
+    from residency_audit.reporting import target
+
+    result = scan_of([res("s3.bucket", "b", PROD, ("primary", "eu-west-1"))], dt.datetime(2026, 1, 1), request=request_)
+    assert (target.what(result), target.scope(result)) == (what, scope)
+    assert target.owners(result) == "account 111111111111 (prod)"
+    url = str(tmp_path / "h.db")
+    with open_store(url) as store:
+        store.record(result)
+    html = _report(capsys, url, tmp_path / "out", "-f", "html").read_text("utf-8")
+    assert f'<dd id="target-what">{what}</dd>' in html and f'<dd id="target-scope">{scope}</dd>' in html
+
+
+def test_the_map_shapes_ship_small_with_their_sources() -> None:
+    """Package data, never fetched: a few tens of kilobytes, and where they come from, with the licence."""
+    from residency_audit.reporting import worldmap
+
+    assert worldmap.DATA.stat().st_size < 60_000
+    sources = (worldmap.DATA.parent / "WORLDMAP-SOURCES.txt").read_text("utf-8")
+    assert (
+        "Natural Earth" in sources and "public domain" in sources and "Copyright 2013-2019 Michael Bostock" in sources
+    )
+    data = worldmap.shapes()
+    for view in ("europe", "world"):
+        countries = data["views"][view]["countries"]
+        assert {"NL", "GB", "CH", "DE", "IE"} <= set(countries), view
+    assert {"US", "AU", "SG", "BR", "JP"} <= set(data["views"]["world"]["countries"])
+    assert "US" not in data["views"]["europe"]["countries"]
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert '"residency_audit.reporting.data" = ["*.json", "*.txt"]' in pyproject

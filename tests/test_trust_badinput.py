@@ -57,11 +57,109 @@ def test_bad_arguments_are_argparse_usage_plus_one_error_line(
 
 
 @pytest.mark.parametrize(
+    ("argv", "usage", "message"),
+    [
+        (
+            ["scan", "aws", "--region", "eu-west-1"],
+            "usage: residency-audit scan aws ",
+            "residency-audit scan aws: error: unrecognized arguments: --region eu-west-1 (did you mean --regions?)",
+        ),
+        (
+            ["scan", "aws", "--reg=eu-west-1"],  # an abbreviation is not taken for --regions
+            "usage: residency-audit scan aws ",
+            "residency-audit scan aws: error: unrecognized arguments: --reg=eu-west-1 (did you mean --regions?)",
+        ),
+        (
+            ["report", "--lst", "3"],
+            "usage: residency-audit report ",
+            "residency-audit report: error: unrecognized arguments: --lst 3 (did you mean --last?)",
+        ),
+        (
+            ["gate", "plan.json", "--formt", "json"],
+            "usage: residency-audit gate ",
+            "residency-audit gate: error: unrecognized arguments: --formt json (did you mean --format?)",
+        ),
+        (
+            ["scan", "gcp", "--e", "x"],
+            "usage: residency-audit scan gcp ",
+            "residency-audit scan gcp: error: unrecognized arguments: --e x (did you mean --endpoint or --exit-zero or --exceptions?)",
+        ),
+        (
+            ["demo", "--fail-on", "high"],  # the demo has no exit-code options: they would do nothing
+            "usage: residency-audit demo ",
+            "residency-audit demo: error: unrecognized arguments: --fail-on high",
+        ),
+        (["--bogus"], "usage: residency-audit [-h]", "residency-audit: error: unrecognized arguments: --bogus"),
+    ],
+)
+def test_a_misspelled_option_gets_its_commands_usage(
+    argv: list[str], usage: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    _, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert err.startswith(usage), err
+    assert err.splitlines()[-1] == message
+
+
+def test_no_parser_takes_abbreviations() -> None:
+    """Every command and subcommand spells its options out (an abbreviation is a guess that a
+    later option sharing the prefix would silently change)."""
+    from residency_audit.cli import build_parser
+
+    seen = []
+    todo: list[argparse.ArgumentParser] = [build_parser([])]
+    while todo:
+        parser = todo.pop()
+        seen.append(parser.prog)
+        assert parser.allow_abbrev is False, parser.prog
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend(action.choices.values())
+    assert {"residency-audit", "residency-audit scan aws", "residency-audit report", "residency-audit demo"} <= set(
+        seen
+    )
+
+
+def test_region_codes_are_checked_per_provider() -> None:
+    """The same check for every provider's catalog; for AWS, botocore's partitions also count."""
+    from residency_audit.commands.common import check_regions
+
+    check_regions("gcp", ["europe-west4", "EUROPE-WEST1"])
+    check_regions("azure", ["westeurope", "swedencentral"])
+    check_regions("aws", ["xx-new-1"], also_known=["xx-new-1"])  # newer than the catalog, known to botocore
+    valid = {"aws": "eu-west-1", "gcp": "europe-west1", "azure": "westeurope"}
+    for provider, code, meant in (
+        ("gcp", "europe-west44", "europe-west4"),
+        ("azure", "westeuropa", "westeurope"),
+        ("azure", "amsterdam", None),
+        ("aws", "mars-north-1", None),
+    ):
+        with pytest.raises(UserError) as err:
+            check_regions(provider, [valid[provider], code, code])
+        hint = f" (did you mean {meant}?)" if meant else ";"
+        assert str(err.value).startswith(f"--regions: unknown region '{code}'{hint}"), str(err.value)
+        assert f"'residency-audit regions --provider {provider}' lists them" in str(err.value)
+
+
+@pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["scan", "aws", "--workers", "0"], "--workers must be at least 1"),
         (["scan", "aws", "--services", "s3,glacier"], "unknown AWS service(s) glacier"),
-        (["scan", "aws", "--regions", "eu-west-1,Frankfurt!"], "--regions: 'Frankfurt!' is not an AWS region code"),
+        (
+            ["scan", "aws", "--regions", "eu-west-1,Frankfurt!"],
+            "--regions: unknown region 'Frankfurt!' (did you mean eu-central-1?)",
+        ),
+        (
+            ["scan", "aws", "--regions", "eu-westt-1,mars-north-1"],
+            "--regions: unknown regions 'eu-westt-1' (did you mean eu-west-1?) and 'mars-north-1';",
+        ),
+        (
+            ["scan", "aws", "--regions", "eu-west-1,us-est-1"],
+            "--regions: unknown region 'us-est-1' (did you mean us-east-1 or us-west-1?)",
+        ),
         (["scan", "aws", "--regions", ","], "expected a comma-separated list, got nothing"),
     ],
 )

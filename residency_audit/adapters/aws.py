@@ -234,15 +234,21 @@ class AwsAdapter:
         """Wraps a unit of work so that a failure becomes a gap, never a crash."""
 
         def run() -> Any:
+            label = f"aws:{target.account_id}"
             try:
-                return fn()
+                more = fn()
+                if isinstance(more, list) and more:
+                    # Tasks it spawns (one per S3 bucket) are announced before this one is
+                    # done, so the progress display never counts work it was not told of.
+                    collector.progress.add_work(label, len(more))
+                return more
             except ReadOnlyViolation:
                 raise
             except Exception as exc:  # noqa: BLE001 - every API failure is a gap
                 collector.gap(Gap(PROVIDER, target.account_id, region, service, _one_line(exc), _error_code(exc)))
                 return None
             finally:
-                collector.progress.done(f"aws:{target.account_id}", f"{service} {region or 'global'}")
+                collector.progress.done(label, f"{service} {region or 'global'}")
 
         return run
 

@@ -934,9 +934,10 @@ class GcpAdapter:
         self._record_path(collector, scope, "services")
         tasks = []
         for project in projects:
+            # Announced before the first task can finish: the display never passes 100%.
+            collector.progress.add_work(f"gcp:{project.project_id}", len(self.services))
             for service in self.services:
                 tasks.append(pool.submit(self._guarded, collector, project, service))
-            collector.progress.add_work(f"gcp:{project.project_id}", len(self.services))
         return tasks
 
     def _guarded(self, collector: Collector, project: ProjectInfo, service: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -43,21 +44,28 @@ def add_gcp_scope_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--project", action="append", metavar="ID", help="a project id")
 
 
-def add_rule_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("rules and exit code")
+def add_rule_options(p: argparse.ArgumentParser, exit_options: bool = True) -> None:
+    """--rules and --exceptions; with `exit_options`, the flags that turn findings and gaps into an exit code."""
+    g = p.add_argument_group("rules and exit code" if exit_options else "rules")
     g.add_argument(
         "--rules",
         action="append",
         metavar="PATH",
         help="rule file or directory (repeatable; default: the bundled art. 6 rule set)",
     )
-    g.add_argument(
-        "--fail-on", choices=SEVERITIES, default="low", help="lowest severity that makes the exit code 1 (default: low)"
-    )
-    g.add_argument("--exit-zero", action="store_true", help="always exit 0 (report-only runs)")
-    g.add_argument(
-        "--allow-gaps", action="store_true", help="coverage gaps are warnings, not exit code 3 (fail closed by default)"
-    )
+    if exit_options:
+        g.add_argument(
+            "--fail-on",
+            choices=SEVERITIES,
+            default="low",
+            help="lowest severity that makes the exit code 1 (default: low)",
+        )
+        g.add_argument("--exit-zero", action="store_true", help="always exit 0 (report-only runs)")
+        g.add_argument(
+            "--allow-gaps",
+            action="store_true",
+            help="coverage gaps are warnings, not exit code 3 (fail closed by default)",
+        )
     g.add_argument(
         "--exceptions",
         metavar="FILE",
@@ -127,6 +135,35 @@ def parse_list(value: str | None) -> list[str] | None:
     if not items:
         raise UserError("expected a comma-separated list, got nothing")
     return items
+
+
+def check_regions(
+    provider: str, codes: list[str] | None, flag: str = "--regions", also_known: Iterable[str] = ()
+) -> None:
+    """Region codes nobody knows are input errors, found before any API call.
+
+    Known: the geography catalog's regions of the provider, plus `also_known` (for
+    AWS, botocore's partitions). A typo would otherwise cost a scan full of gaps
+    (`eu-westt-1`: 12 ResponseParserErrors and exit 3), or, worse, a region never read.
+    """
+    if not codes:
+        return
+    from ..geography import default_catalog
+
+    catalog = default_catalog()
+    known = catalog.region_codes(provider) | {c.lower() for c in also_known}
+    bad = list(dict.fromkeys(c for c in codes if c.lower() not in known))
+    if not bad:
+        return
+    parts = []
+    for code in bad:
+        meant = catalog.suggest(provider, code, also_known)
+        parts.append(f"'{code}'" + (f" (did you mean {meant}?)" if meant else ""))
+    listed = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+    raise UserError(
+        f"{flag}: unknown region{'s' if len(bad) > 1 else ''} {listed}; "
+        f"'residency-audit regions --provider {provider}' lists them"
+    )
 
 
 def stderr_console() -> Console:
@@ -252,13 +289,19 @@ class RichProgress:
         self._names: dict[str, str] = {}
         self._finished: list[Any] = []
         self._lock = threading.Lock()
+        self._live = False
 
     def __enter__(self) -> RichProgress:
-        self._progress.start()
+        # A live display needs a terminal: in a pipe or a CI log it would draw nothing
+        # but leave an empty line behind (before an error message, say).
+        self._live = self._progress.console.is_terminal
+        if self._live:
+            self._progress.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._progress.stop()
+        if self._live:
+            self._progress.stop()
 
     def _row(self, label: str) -> Any:
         row = self._rows.get(label)
@@ -277,8 +320,13 @@ class RichProgress:
 
     def done(self, label: str, description: str) -> None:
         with self._lock:
-            self._progress.update(self._task, advance=1, last=_markup_safe(f"{label} {description}"))
             row = self._row(label)
+            task = self._progress._tasks[row]
+            if task.completed >= (task.total or 0):
+                # Work nobody announced is not counted: the display never passes 100%
+                # (adapters announce before they start; tests hold them to it).
+                return
+            self._progress.update(self._task, advance=1, last=_markup_safe(f"{label} {description}"))
             self._progress.update(row, advance=1, last=_markup_safe(description))
             if self._progress._tasks[row].finished:
                 self._finished.append(row)

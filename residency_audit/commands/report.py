@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     url = store_url(args.store)
     alerting = args.fail_on is not None or args.fail_on_new is not None
     judged: list[Report] = []
-    with open_store(args.store, args.store_timeout) as store:
+    with open_store(args.store, args.store_timeout, create=False) as store:
         try:
             report = build(store, safe_url(url), since=since, last=last, target=args.target)
             judged.append(report)

@@ -35,9 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def execute(
-    args: argparse.Namespace, request: ScanRequest, make_adapter: Callable[[], Adapter]
+    args: argparse.Namespace,
+    request: ScanRequest,
+    make_adapter: Callable[[], Adapter],
+    also_write: Callable[[ScanResult], None] | None = None,
 ) -> tuple[ScanResult, int]:
-    """The scan path shared by every provider and the demo."""
+    """The scan path shared by every provider and the demo.
+
+    `also_write` writes further outputs (the demo's JSON) with the chosen one, before
+    the scan is recorded: a store that is down never loses them either.
+    """
     from ..core import run_scan
     from ..errors import UserError
     from ..exceptions import apply_exceptions, from_args
@@ -85,6 +92,8 @@ def execute(
                 result = run_scan(adapter, request, ruleset, catalog, Progresses([progress, *sinks]), deadline)
         apply_exceptions(result, exceptions)
         write_output(result, args, getattr(args, "default_output", None))
+        if also_write is not None:
+            also_write(result)
         record_scan(result, args)  # after the output: a store that is down never loses the scan's report
         warning = coverage_warning(result, args)
         if warning:

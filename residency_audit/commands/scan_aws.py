@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 from ..model import ScanRequest
-from .common import add_output_options, add_rule_options, parse_list
-
-#: The shape of an AWS region code (eu-central-1, us-gov-west-1, eusc-de-east-1); unknown
-#: but well-formed codes are scanned and fail closed in the rules (RA-EU-UNKNOWN).
-_REGION_CODE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
+from .common import add_output_options, add_rule_options, check_regions, parse_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"unknown AWS service(s) {', '.join(unknown)} (known: {', '.join(ALL_SERVICES)})")
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
-    bad = [r for r in regions or [] if not _REGION_CODE.fullmatch(r)]
-    if bad:
-        raise UserError(f"--regions: {bad[0]!r} is not an AWS region code (like eu-central-1)")
+    check_regions("aws", regions, also_known=botocore_regions() if regions else ())
+    if regions:
+        regions = [r.lower() for r in regions]  # AWS region codes are lower-case; EU-WEST-1 means eu-west-1
     request = ScanRequest(
         "aws", scopes=[args.profile] if args.profile else [], regions=regions, options={"services": list(services)}
     )
@@ -58,6 +53,17 @@ def run(args: argparse.Namespace) -> int:
         lambda: AwsAdapter.from_profile(args.profile, regions=regions, services=services, max_workers=args.workers),
     )
     return code
+
+
+def botocore_regions() -> set[str]:
+    """Every region of every partition botocore knows (its bundled endpoints.json): a region
+    newer than the catalog but known to the installed SDK is scanned, and fails closed in the rules."""
+    import botocore.loaders
+
+    # The loader alone, not a session: a session would read the AWS config file here,
+    # before the scan gets to report a broken one properly.
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return {code for part in data.get("partitions", []) for code in part.get("regions", {})}
 
 
 # ------------------------------------------------------------------ --organization

@@ -110,6 +110,17 @@ class AwsEmulator:
     def env(self) -> dict[str, str]:
         return {**DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
 
+    def seed_ids(self, seed: int) -> None:
+        """Make the ids moto invents (instances, volumes, snapshots, plans, file systems) repeat.
+
+        moto draws every generated id from one random generator, which its server
+        reseeds on `POST /moto-api/seed?a=N`; writing the same estate in the same
+        order after the same seed then yields the same ids in every process, so two
+        demo runs describe the same resources and a report sees no change.
+        """
+        req = urllib.request.Request(f"{self.moto_url}/moto-api/seed?a={int(seed)}", method="POST")
+        urllib.request.urlopen(req, timeout=30).read()
+
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=30).read()

@@ -13,6 +13,9 @@ from urllib.parse import urlparse
 from .aws import AwsEmulator
 
 #: Regions the sample estate uses.
+#: The seed of moto's id generator for the sample estate: the same ids in every run.
+ID_SEED = 6
+
 REGIONS = [
     "eu-west-1",
     "eu-west-2",
@@ -88,6 +91,7 @@ def _instance(emu: AwsEmulator, region: str, name: str) -> str:
 def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
     """Create the sample estate; returns what was made (names per trap), for display."""
     made: dict[str, Any] = {}
+    emu.seed_ids(ID_SEED)
     # S3: clean, London, us-east-1 default, Frankfurt replicating to Virginia, Ireland -> Sydney
     _bucket(emu, "invoices-ireland", "eu-west-1")
     _bucket(emu, "archive-stockholm", "eu-north-1")

@@ -365,6 +365,29 @@ class Catalog:
     def knows(self, provider: str, code: str) -> bool:
         return self._lookup(provider, code) is not None
 
+    def region_codes(self, provider: str) -> set[str]:
+        """The provider's catalogued regions (not zones, multi-regions or aliases), lower-case."""
+        return {p.code.lower() for p in self.places(provider) if p.kind == "region"}
+
+    def suggest(self, provider: str, code: str, candidates: Iterable[str] = ()) -> str | None:
+        """What a code nobody knows probably meant: the nearest spellings (eu-westt-1 ->
+        eu-west-1; us-est-1 -> us-east-1 or us-west-1), else the one region whose name
+        holds the word ('Frankfurt' -> eu-central-1)."""
+        regions = {p.code.lower(): p for p in self.places(provider) if p.kind == "region"}
+        known = sorted(set(regions) | {c.lower() for c in candidates})
+        wanted = code.strip().lower()
+        distances = {k: _edit_distance(wanted, k) for k in known}
+        best = min(distances.values(), default=0)
+        nearest = [k for k in known if distances[k] == best]
+        if 0 < best <= 2 and len(nearest) <= 3:
+            return " or ".join(nearest)
+        word = re.sub(r"[^a-z]", "", wanted)
+        if len(word) >= 4:
+            by_name = sorted(c for c, p in regions.items() if word in re.sub(r"[^a-z]", "", p.name.lower()))
+            if len(by_name) == 1:
+                return by_name[0]
+        return None
+
     def is_eu(self, country: str) -> bool:
         return country in self._eu
 
@@ -437,6 +460,17 @@ class Catalog:
         if place.source:
             lines.append(f"  source: {place.source}")
         return lines
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions), for spelling suggestions."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 @functools.lru_cache(maxsize=1)

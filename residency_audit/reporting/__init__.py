@@ -64,6 +64,33 @@ class OwnerGroup:
     by_severity: dict[str, int]
 
 
+#: A place of more countries than this (a multi-region such as GCS "EU") is one row, counted once.
+MANY_COUNTRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceData:
+    """One row of "Where the data lives": a country, a multi-region (counted once, however
+    many member states), or the locations nobody can place."""
+
+    label: str  # "NL", "eu", "unknown"
+    countries: tuple[str, ...]  # the country, a multi-region's members; () when unknown
+    resources: int  # resources holding data there (any location role)
+    verdict: str  # "eu" | "outside" | "unknown"
+    multi: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CountryData:
+    """What the map shows for one country: resources with data there, directly or as a member
+    of a multi-region (`via_multi` of them only that way)."""
+
+    country: str
+    resources: int
+    via_multi: int
+    verdict: str  # "eu" | "outside"
+
+
 @dataclass(slots=True)
 class Report:
     generated_at: _dt.datetime
@@ -132,6 +159,50 @@ class Report:
                 for country in rl.place.countries or ("??",):
                     c[country] += 1
         return [(k, n, k in members) for k, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def data_places(self) -> list[PlaceData]:
+        """Where the current state holds data, most first: each resource counted once per row."""
+        from ..geography import eu_members
+
+        if self.current is None:
+            return []
+        members = eu_members()
+        counts: Counter[tuple[str, tuple[str, ...], str, bool]] = Counter()
+        for rls in self.current.data_locations():
+            keys: set[tuple[str, tuple[str, ...], str, bool]] = set()
+            for rl in rls:
+                place = rl.place
+                if not place.countries:
+                    keys.add(("unknown", (), "unknown", False))
+                elif len(place.countries) > MANY_COUNTRIES:
+                    keys.add((place.code, tuple(place.countries), "eu" if place.in_eu else "outside", True))
+                else:
+                    keys.update((c, (c,), "eu" if c in members else "outside", False) for c in place.countries)
+            counts.update(keys)
+        rows = [PlaceData(label, where, n, verdict, multi) for (label, where, verdict, multi), n in counts.items()]
+        return sorted(rows, key=lambda p: (-p.resources, p.multi, p.label))
+
+    def data_countries(self) -> dict[str, CountryData]:
+        """Per country, for the map: a multi-region's resources count in each of its members."""
+        from ..geography import eu_members
+
+        if self.current is None:
+            return {}
+        members = eu_members()
+        direct: Counter[str] = Counter()
+        multi: Counter[str] = Counter()
+        for rls in self.current.data_locations():
+            mine: set[str] = set()
+            through: set[str] = set()
+            for rl in rls:
+                countries = rl.place.countries
+                (through if len(countries) > MANY_COUNTRIES else mine).update(countries)
+            direct.update(mine)
+            multi.update(through - mine)
+        return {
+            c: CountryData(c, direct[c] + multi[c], multi[c], "eu" if c in members else "outside")
+            for c in sorted(set(direct) | set(multi))
+        }
 
 
 def _sev_key(kv: tuple[str, int]) -> int:

@@ -12,30 +12,41 @@ from typing import Any
 from . import Report
 
 
-def country_chart(rows: list[tuple[str, int, bool]]) -> str:
-    """Horizontal bars: locations holding data, per country; EU blue, outside red, unknown grey."""
-    if not rows:
-        return '<p class="muted">No resources in the current state.</p>'
-    bar_h, gap, label_w, width = 22, 6, 60, 640
-    top = max(n for _, n, _ in rows)
-    height = len(rows) * (bar_h + gap) + gap
-    parts = [
-        f'<svg id="country-chart" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><title>Locations holding data, per country</title>'
-    ]
-    for i, (country, n, eu) in enumerate(rows):
-        y = gap + i * (bar_h + gap)
-        w = max(2, round((width - label_w - 60) * n / top))
-        cls = "unknown" if country == "??" else ("eu" if eu else "outside")
-        label = "unknown" if country == "??" else country
-        parts.append(
-            f'<g class="bar {cls}" data-country="{escape(country)}">'
-            f'<text x="0" y="{y + 16}">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="3"></rect>'
-            f'<text x="{label_w + w + 6}" y="{y + 16}">{n}</text></g>'
+def places_rows(report: Report) -> list[dict[str, Any]]:
+    """The table under the map (the bar chart it replaced): a row per country, and a
+    multi-region as one row, its resources counted once."""
+    from .worldmap import country_name
+
+    places = report.data_places()
+    top = max((p.resources for p in places), default=1)
+    rows = []
+    for p in places:
+        if p.multi:
+            name = f"multi-region: {len(p.countries)} countries ({', '.join(p.countries)})"
+            key = f"region:{p.label}"
+        elif p.countries:
+            name, key = country_name(p.label), f"country:{p.label}"
+        else:
+            name, key = "locations nobody can place in a country", "country:??"
+        rows.append(
+            {
+                "label": p.label,
+                "name": name,
+                "filter": key,
+                "verdict": p.verdict,
+                "eu": {"eu": "yes", "outside": "no"}.get(p.verdict, "?"),
+                "resources": p.resources,
+                "width": max(1, round(100 * p.resources / top)),
+            }
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return rows
+
+
+def map_svg(report: Report) -> str:
+    from .worldmap import render as render_map
+
+    unknown = next((p.resources for p in report.data_places() if p.verdict == "unknown"), 0)
+    return render_map(report.data_countries(), unknown)
 
 
 def trend_chart(points: list[tuple[str, int, bool]]) -> str:
@@ -94,11 +105,18 @@ def context(report: Report) -> dict[str, Any]:
                 }
             )
     points = [(f"{s.started_at:%Y-%m-%d %H:%M}", s.finding_count, s.complete) for s in report.history]
+    from . import target
+
+    scanned = report.current
     return {
         "r": report,
         "rows": rows,
-        "country_svg": country_chart(report.data_by_country()),
+        "map_svg": map_svg(report) if scanned else "",
+        "places": places_rows(report),
         "trend_svg": trend_chart(points),
+        "what": target.what(scanned) if scanned else report.target_label,
+        "scope": target.scope(scanned) if scanned else "",
+        "owners": target.owners(scanned) if scanned else "",
     }
 
 

@@ -102,8 +102,12 @@ def _checked(url: str) -> str:
     return url
 
 
-def open_store(value: str | None = None, timeout: float | None = None) -> Store:
-    """Open (creating and migrating as needed) the store named by --store VALUE or the defaults."""
+def open_store(value: str | None = None, timeout: float | None = None, create: bool = True) -> Store:
+    """Open (creating and migrating as needed) the store named by --store VALUE or the defaults.
+
+    Commands that only read (`report`) pass `create=False`: a store that is not
+    there is an input error, not an empty file left behind.
+    """
     from .sql import Store
 
-    return Store.open(store_url(value), timeout=store_timeout(timeout))
+    return Store.open(store_url(value), timeout=store_timeout(timeout), create=create)

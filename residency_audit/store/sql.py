@@ -129,14 +129,21 @@ class Store:
         self.timeout = 30.0
 
     @classmethod
-    def open(cls, url: str, timeout: float = 30.0) -> Store:
+    def open(cls, url: str, timeout: float = 30.0, create: bool = True) -> Store:
+        """Open the store, migrating its schema to HEAD; `create=False` only reads:
+        it never makes a file, a directory or the tables of a store that is not there."""
         try:
             u = make_url(url)
         except (ArgumentError, ValueError) as exc:
             raise UserError(f"store URL {safe_url(url)}: {exc}") from None
         connect_args: dict[str, Any] = {}
         if u.get_backend_name() == "sqlite":
-            if u.database and u.database != ":memory:":
+            if not create and u.database and u.database != ":memory:" and not Path(u.database).is_file():
+                raise UserError(
+                    f"no scans recorded in {u.database}: there is no store (scans record into it by default; "
+                    "--store or $RESIDENCY_AUDIT_STORE name another one)"
+                )
+            if create and u.database and u.database != ":memory:":
                 try:
                     Path(u.database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -159,6 +166,9 @@ class Store:
         store.url = url
         store.timeout = timeout
         try:
+            if not create and store.revision() is None:
+                engine.dispose()
+                raise UserError(f"{safe_url(url)}: no scans recorded there (not a residency-audit store yet)")
             store.migrate()
         except SQLAlchemyError as exc:
             engine.dispose()
