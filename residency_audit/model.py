@@ -108,7 +108,8 @@ class Resource:
     #: data | compute | network | control | unknown (see `kinds`); "" until classified.
     category: str = ""
     #: How deeply its locations are known: "footprint" (replicas, backups and other copies are
-    #: modelled), "primary" (only where it primarily lives), "parent" (judged with `part_of`).
+    #: modelled), "primary" (only where it primarily lives), "parent" (judged with `part_of`);
+    #: "" where the adapter does not say.
     judged: str = ""
     #: A settings record (bucket policy, storage container...) judged as part of this resource.
     part_of: str = ""
@@ -287,6 +288,6 @@ def coverage_by_type(resources: Iterable[Resource]) -> list[dict[str, Any]]:
             row = table[key] = {"type": key, "kind": r.kind, "category": r.category or "unknown", "resources": 0}
             row["judged"] = {}
         row["resources"] += 1
-        judged = r.judged or "primary"
+        judged = r.judged or "undeclared"  # a live kind whose depth its adapter does not declare yet
         row["judged"][judged] = row["judged"].get(judged, 0) + 1
     return [table[k] for k in sorted(table)]

@@ -13,6 +13,7 @@ Regenerate after an intended change (and review the diff of tests/snapshots/):
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -165,6 +166,8 @@ def test_demo_help_lists_only_options_that_act(tmp_path: Path) -> None:
         "--exceptions",
         "--store",
         "--no-store",
+        "--store-timeout",
+        "--exception-horizon",
     }
     rules = tmp_path / "one-rule.yaml"
     rules.write_text(
@@ -172,10 +175,11 @@ def test_demo_help_lists_only_options_that_act(tmp_path: Path) -> None:
         "    when: {field: place.in_eu, equals: false}\n    message: \"{resource.kind} '{resource.name}'\"\n",
         "utf-8",
     )
+    soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     accepted = tmp_path / "accepted.yaml"
     accepted.write_text(
         "version: 1\nexceptions:\n  - rule: DEMO-OUTSIDE\n    resource: '*batch-zurich'\n"
-        "    justification: demo\n    approver: test@example.com\n    expires: 2099-12-31\n",
+        f"    justification: demo\n    approver: test@example.com\n    expires: {soon}\n",
         "utf-8",
     )
     options = ["--providers", "gcp", "--reports-dir", "elsewhere", "--quiet", "--no-store"]
@@ -189,6 +193,10 @@ def test_demo_help_lists_only_options_that_act(tmp_path: Path) -> None:
     assert {f["rule_id"] for f in doc["findings"]} == {"DEMO-OUTSIDE"}  # --rules
     suppressed = [f["resource_name"] for f in doc["findings"] if f["suppressed_by"]]
     assert suppressed and set(suppressed) == {"batch-zurich"}  # --exceptions
+    short = _run(["demo", *options, "--exceptions", str(accepted), "--exception-horizon", "7"], tmp_path)
+    assert short.code == 2 and "horizon" in short.err  # --exception-horizon: 30 days is too far now
+    timeout = _run(["demo", "--providers", "gcp", "--quiet", "--store-timeout", "nope"], tmp_path)
+    assert timeout.code == 2 and "--store-timeout" in timeout.err  # --store-timeout is read
 
 
 # ------------------------------------------------------------------ the report's map, in a real browser

@@ -82,7 +82,7 @@ def test_bad_arguments_are_argparse_usage_plus_one_error_line(
         (
             ["scan", "gcp", "--e", "x"],
             "usage: residency-audit scan gcp ",
-            "residency-audit scan gcp: error: unrecognized arguments: --e x (did you mean --endpoint or --exit-zero or --exceptions?)",
+            "residency-audit scan gcp: error: unrecognized arguments: --e x (did you mean --endpoint or --exit-zero or --exceptions or --exception-horizon?)",
         ),
         (
             ["demo", "--fail-on", "high"],  # the demo has no exit-code options: they would do nothing

@@ -55,7 +55,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "tags": dict(r.tags),
             "source": r.source,
             "category": r.category or "unknown",
-            "judged": r.judged or "primary",
+            "judged": r.judged,
         }
         if r.part_of:
             item["part_of"] = r.part_of
