@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .kinds import classify
-from .model import Gap, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
+from .model import Gap, Place, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
 from .redact import Redactor
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class Collector:
         self.tracked = _TrackedProgress(progress or NullProgress())
         self.progress: Progress = self.tracked
         self._lock = threading.Lock()
+        self.places: dict[tuple[str, str], Place] = {}
         self._resources: dict[str, Resource] = {}
         # Everything collected is redacted on the way in: outputs and the store
         # then never see a signed URL or a credential, whatever renders them.
@@ -134,6 +135,21 @@ class Collector:
         with self._lock:
             if text not in self.scan.notes:
                 self.scan.notes.append(text)
+
+    def learn_place(self, place: Place) -> None:
+        """A place this scan learnt (Azure location metadata for a region the catalog lacks):
+        the scan's judgement sees it, the process-wide catalog does not (`Catalog.with_places`)."""
+        with self._lock:
+            self.places.setdefault((place.provider, place.code.lower()), place)
+
+    def learn(self, key: str, value: Any, scope: str | None = None) -> None:
+        """Record a fact about the scan's scope (`Scan.context`): `scope` files it under a
+        mapping (e.g. the inventory path per project), without it the value is the fact."""
+        with self._lock:
+            if scope is None:
+                self.scan.context[key] = value
+            else:
+                self.scan.context.setdefault(key, {})[scope] = value
 
     def count_call(self, operation: str) -> None:
         with self._lock:
@@ -203,7 +219,7 @@ def run_scan(
     except interrupts.DeadlineExceeded:
         interrupts.stopped()
         deadline_gaps(collector, request.provider, deadline or 0)
-    return finish(scan, collector.resources, ruleset, catalog)
+    return finish(scan, collector.resources, ruleset, catalog.with_places(collector.places))
 
 
 def deadline_gaps(collector: Collector, provider: str, seconds: float) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,12 +221,16 @@ class Finding:
         return f"{self.rule_id}|{self.resource.id}|{where}"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ScanRequest:
+    """What was asked, fixed before the scan starts. Facts the scan learns (an organisation's
+    id, the inventory path it used) go to `Scan.context`, never into the request: the
+    request is what scans are compared by (same target, same question)."""
+
     provider: str
-    scopes: list[str] = field(default_factory=list)
-    regions: list[str] | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    scopes: tuple[str, ...] = ()
+    regions: tuple[str, ...] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,6 +239,34 @@ class ScanRequest:
             "regions": list(self.regions) if self.regions is not None else None,
             "options": dict(self.options),
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ScanRequest:
+        regions = d.get("regions")
+        return cls(
+            str(d.get("provider", "")),
+            tuple(d.get("scopes") or ()),
+            tuple(regions) if regions is not None else None,
+            dict(d.get("options") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunPolicy:
+    """How a run's result becomes an exit code: handed to every renderer that shows pass or fail
+    (JUnit failures, the Markdown verdict), so they cannot disagree with the exit code."""
+
+    fail_on: str = "low"
+    exit_zero: bool = False
+    allow_gaps: bool = False
+
+    def failing(self, finding: Finding) -> bool:
+        return not finding.suppressed_by and severity_rank(finding.severity) >= severity_rank(self.fail_on)
+
+
+#: Facts in `Scan.context` that say how a scan looked, not what it looked at: they are shown,
+#: but two scans that differ only in them are still scans of the same target.
+NOT_IDENTITY = frozenset({"inventory"})
 
 
 @dataclass(slots=True)
@@ -249,10 +281,27 @@ class Scan:
     #: API calls made, per service (economy of calls is a feature).
     api_calls: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: What the scan learned about its scope while it ran: the organisation it walked, the
+    #: accounts it chose, the inventory path it used per scope (`Collector.learn`).
+    context: dict[str, Any] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.gaps and not self.interrupted
+
+    def effective_request(self) -> ScanRequest:
+        """The request as reports describe and compare it: what was asked, with what the scan
+        learned of its scope (learned scopes replace asked ones; other facts join the options)."""
+        if not self.context:
+            return self.request
+        learned = dict(self.context)
+        scopes = learned.pop("scopes", None)
+        return ScanRequest(
+            self.request.provider,
+            tuple(scopes) if isinstance(scopes, list | tuple) else self.request.scopes,
+            self.request.regions,
+            {**self.request.options, **learned},
+        )
 
 
 def holds_data(resource: Resource) -> bool:

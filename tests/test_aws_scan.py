@@ -285,6 +285,26 @@ def test_live_scan_in_every_output_format(
     assert all(f["resource_name"] in md for f in rep["findings"])
 
 
+def test_junit_and_markdown_agree_with_the_exit_code_of_fail_on(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--fail-on` reaches every renderer: a live scan whose findings are all below it exits 0, and
+    its JUnit has no failure and its Markdown no failing finding (JUnit failed while the scan passed)."""
+    import xml.etree.ElementTree as ET
+
+    seed_aws(aws_env)
+    args = ["scan", "aws", "--regions", "eu-central-2", "--services", "ec2", "-q", "--no-store"]
+    junit, md, js = tmp_path / "s.xml", tmp_path / "s.md", tmp_path / "s.json"
+    assert run_cli([*args, "-f", "json", "-o", str(js)], capsys)[0] == 1
+    assert {f["severity"] for f in read_json(js)["findings"]} == {"high"}  # Zurich: outside the EU, not US
+    for extra, code in (([], 1), (["--fail-on", "critical"], 0)):
+        assert run_cli([*args, *extra, "-f", "junit", "-o", str(junit)], capsys)[0] == code
+        suite = ET.parse(junit).getroot().find("testsuite")
+        assert suite is not None and (suite.get("failures") != "0") == (code == 1)
+        assert run_cli([*args, *extra, "-f", "markdown", "-o", str(md)], capsys)[0] == code
+        assert (":x:" in md.read_text("utf-8").splitlines()[0]) == (code == 1)
+
+
 def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -408,6 +408,11 @@ def test_locations_the_catalog_lacks_are_placed_from_list_locations_metadata(
     notes = " ".join(report["scan"]["notes"])
     assert f"'{lab_eu}' is not in the residency-audit catalog; placed in NL" in notes
     assert f"'{lab_x}'" in notes and "fail closed" in notes
+    # what one scan learnt stays in that scan: the process-wide catalog still does not know it
+    from residency_audit.geography import default_catalog
+
+    assert not default_catalog().knows("azure", lab_eu)
+    assert report["scan"]["request"]["options"]["inventory"] == "auto"  # what was asked, not a path taken
 
 
 # --------------------------------------------------------------------------- CLI and demo

@@ -175,6 +175,24 @@ def test_asset_inventory_path_gives_the_same_result(
     assert len(asset_calls) > 1  # paged
 
 
+def test_the_inventory_path_a_scan_took_does_not_make_it_another_target(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The path is what the scan learnt (Scan.context), not what was asked: an auto scan that used
+    Asset Inventory today and per-service listing yesterday is compared with it, not started afresh."""
+    from residency_audit.store import open_store
+
+    store = str(tmp_path / "history.db")
+    scan(gcp, tmp_path, capsys, "--store", store)  # Asset Inventory disabled: services
+    gcp.asset_enabled.add(f"organizations/{ORG}")
+    _, by_asset = scan(gcp, tmp_path, capsys, "--store", store)
+    assert by_asset["scan"]["context"]["inventory"] == {f"organizations/{ORG}": "asset"}
+    with open_store(store) as s:
+        first, second = s.scans()
+    assert first.target == second.target
+    assert first.request["options"]["inventory"] != second.request["options"]["inventory"]  # still shown
+
+
 def test_asset_only_mode_records_a_gap_when_disabled(
     gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

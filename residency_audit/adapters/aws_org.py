@@ -293,16 +293,11 @@ class OrganizationAdapter(AwsAdapter):
         pool.shutdown(wait=True)
 
     def _record(self, collector: Collector, org: Organization, chosen: list[OrgAccount]) -> None:
-        """What was asked, in the scan's request: the report merges shards by these options."""
-        request = collector.scan.request
-        request.scopes = [a.id for a in chosen]
-        request.options.update(
-            {"organization": org.id, "role_name": self.role_name, "accounts_in_organization": len(org.accounts)}
-        )
-        if self.include:
-            request.options["accounts"] = list(self.include)
-        if self.exclude:
-            request.options["exclude_accounts"] = list(self.exclude)
+        """What the scan learned of its scope (the organisation, the accounts it chose, the shard
+        group), in the scan's context: the report merges shards by these facts."""
+        collector.learn("scopes", [a.id for a in chosen])
+        collector.learn("organization", org.id)
+        collector.learn("accounts_in_organization", len(org.accounts))
         if self.shard:
             run_id = ci_run_id()
             group = self.shard_group or shard_group(
@@ -314,14 +309,7 @@ class OrganizationAdapter(AwsAdapter):
                     "no CI run id): every run of this split shares it, so in reports each shard run replaces the "
                     "previous one instead of adding a round; pass --shard-group RUN_ID"
                 )
-            request.options.update(
-                {
-                    "shard": str(self.shard),
-                    "shard_index": self.shard.index,
-                    "shard_count": self.shard.count,
-                    "shard_group": group,
-                }
-            )
+            collector.learn("shard_group", group)
 
     def _target(self, org: Organization, account: OrgAccount, caller: str, base: boto3.Session) -> AccountTarget:
         if account.id == caller:  # the management account itself: the caller's own session

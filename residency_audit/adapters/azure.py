@@ -1043,7 +1043,7 @@ class AzureAdapter:
                 cloud=cloud,
                 catalog=catalog,
             )
-            catalog.add(place)
+            collector.learn_place(place)
             if note:
                 collector.note(note)
 

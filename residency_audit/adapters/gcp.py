@@ -874,7 +874,7 @@ class GcpAdapter:
         if not targets:
             collector.note("gcp: no project in scope was readable")
             return
-        collector.scan.request.options.setdefault("inventory", {})
+        collector.learn("inventory", {})
         pool = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="gcp")
         try:
             futures: list[cf.Future[Any]] = []
@@ -900,8 +900,7 @@ class GcpAdapter:
                 pending.extend(more)
 
     def _record_path(self, collector: Collector, scope: str, path: str) -> None:
-        with self._lock:
-            collector.scan.request.options.setdefault("inventory", {})[scope] = path
+        collector.learn("inventory", path, scope=scope)
 
     def _inventory_scope(
         self,

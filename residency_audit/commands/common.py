@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UserError
-from ..model import SEVERITIES, ScanResult, severity_rank
+from ..model import SEVERITIES, RunPolicy, ScanResult
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -172,15 +172,24 @@ def stderr_console() -> Console:
     return Console(stderr=True)
 
 
+def run_policy(args: argparse.Namespace) -> RunPolicy:
+    """--fail-on, --exit-zero and --allow-gaps: decided once, handed to the exit code and every renderer."""
+    return RunPolicy(
+        fail_on=getattr(args, "fail_on", "low") or "low",
+        exit_zero=bool(getattr(args, "exit_zero", False)),
+        allow_gaps=bool(getattr(args, "allow_gaps", False)),
+    )
+
+
 def exit_code(result: ScanResult, args: argparse.Namespace) -> int:
-    if getattr(args, "exit_zero", False):
+    policy = run_policy(args)
+    if policy.exit_zero:
         return EXIT_OK
-    threshold = severity_rank(getattr(args, "fail_on", "low"))
-    if any(not f.suppressed_by and severity_rank(f.severity) >= threshold for f in result.findings):
+    if any(policy.failing(f) for f in result.findings):
         return EXIT_FINDINGS
     if result.scan.interrupted:  # partial by choice, not a gap: --allow-gaps does not cover it
         return EXIT_INCOMPLETE
-    if not result.scan.complete and not getattr(args, "allow_gaps", False):
+    if not result.scan.complete and not policy.allow_gaps:
         return EXIT_INCOMPLETE
     return EXIT_OK
 
@@ -233,7 +242,7 @@ def write_output(result: ScanResult, args: argparse.Namespace, default_path: Pat
             print_result(result, Console())
         return None
     try:
-        text = renderer(fmt)(result)
+        text = renderer(fmt)(result, run_policy(args))
     except UnknownFormat as exc:
         raise UserError(str(exc)) from None
     if target is None:
@@ -416,8 +425,8 @@ def summary_event(result: ScanResult, code: int) -> dict[str, Any]:
         "gaps": len(scan.gaps),
         "api_calls": sum(scan.api_calls.values()),
         "api_calls_by_service": api_calls_by_service(scan.api_calls),
-        "shard": scan.request.options.get("shard"),
-        "shard_group": scan.request.options.get("shard_group"),
+        "shard": scan.effective_request().options.get("shard"),
+        "shard_group": scan.effective_request().options.get("shard_group"),
     }
 
 

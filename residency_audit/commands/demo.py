@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import EXIT_INCOMPLETE, EXIT_OK, UserError
     from ..model import ScanRequest, utcnow
     from ..outputs import renderer
-    from .common import parse_list, stderr_console
+    from .common import parse_list, run_policy, stderr_console
     from .scan import execute
 
     providers = parse_list(args.providers) or []
@@ -125,14 +125,14 @@ def run(args: argparse.Namespace) -> int:
     args.format, args.output = "table", None
 
     def write_json(result: ScanResult) -> None:
-        _write(json_path, renderer("json")(result))
+        _write(json_path, renderer("json")(result, run_policy(args)))
 
     with ExitStack() as stack:
         factories = []
         with console.status("starting local cloud emulators and writing the sample estates into them..."):
             for name in providers:
                 factories.append(stack.enter_context(PARTS[name]()))
-        request = ScanRequest("+".join(providers), scopes=["demo"], options={"demo": True})
+        request = ScanRequest("+".join(providers), scopes=("demo",), options={"demo": True})
         result, _ = execute(args, request, lambda: MultiAdapter([f() for f in factories]), also_write=write_json)
     _write(html_path, html_report(result, args))
     if not args.quiet:

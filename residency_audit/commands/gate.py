@@ -17,7 +17,7 @@ from .common import OUTPUT_FORMATS, add_output_options, add_rule_options
 
 if TYPE_CHECKING:
     from ..geography import Catalog
-    from ..model import Location, Place, ScanResult
+    from ..model import Location, Place, RunPolicy, ScanResult
 
 FORMATS = OUTPUT_FORMATS
 
@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..geography import default_catalog
     from ..model import ScanRequest
     from ..terraform import PlanAdapter, read_plan
-    from .common import exit_code, load_ruleset, write_output
+    from .common import exit_code, load_ruleset, run_policy, write_output
 
     ruleset = load_ruleset(args)
     exceptions = from_args(args)
@@ -80,15 +80,15 @@ def _run(args: argparse.Namespace) -> int:
     adapter = PlanAdapter(plan, label=label, source_dir=source_dir, catalog=catalog)  # type: ignore[arg-type]
     request = ScanRequest(
         "terraform",
-        scopes=[label],
-        options={"fail_on": args.fail_on, "terraform_version": str(plan.get("terraform_version", ""))},
+        scopes=(label,),
+        options={"terraform_version": str(plan.get("terraform_version", ""))},
     )
     result = run_scan(adapter, request, ruleset, catalog)  # type: ignore[arg-type]
     apply_exceptions(result, exceptions)
     for fmt in ("sarif", "junit", "markdown"):
         target = getattr(args, fmt, None)
         if target:
-            _write_extra(result, fmt, Path(target))
+            _write_extra(result, fmt, Path(target), run_policy(args))
     write_output(result, args)
     return exit_code(result, args)
 
@@ -114,13 +114,13 @@ class _MemoCatalog:
         return getattr(self._catalog, name)
 
 
-def _write_extra(result: ScanResult, fmt: str, target: Path) -> None:
+def _write_extra(result: ScanResult, fmt: str, target: Path, policy: RunPolicy) -> None:
     from ..errors import UserError
     from ..outputs import renderer
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("a" if fmt == "markdown" and target.exists() else "w", encoding="utf-8") as fh:
-            fh.write(renderer(fmt)(result))
+            fh.write(renderer(fmt)(result, policy))
     except OSError as exc:
         raise UserError(f"{target}: cannot write {fmt} report: {exc.strerror}") from None

@@ -137,7 +137,7 @@ def run_aws(args: argparse.Namespace) -> int:
     kinds = estate_kinds(args)
     request = ScanRequest(
         "aws",
-        scopes=[args.profile] if args.profile else [],
+        scopes=(args.profile,) if args.profile else (),
         options={"audit": "guardrails", "estate_kinds": kinds},
     )
     _, code = execute(args, request, lambda: live_adapter(args.profile, kinds))
@@ -166,7 +166,7 @@ def run_from_file(args: argparse.Namespace) -> int:
         raise UserError(f"{path}: {exc}") from None
     except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type
         raise UserError(f"{path}: unexpected shape in the export ({type(exc).__name__}: {exc})") from None
-    request = ScanRequest(args.provider, scopes=[str(path)], options={"audit": "guardrails", "from_file": True})
+    request = ScanRequest(args.provider, scopes=(str(path),), options={"audit": "guardrails", "from_file": True})
     return execute(args, request, lambda: GuardrailAdapter(args.provider, lambda _c: resources))[1]
 
 
@@ -190,7 +190,7 @@ def run_azure(args: argparse.Namespace) -> int:
     scopes = subscriptions or ([f"mg:{args.management_group}"] if args.management_group else [])
     request = ScanRequest(
         "azure",
-        scopes=scopes,
+        scopes=tuple(scopes),
         options={"audit": "guardrails", "cloud": args.cloud, **({"endpoint": args.endpoint} if args.endpoint else {})},
     )
 
@@ -232,7 +232,7 @@ def run_gcp(args: argparse.Namespace) -> int:
     scopes += [f"projects/{p}" for p in projects]
     request = ScanRequest(
         "gcp",
-        scopes=scopes,
+        scopes=tuple(scopes),
         options={"audit": "guardrails", "anonymous": bool(args.anonymous), "endpoints": dict(endpoints)},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from ..model import ScanRequest
 from .common import add_output_options, add_rule_options, check_regions, parse_list
@@ -43,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     if regions:
         regions = [r.lower() for r in regions]  # AWS region codes are lower-case; EU-WEST-1 means eu-west-1
     request = ScanRequest(
-        "aws", scopes=[args.profile] if args.profile else [], regions=regions, options={"services": list(services)}
+        "aws",
+        scopes=(args.profile,) if args.profile else (),
+        regions=tuple(regions) if regions is not None else None,
+        options={"services": list(services)},
     )
     if args.organization or any(getattr(args, o) for o in _ORG_ONLY):
         return run_organization(args, request, regions, services)
@@ -116,7 +120,16 @@ def run_organization(
         raise UserError("--shard-group needs --shard")
     if not args.role_name.strip():
         raise UserError("--role-name must not be empty")
-    request.options["role_name"] = args.role_name
+    options = {**request.options, "role_name": args.role_name}
+    if args.accounts:
+        options["accounts"] = parse_list(args.accounts)
+    if args.exclude_accounts:
+        options["exclude_accounts"] = parse_list(args.exclude_accounts)
+    if shard:
+        options.update(shard=str(shard), shard_index=shard.index, shard_count=shard.count)
+        if args.shard_group:
+            options["shard_group"] = args.shard_group
+    request = dataclasses.replace(request, options=options)
 
     def make() -> OrganizationAdapter:
         base = AwsAdapter.from_profile(args.profile, regions=regions, services=services, max_workers=args.workers)

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     scopes = subscriptions or ([f"mg:{args.management_group}"] if args.management_group else [])
     request = ScanRequest(
         "azure",
-        scopes=scopes,
+        scopes=tuple(scopes),
         options={
             "cloud": args.cloud,
             "inventory": args.inventory,

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     scopes += [f"projects/{p}" for p in projects]
     request = ScanRequest(
         "gcp",
-        scopes=scopes,
+        scopes=tuple(scopes),
         options={
             "services": list(services),
             "inventory_mode": args.inventory,

@@ -16,7 +16,7 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -357,6 +357,14 @@ class Catalog:
             note=why,
         )
 
+    def with_places(self, places: Mapping[tuple[str, str], Place]) -> Catalog:
+        """This catalog with places one scan learnt (Azure's location metadata for a region the
+        catalog lacks): a view for that scan, so what one scan learns never leaks into another's
+        judgement. A catalogued entry always wins over a learnt one."""
+        if not places:
+            return self
+        return _Overlay(self, places)  # type: ignore[return-value]
+
     def add(self, place: Place) -> None:
         """Teach the catalog a place learnt at scan time (e.g. Azure location metadata)."""
         self._ensure(place.provider)  # a catalogued entry always wins over a learnt one
@@ -568,3 +576,26 @@ def place_from_azure_metadata(
         physical_location=physical_location,
     )
     return place, note
+
+
+class _Overlay:
+    """A catalog view with learnt places underneath the catalogued ones (`Catalog.with_places`)."""
+
+    def __init__(self, base: Catalog, places: Mapping[tuple[str, str], Place]) -> None:
+        self._base = base
+        self._places = {(p, c.lower()): place for (p, c), place in places.items()}
+
+    def resolve(self, provider: str, code: str | None, zone: str | None = None) -> Place:
+        place = self._base.resolve(provider, code, zone)
+        if place.known or code is None:
+            return place
+        return self._places.get((provider, code.strip().lower()), place)
+
+    def resolve_location(self, provider: str, location: Location) -> Place:
+        return self.resolve(provider, location.region, location.zone)
+
+    def knows(self, provider: str, code: str) -> bool:
+        return self._base.knows(provider, code) or (provider, code.strip().lower()) in self._places
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)

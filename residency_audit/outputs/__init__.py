@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from ..model import ScanResult
+from ..model import RunPolicy, ScanResult
 
-#: format name -> module under residency_audit.outputs exposing `render(result) -> str`
+#: format name -> module under residency_audit.outputs exposing `render(result, policy) -> str`
 FORMATS: dict[str, str] = {
     "json": "jsonout",
     "table": "table",
@@ -29,11 +29,14 @@ class UnknownFormat(ValueError):
     pass
 
 
-def renderer(name: str) -> Callable[[ScanResult], str]:
+Renderer = Callable[[ScanResult, RunPolicy], str]
+
+
+def renderer(name: str) -> Renderer:
     try:
         module = FORMATS[name]
     except KeyError:
         raise UnknownFormat(f"unknown format '{name}' (choose from {', '.join(sorted(FORMATS))})") from None
     mod = importlib.import_module(f"{__name__}.{module}")
-    render: Callable[[ScanResult], str] = mod.render
+    render: Renderer = mod.render
     return render

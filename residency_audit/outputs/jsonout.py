@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from .. import jsonio
-from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, ScanResult, coverage_by_type
+from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, RunPolicy, ScanResult, coverage_by_type
 
 
 def _location(rl: ResolvedLocation) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def _location(rl: ResolvedLocation) -> dict[str, Any]:
     return out
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding) -> dict[str, Any]:
     loc = f.location
     return {
         "rule_id": f.rule_id,
@@ -70,7 +70,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "id": scan.id,
             "started_at": scan.started_at.isoformat(),
             "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
-            "request": scan.request.to_dict(),
+            "request": scan.effective_request().to_dict(),
+            "context": dict(scan.context),
             "complete": scan.complete,
             "interrupted": scan.interrupted,
             "gaps": [g.to_dict() for g in scan.gaps],
@@ -89,7 +90,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "by_rule": dict(Counter(f.rule_id for f in active)),
         },
         "resources": resources,
-        "findings": [_finding(f) for f in result.findings],
+        "findings": [finding_dict(f) for f in result.findings],
     }
 
 
@@ -106,5 +107,5 @@ def _version() -> str:
     return __version__
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, policy: RunPolicy | None = None) -> str:
     return jsonio.dumps(to_dict(result), indent=True) + "\n"

@@ -12,12 +12,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from ..model import Finding, Resource, ScanResult, severity_rank
+from ..model import Finding, Resource, RunPolicy, ScanResult, severity_rank
 from ..safetext import xml
 
 
-def render(result: ScanResult) -> str:
-    threshold = severity_rank(str(result.scan.request.options.get("fail_on", "low")))
+def render(result: ScanResult, policy: RunPolicy | None = None) -> str:
+    threshold = severity_rank((policy or RunPolicy()).fail_on)
     by_resource: dict[str, list[Finding]] = defaultdict(list)
     extra: dict[str, Resource] = {}
     for f in result.findings:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..model import SEVERITIES, ScanResult, coverage_by_type, severity_rank
+from ..model import SEVERITIES, RunPolicy, ScanResult, coverage_by_type, severity_rank
 from ..safetext import md_cell as _cell
 from ..safetext import md_text
 
 MAX_ROWS = 500
 
 
-def render(result: ScanResult) -> str:
-    threshold = severity_rank(str(result.scan.request.options.get("fail_on", "low")))
+def render(result: ScanResult, policy: RunPolicy | None = None) -> str:
+    threshold = severity_rank((policy or RunPolicy()).fail_on)
     active = sorted(
         (f for f in result.findings if not f.suppressed_by),
         key=lambda f: (-severity_rank(f.severity), f.resource.id, f.rule_id),

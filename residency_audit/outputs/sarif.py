@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonio
-from ..model import Finding, ScanResult
+from ..model import Finding, RunPolicy, ScanResult
 from ..safetext import sarif_text
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -141,6 +141,6 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, policy: RunPolicy | None = None) -> str:
     # No indent: a code-scanning upload is read by machines, and a big plan's log stays small.
     return jsonio.dumps(to_dict(result)) + "\n"

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import SEVERITIES, Finding, Gap, ScanResult, coverage_by_type, severity_rank
+from ..model import SEVERITIES, Finding, Gap, RunPolicy, ScanResult, coverage_by_type, severity_rank
 from ..safetext import terminal
 
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -239,7 +239,7 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
         console.print(Text(f"note: {terminal(note)}", style="dim"))
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, policy: RunPolicy | None = None) -> str:
     buf = io.StringIO()
     print_result(result, Console(file=buf, width=140, color_system=None, force_terminal=False), max_findings=10_000)
     return buf.getvalue()

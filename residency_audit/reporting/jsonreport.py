@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonio
-from ..outputs.jsonout import _finding, to_dict
+from ..outputs.jsonout import finding_dict, to_dict
 from . import Report
 
 REPORT_SCHEMA = "1.0"
@@ -14,8 +14,8 @@ REPORT_SCHEMA = "1.0"
 def diff_dict(report: Report) -> dict[str, Any]:
     d = report.diff
     return {
-        "new_findings": [_finding(f) for f in d.new],
-        "resolved_findings": [_finding(f) for f in d.resolved],
+        "new_findings": [finding_dict(f) for f in d.new],
+        "resolved_findings": [finding_dict(f) for f in d.resolved],
         "moved_resources": [
             {
                 "resource_id": m.resource_id,
@@ -31,7 +31,7 @@ def diff_dict(report: Report) -> dict[str, Any]:
         "added_resources": list(d.added_resources),
         "removed_resources": list(d.removed_resources),
         "gaps_appeared": [{**g.gap.to_dict(), "scan_id": g.scan_id} for g in d.gaps_appeared],
-        "unconfirmed_findings": [_finding(f) for f in d.unconfirmed],
+        "unconfirmed_findings": [finding_dict(f) for f in d.unconfirmed],
     }
 
 

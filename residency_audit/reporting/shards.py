@@ -40,7 +40,7 @@ def logical_request(request: dict[str, Any]) -> ScanRequest:
     """The request of the whole split scan: no shard keys, no per-shard scopes."""
     options = {k: v for k, v in (request.get("options") or {}).items() if k not in SHARD_KEYS}
     options["sharded"] = True
-    return ScanRequest(request.get("provider", ""), [], request.get("regions"), options)
+    return ScanRequest.from_dict({**request, "scopes": [], "options": options})
 
 
 @dataclass(slots=True)
@@ -85,7 +85,7 @@ class ShardSet:
         first = requests[0]
         options = {k: v for k, v in first.options.items() if k not in ("shard", "shard_index")}
         options["shard_scan_ids"] = self.scan_ids
-        return ScanRequest(first.provider, scopes, first.regions, options)
+        return ScanRequest(first.provider, tuple(scopes), first.regions, options)
 
     def describe(self) -> str:
         """One line for the reports: which shard scans make up this scan, and which are missing."""
@@ -127,9 +127,7 @@ class Merged:
 
 
 def _request(d: dict[str, Any]) -> ScanRequest:
-    return ScanRequest(
-        d.get("provider", ""), list(d.get("scopes") or []), d.get("regions"), dict(d.get("options") or {})
-    )
+    return ScanRequest.from_dict(d)
 
 
 def logical_scans(infos: list[ScanInfo]) -> tuple[list[ScanInfo], dict[str, ShardSet]]:
@@ -206,7 +204,7 @@ def merge(shards: ShardSet, results: dict[int, ScanResult]) -> ScanResult:
         notes.append(f"shard scan {old.id} was recorded again later; the later run is used")
     finished = [r.scan.finished_at for r in ordered if r.scan.finished_at is not None]
     scan = Scan(
-        request=shards.request([r.scan.request for r in ordered]),
+        request=shards.request([r.scan.effective_request() for r in ordered]),
         id=shards.id,
         started_at=min(r.scan.started_at for r in ordered),
         finished_at=max(finished) if len(finished) == len(ordered) else None,

@@ -7,6 +7,7 @@ thing in sentences: what was scanned, how far, and whose resources were seen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import ScanResult
@@ -45,8 +46,8 @@ def _listed(words: list[str], limit: int = 4) -> str:
 
 def what(result: ScanResult) -> str:
     """What was scanned, e.g. "AWS organisation o-abc (12 of 40 accounts, shard 2/4)"."""
-    req = result.scan.request
-    opts: dict[str, Any] = req.options
+    req = result.scan.effective_request()
+    opts: Mapping[str, Any] = req.options
     names = _providers(req.provider)
     if opts.get("demo"):
         return f"the bundled demo estate on {names}, in local emulators"
@@ -74,8 +75,8 @@ def what(result: ScanResult) -> str:
 
 def scope(result: ScanResult) -> str:
     """How far the scan looked: regions, services, inventory path, cloud."""
-    req = result.scan.request
-    opts: dict[str, Any] = req.options
+    req = result.scan.effective_request()
+    opts: Mapping[str, Any] = req.options
     parts = []
     if opts.get("demo"):
         parts.append("every region and service the sample estate uses")

@@ -36,6 +36,8 @@ scans = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("request", JSON, nullable=False),
+    # Revision 0002: what the scan learned of its scope (organisation, accounts, inventory path).
+    Column("context", JSON),
     Column("complete", Boolean, nullable=False),
     Column("interrupted", Boolean, nullable=False),
     Column("api_calls", JSON, nullable=False),

@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from .. import __version__
 from ..errors import UserError
 from ..model import (
+    NOT_IDENTITY,
     SCHEMA_VERSION,
     Finding,
     Gap,
@@ -52,6 +53,7 @@ def target_of(request: ScanRequest) -> tuple[str, str]:
     other region's findings as "resolved".
     """
     d = request.to_dict()
+    d["options"] = {k: v for k, v in d["options"].items() if k not in NOT_IDENTITY}
     canon = {
         "provider": d["provider"],
         "scopes": sorted(d["scopes"]),
@@ -240,7 +242,7 @@ class Store:
     def record(self, result: ScanResult) -> str:
         """Write one scan, all or nothing; returns its id."""
         scan = result.scan
-        key, label = target_of(scan.request)
+        key, label = target_of(scan.effective_request())
         active = sum(1 for f in result.findings if not f.suppressed_by)
         positions = {r.id: i for i, r in enumerate(result.resources)}
         scan_row = {
@@ -252,6 +254,7 @@ class Store:
             "finished_at": _to_db(scan.finished_at),
             "recorded_at": _to_db(utcnow()),
             "request": scan.request.to_dict(),
+            "context": json.loads(json.dumps(scan.context, default=str)),
             "complete": scan.complete,
             "interrupted": scan.interrupted,
             "api_calls": dict(sorted(scan.api_calls.items())),
@@ -378,7 +381,8 @@ class Store:
                 for g in conn.execute(select(t.gaps).where(t.gaps.c.scan_id == scan_id).order_by(t.gaps.c.position))
             ]
             scan = Scan(
-                request=ScanRequest(req["provider"], list(req["scopes"]), req["regions"], dict(req["options"])),
+                request=ScanRequest.from_dict(req),
+                context=dict(s["context"] or {}),
                 id=s["id"],
                 started_at=_utc(s["started_at"]) or utcnow(),
                 finished_at=_utc(s["finished_at"]),
@@ -492,5 +496,7 @@ def _info(m: Any) -> ScanInfo:
         finding_count=m["finding_count"],
         suppressed_count=m["suppressed_count"],
         gap_count=m["gap_count"],
-        request=dict(m["request"] or {}),
+        request=Scan(ScanRequest.from_dict(m["request"] or {}), context=dict(m["context"] or {}))
+        .effective_request()
+        .to_dict(),
     )

@@ -1,4 +1,5 @@
-"""Resources carry how they were judged: category, depth (footprint / primary / parent) and part_of.
+"""Resources carry how they were judged (category, depth: footprint / primary / parent, part_of);
+scans carry what they learned of their scope (context), apart from what was asked (request).
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("scans") as batch:
+        batch.add_column(sa.Column("context", sa.JSON))
     with op.batch_alter_table("resources") as batch:
         batch.add_column(sa.Column("category", sa.String(32), nullable=False, server_default=""))
         batch.add_column(sa.Column("judged", sa.String(16), nullable=False, server_default=""))
@@ -27,3 +30,5 @@ def downgrade() -> None:
         batch.drop_column("part_of")
         batch.drop_column("judged")
         batch.drop_column("category")
+    with op.batch_alter_table("scans") as batch:
+        batch.drop_column("context")
