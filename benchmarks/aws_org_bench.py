@@ -37,8 +37,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
-from residency_audit.emulator.aws import DUMMY_ENV, AwsEmulator, signed_scope
-from residency_audit.emulator.front import Request, Response
+from residency_emulator.aws import DUMMY_ENV, AwsEmulator, signed_scope
+from residency_emulator.front import Request, Response
 
 EU = ["eu-west-1", "eu-central-1", "eu-west-3", "eu-north-1", "eu-south-1"]
 NON_EU = ["eu-west-2", "eu-central-2", "us-east-1", "us-west-2", "ap-southeast-2"]

@@ -14,7 +14,7 @@ import time
 
 from residency_audit.adapters.gcp import GcpAdapter
 from residency_audit.core import Collector
-from residency_audit.emulator.gcp import GcpEmulator
+from residency_emulator.gcp import GcpEmulator
 from residency_audit.model import Scan, ScanRequest
 
 

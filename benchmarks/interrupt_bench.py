@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from residency_audit.emulator.aws import AwsEmulator, operation_of, signed_scope
-from residency_audit.emulator.estate import REGIONS, seed_aws
-from residency_audit.emulator.front import Request, Response
+from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
+from residency_emulator.estate import REGIONS, seed_aws
+from residency_emulator.front import Request, Response
 
 
 def one_run(emu: AwsEmulator, out: Path, stall: bool) -> float:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from residency_audit.core import run_scan
-from residency_audit.emulator.azure import FakeArm, seed_azure
-from residency_audit.emulator.gcp import GcpEmulator, seed_gcp
+from residency_emulator.azure import FakeArm, seed_azure
+from residency_emulator.gcp import GcpEmulator, seed_gcp
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest, ScanResult

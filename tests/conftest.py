@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from residency_audit.emulator.aws import AwsEmulator
-from residency_audit.emulator.gcp import GcpEmulator, seed_gcp
+from residency_emulator.aws import AwsEmulator
+from residency_emulator.gcp import GcpEmulator, seed_gcp
 
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from residency_audit.emulator.aws import AwsEmulator
+from residency_emulator.aws import AwsEmulator
 
 from .conftest import run_cli
 

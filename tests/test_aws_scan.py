@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from residency_audit.adapters.aws import READ_OPERATIONS
-from residency_audit.emulator.aws import AwsEmulator, operation_of
-from residency_audit.emulator.estate import REGIONS, seed_aws
+from residency_emulator.aws import AwsEmulator, operation_of
+from residency_emulator.estate import REGIONS, seed_aws
 
 from .conftest import read_json, run_cli
 
@@ -137,8 +137,8 @@ def test_access_denied_on_one_service_is_a_gap(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A 403 from DynamoDB in one region: a gap, the rest of the scan still lands."""
-    from residency_audit.emulator.aws import signed_scope
-    from residency_audit.emulator.front import Request, Response
+    from residency_emulator.aws import signed_scope
+    from residency_emulator.front import Request, Response
 
     seed_aws(aws_env)
 
@@ -183,7 +183,7 @@ def test_access_denied_on_one_service_is_a_gap(
 def test_gaps_without_findings_exit_3_and_allow_gaps(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from residency_audit.emulator.front import Request, Response
+    from residency_emulator.front import Request, Response
 
     def deny_lambda(req: Request) -> Response | None:
         if req.path.startswith("/2015-03-31/functions"):
@@ -309,8 +309,8 @@ def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """GetBackupPlan answering 404 (deleted meanwhile) drops that plan; any other error is a gap."""
-    from residency_audit.emulator.aws import signed_scope
-    from residency_audit.emulator.front import Request, Response
+    from residency_emulator.aws import signed_scope
+    from residency_emulator.front import Request, Response
 
     seed_aws(aws_env)
     answer = {"code": "ResourceNotFoundException", "status": 404}

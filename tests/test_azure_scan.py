@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from residency_audit.adapters.azure import READ_OPERATIONS, operation_for
-from residency_audit.emulator.azure import (
+from residency_emulator.azure import (
     SUB_ANALYTICS,
     SUB_LEGACY,
     SUB_PROD,
@@ -390,7 +390,7 @@ def fresh_catalog() -> Iterator[None]:
 def test_locations_the_catalog_lacks_are_placed_from_list_locations_metadata(
     azure_env: FakeArm, tmp_path: Path, fresh_catalog: None
 ) -> None:
-    from residency_audit.emulator.azure import arm_location, arm_resource
+    from residency_emulator.azure import arm_location, arm_resource
 
     lab_eu, lab_x = "nllab", "atlantislab"
     azure_env.locations += [

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from residency_audit.emulator.aws import AwsEmulator
-from residency_audit.emulator.estate import seed_aws
+from residency_emulator.aws import AwsEmulator
+from residency_emulator.estate import seed_aws
 
 from .conftest import read_json, run_cli
 

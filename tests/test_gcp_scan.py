@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from residency_audit.adapters.gcp import READ_OPERATIONS, GcpAdapter, ReadOnlyViolation, route_of
-from residency_audit.emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator
+from residency_emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator
 
 from .conftest import read_json, run_cli
 

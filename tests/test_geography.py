@@ -13,10 +13,8 @@ import pytest
 import yaml
 
 from residency_audit.adapters.azure import LocationInfo
-from residency_audit.emulator.azure import FakeArm, arm_location
 from residency_audit.engine import evaluate, load_rules
 from residency_audit.geography import (
-    PROVIDERS,
     Catalog,
     azure_physical_country,
     eu_members,
@@ -27,6 +25,8 @@ from residency_audit.geography import (
 from residency_audit.geography import compile as compile_catalog
 from residency_audit.geography.drift import botocore_data, check_aws, check_azure
 from residency_audit.model import Location, Owner, Resource
+from residency_audit.providers import names
+from residency_emulator.azure import FakeArm, arm_location
 
 from .cloud_support import point_at_azure
 from .conftest import run_cli
@@ -73,7 +73,7 @@ def test_aws_regions_carry_their_botocore_partition(catalog: Catalog) -> None:
     assert wrong == {}
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", names())
 def test_every_entry_has_an_https_source_and_an_operator(catalog: Catalog, provider: str) -> None:
     places = list(catalog.places(provider))
     assert len(places) > 40
@@ -81,14 +81,14 @@ def test_every_entry_has_an_https_source_and_an_operator(catalog: Catalog, provi
     assert [p.code for p in places if not p.jurisdictions or not p.operator] == []
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", names())
 def test_every_composite_member_exists(catalog: Catalog, provider: str) -> None:
     entries = catalog.raw(provider)["locations"]
     dangling = {(code, m) for code, e in entries.items() for m in e.get("members") or [] if m.lower() not in entries}
     assert dangling == set()
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", names())
 def test_every_alias_points_at_an_entry(catalog: Catalog, provider: str) -> None:
     data = catalog.raw(provider)
     targets = {str(spec["to"]) for spec in (data.get("aliases") or {}).values()}
@@ -649,7 +649,7 @@ def test_regions_json_lists_every_provider(capsys: pytest.CaptureFixture[str], c
     code, out, _ = run_cli(["regions", "--format", "json"], capsys)
     assert code == 0
     rows = json.loads(out)
-    assert {r["provider"] for r in rows} == set(PROVIDERS)
+    assert {r["provider"] for r in rows} == set(names())
     assert len(rows) == sum(1 for _ in catalog.places())
     assert [r["code"] for r in rows if not set(r) >= REQUIRED_KEYS] == []
     assert all(re.fullmatch(r"[A-Z]{2}", c) for r in rows for c in r["countries"])

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from residency_audit.emulator.aws import AwsEmulator, operation_of
+from residency_emulator.aws import AwsEmulator, operation_of
 from residency_audit.geography import default_catalog
 from residency_audit.guardrails.aws_org import READ_OPERATIONS
 from residency_audit.guardrails.aws_scp import partition_regions
@@ -209,7 +209,7 @@ def test_allowed_regions_are_not_counted_as_data_per_country(
 def test_unreadable_ou_policies_are_a_gap_and_fail_closed(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from residency_audit.emulator.front import Request, Response
+    from residency_emulator.front import Request, Response
 
     ids = seed_org(aws_env)
 

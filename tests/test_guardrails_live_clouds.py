@@ -15,8 +15,8 @@ import pytest
 
 from residency_audit.adapters.azure import operation_for
 from residency_audit.adapters.gcp import route_of
-from residency_audit.emulator.azure import SUB_ANALYTICS, SUB_LEGACY, SUB_PROD, TENANT, FakeArm, seed_azure
-from residency_audit.emulator.gcp import GcpEmulator
+from residency_emulator.azure import SUB_ANALYTICS, SUB_LEGACY, SUB_PROD, TENANT, FakeArm, seed_azure
+from residency_emulator.gcp import GcpEmulator
 
 from .cloud_support import AZURE_IDENTITY_VARS
 from .conftest import read_json, run_cli
@@ -188,7 +188,7 @@ def test_azure_initiative_is_read_and_evaluated(
     azure: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An initiative (policySetDefinition) wrapping the built-in closes the legacy subscription's gap."""
-    from residency_audit.emulator.azure import ALLOWED_LOCATIONS, policy_assignment
+    from residency_emulator.azure import ALLOWED_LOCATIONS, policy_assignment
 
     legacy = f"/subscriptions/{SUB_LEGACY}"
     initiative = f"{legacy}/providers/Microsoft.Authorization/policySetDefinitions/eu-baseline"

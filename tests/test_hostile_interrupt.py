@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from residency_audit.adapters.aws import AwsAdapter
-from residency_audit.emulator.aws import AwsEmulator, operation_of, signed_scope
-from residency_audit.emulator.front import Request, Response
+from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
+from residency_emulator.front import Request, Response
 from residency_audit.interrupts import parse_duration
 
 from .conftest import read_json
@@ -179,8 +179,8 @@ def test_gcp_deadline_turns_the_stalled_project_into_a_gap(gcp: Any) -> None:
 def test_azure_deadline_turns_the_stalled_subscription_into_gaps(azure_fake: Any) -> None:
     from residency_audit.adapters.azure import AzureAdapter
     from residency_audit.core import run_scan
-    from residency_audit.emulator.azure import SUB_ANALYTICS
-    from residency_audit.emulator.front import Faults
+    from residency_emulator.azure import SUB_ANALYTICS
+    from residency_emulator.front import Faults
     from residency_audit.engine import load_rules
     from residency_audit.geography import default_catalog
     from residency_audit.model import ScanRequest
@@ -203,7 +203,7 @@ def test_azure_deadline_turns_the_stalled_subscription_into_gaps(azure_fake: Any
 
 @pytest.fixture
 def azure_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from residency_audit.emulator.azure import FakeArm
+    from residency_emulator.azure import FakeArm
 
     from .cloud_support import point_at_azure
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from residency_audit.emulator.aws import AwsEmulator
-from residency_audit.emulator.estate import seed_aws
+from residency_emulator.aws import AwsEmulator
+from residency_emulator.estate import seed_aws
 from residency_audit.model import ScanRequest
 from residency_audit.store import open_store
 

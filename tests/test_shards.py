@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from residency_audit.emulator.aws import AwsEmulator
+from residency_emulator.aws import AwsEmulator
 
 from .conftest import read_json, run_cli
 from .store_support import store_urls

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from residency_audit.cli import EXIT_CODES, main, run_command
-from residency_audit.emulator.aws import AwsEmulator
+from residency_emulator.aws import AwsEmulator
 from residency_audit.errors import EXIT_INTERNAL, UserError
 
 from .conftest import run_cli

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from residency_audit.emulator.azure import SUB_ANALYTICS, FakeArm
-from residency_audit.emulator.front import Faults, Request
-from residency_audit.emulator.gcp import GcpEmulator
+from residency_emulator.azure import SUB_ANALYTICS, FakeArm
+from residency_emulator.front import Faults, Request
+from residency_emulator.gcp import GcpEmulator
 
 from .cloud_support import inventory, owners, point_at_azure, reseed_gcp, scan_azure, scan_gcp
 

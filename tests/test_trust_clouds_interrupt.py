@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from residency_audit.emulator.azure import SUB_ANALYTICS, FakeArm, arm_resource
-from residency_audit.emulator.front import Request, Response
-from residency_audit.emulator.gcp import GcpEmulator
+from residency_emulator.azure import SUB_ANALYTICS, FakeArm, arm_resource
+from residency_emulator.front import Request, Response
+from residency_emulator.gcp import GcpEmulator
 
 from .cloud_support import point_at_azure, reseed_gcp
 from .conftest import read_json

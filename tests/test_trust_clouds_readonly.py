@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from residency_audit.emulator.azure import FakeArm
-from residency_audit.emulator.gcp import GcpEmulator
+from residency_emulator.azure import FakeArm
+from residency_emulator.gcp import GcpEmulator
 
 from .cloud_support import point_at_azure, reseed_gcp, scan_azure, scan_gcp
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from residency_audit.emulator.azure import SUB_LEGACY, SUB_PROD, FakeArm
-from residency_audit.emulator.gcp import GcpEmulator
+from residency_emulator.azure import SUB_LEGACY, SUB_PROD, FakeArm
+from residency_emulator.gcp import GcpEmulator
 from residency_audit.redact import MASK
 
 from .cloud_support import point_at_azure, reseed_gcp

@@ -16,9 +16,9 @@ import pytest
 
 from residency_audit.adapters.aws import AccountTarget, AwsAdapter
 from residency_audit.core import run_scan
-from residency_audit.emulator.aws import AwsEmulator, signed_scope
-from residency_audit.emulator.estate import REGIONS, seed_aws
-from residency_audit.emulator.front import Faults, Request
+from residency_emulator.aws import AwsEmulator, signed_scope
+from residency_emulator.estate import REGIONS, seed_aws
+from residency_emulator.front import Faults, Request
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest, ScanResult

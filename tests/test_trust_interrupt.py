@@ -15,9 +15,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from residency_audit.emulator.aws import AwsEmulator, operation_of, signed_scope
-from residency_audit.emulator.estate import REGIONS, seed_aws
-from residency_audit.emulator.front import Request, Response
+from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
+from residency_emulator.estate import REGIONS, seed_aws
+from residency_emulator.front import Request, Response
 
 from .conftest import read_json
 

@@ -18,53 +18,20 @@ from typing import TYPE_CHECKING, Any
 from ..core import Collector
 from ..errors import CredentialsError, UserError
 from ..model import Gap, Location, Owner, OwnerNode, Resource
+from ..providers.aws.kinds import GLOBAL_SERVICES, SERVICES, read_operations
+from ..providers.base import allow_list
 
 if TYPE_CHECKING:  # boto3 is imported lazily: `--help` and the gate must not pay for it
     import boto3
 
 PROVIDER = "aws"
 
-#: Every API operation the adapter may call: (service, operation). Nothing else
-#: is ever sent. Tests assert the recorded calls are a subset of this.
-READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("sts", "GetCallerIdentity"),
-        ("organizations", "DescribeOrganization"),
-        ("organizations", "DescribeAccount"),
-        ("organizations", "ListParents"),
-        ("organizations", "DescribeOrganizationalUnit"),
-        # --organization: the tree once from the management account, then one role per account
-        # (AssumeRole changes nothing in the estate: it issues temporary read credentials).
-        ("organizations", "ListRoots"),
-        ("organizations", "ListOrganizationalUnitsForParent"),
-        ("organizations", "ListAccountsForParent"),
-        ("sts", "AssumeRole"),
-        ("ec2", "DescribeRegions"),
-        ("ec2", "DescribeInstances"),
-        ("ec2", "DescribeVolumes"),
-        ("ec2", "DescribeSnapshots"),
-        ("s3", "ListBuckets"),
-        ("s3", "GetBucketLocation"),
-        ("s3", "GetBucketReplication"),
-        ("rds", "DescribeDBInstances"),
-        ("rds", "DescribeDBClusters"),
-        ("dynamodb", "ListTables"),
-        ("dynamodb", "DescribeTable"),
-        ("lambda", "ListFunctions"),
-        ("efs", "DescribeFileSystems"),
-        ("efs", "DescribeReplicationConfigurations"),
-        # AWS Backup: vaults hold recovery points; a plan's copy actions send them to other regions
-        ("backup", "ListBackupVaults"),
-        ("backup", "ListBackupPlans"),
-        ("backup", "GetBackupPlan"),
-    }
-)
+#: Every API operation the adapter may call: derived from the kind declarations
+#: (`providers/aws/kinds.py`), the same list `permissions aws` prints. Nothing else is
+#: ever sent; tests assert the recorded calls are a subset of this.
+READ_OPERATIONS: frozenset[tuple[str, str]] = allow_list(read_operations())
 
-#: IAM action names for the operations above (service prefixes differ from botocore's).
-IAM_PREFIX = {"efs": "elasticfilesystem"}
-
-REGIONAL_SERVICES = ("ec2", "rds", "dynamodb", "lambda", "efs", "backup")
-GLOBAL_SERVICES = ("s3",)
+REGIONAL_SERVICES = tuple(s for s in SERVICES if s not in GLOBAL_SERVICES)
 ALL_SERVICES = GLOBAL_SERVICES + REGIONAL_SERVICES
 
 _NOT_FOUND = {

@@ -322,7 +322,7 @@ class OrganizationAdapter(AwsAdapter):
     def _plan_account(self, collector: Collector, target: AccountTarget) -> list[Callable[[], Any]]:
         started = time.monotonic()
         name = target.owner.name if target.owner else ""
-        collector.event("account_started", account=target.account_id, name=name)
+        collector.event("account_started", provider=PROVIDER, account=target.account_id, name=name)
         if isinstance(target, MemberTarget) and target.role_arn:
             try:
                 target.session = self._assume(collector, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -107,7 +108,18 @@ def record_scan(result: ScanResult, args: argparse.Namespace) -> None:
     """Record the scan (one transaction) when the command asked for it; SQLAlchemy loads only here."""
     if not getattr(args, "record", False):
         return
+    from .. import extras
     from ..safetext import terminal
+
+    if not extras.installed(extras.STORE):
+        # Recording is the default: without the store extra a scan still runs and reports, and
+        # says so; a store named explicitly is a promise the command cannot keep (exit 2).
+        explicit = getattr(args, "store", None) or os.environ.get("RESIDENCY_AUDIT_STORE")
+        if explicit:
+            extras.require(extras.STORE, "store", "recording the scan (--store)")
+        if not getattr(args, "quiet", False):
+            print("scan not recorded: scan history needs pip install 'residency-audit[store]'", file=sys.stderr)
+        return
     from ..store import open_store, store_url
     from ..store.sql import safe_url
 
@@ -344,8 +356,8 @@ class RichProgress:
 
     def event(self, kind: str, fields: dict[str, Any]) -> None:
         if kind == "account_started" and fields.get("name"):
-            with self._lock:
-                self._names[f"aws:{fields.get('account')}"] = str(fields["name"])
+            with self._lock:  # the progress row of that scope (`provider:scope`) shows its name
+                self._names[f"{fields.get('provider')}:{fields.get('account')}"] = str(fields["name"])
 
 
 class JsonLog:

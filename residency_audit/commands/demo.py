@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,10 +21,6 @@ from .common import add_rule_options, add_store_options
 if TYPE_CHECKING:
     from ..core import Adapter
     from ..model import ScanResult
-
-#: A demo part: a context manager that starts an emulator, seeds it, and yields
-#: a factory for the adapter that scans it (called inside the context).
-DemoPart = Callable[[], AbstractContextManager[Callable[[], "Adapter"]]]
 
 
 @contextmanager
@@ -44,9 +40,10 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def aws_part() -> Iterator[Callable[[], Adapter]]:
+    from residency_emulator.aws import aws_emulator
+    from residency_emulator.estate import seed_aws
+
     from ..adapters.aws import AwsAdapter
-    from ..emulator.aws import aws_emulator
-    from ..emulator.estate import seed_aws
 
     with aws_emulator() as emu:
         seed_aws(emu)
@@ -56,8 +53,9 @@ def aws_part() -> Iterator[Callable[[], Adapter]]:
 
 @contextmanager
 def gcp_part() -> Iterator[Callable[[], Adapter]]:
+    from residency_emulator.gcp import gcp_emulator, seed_gcp
+
     from ..adapters.gcp import GcpAdapter
-    from ..emulator.gcp import gcp_emulator, seed_gcp
 
     with gcp_emulator() as emu:
         seed_gcp(emu)
@@ -67,19 +65,14 @@ def gcp_part() -> Iterator[Callable[[], Adapter]]:
 @contextmanager
 def azure_part() -> Iterator[Callable[[], Adapter]]:
     """The fake ARM server over HTTPS; azure-identity and the SDK trust its certificate via REQUESTS_CA_BUNDLE."""
+    from residency_emulator.azure import azure_emulator, seed_azure
+
     from ..adapters.azure import AzureAdapter
-    from ..emulator.azure import azure_emulator, seed_azure
 
     with azure_emulator() as fake:
         seed_azure(fake)
         with environment(fake.env()):
             yield lambda: AzureAdapter.from_environment(endpoint=fake.url)
-
-
-#: provider -> demo part. Each provider's emulator adds its part here.
-PARTS: dict[str, DemoPart] = {"aws": aws_part}
-PARTS["gcp"] = gcp_part
-PARTS["azure"] = azure_part
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -96,7 +89,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--reports-dir", default="reports", help="where to write the JSON and HTML reports (default: reports/)"
     )
-    p.add_argument("--providers", default=",".join(PARTS), help=f"demo parts to run (default: {','.join(PARTS)})")
+    from ..providers import names
+
+    p.add_argument("--providers", default=",".join(names()), help=f"demo parts to run (default: {','.join(names())})")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display, findings or summary")
     # No --fail-on/--exit-zero/--allow-gaps: the demo's findings are there by design, and
     # an exit code 1 would read as "the demo failed". `gate` and `scan` show exit codes at work.
@@ -106,17 +101,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import extras
     from ..core import MultiAdapter
     from ..errors import EXIT_INCOMPLETE, EXIT_OK, UserError
     from ..model import ScanRequest, utcnow
     from ..outputs import renderer
+    from ..providers import api, names
     from .common import parse_list, run_policy, stderr_console
     from .scan import execute
 
     providers = parse_list(args.providers) or []
-    unknown = sorted(set(providers) - set(PARTS))
+    unknown = sorted(set(providers) - set(names()))
     if unknown:
-        raise UserError(f"unknown demo part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})")
+        raise UserError(f"unknown demo part(s) {', '.join(unknown)} (known: {', '.join(names())})")
+    extras.require(extras.DEMO, "demo", "demo")
     console = stderr_console()
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.reports_dir)
@@ -131,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         factories = []
         with console.status("starting local cloud emulators and writing the sample estates into them..."):
             for name in providers:
-                factories.append(stack.enter_context(PARTS[name]()))
+                factories.append(stack.enter_context(api(name).demo_part()()))
         request = ScanRequest("+".join(providers), scopes=("demo",), options={"demo": True})
         result, _ = execute(args, request, lambda: MultiAdapter([f() for f in factories]), also_write=write_json)
     _write(html_path, html_report(result, args))

@@ -26,7 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "restrict new resources to the EU, and which scope to fix where they do not.",
     )
     prov = p.add_subparsers(dest="provider", metavar="PROVIDER", required=True, parser_class=type(p))
+    from ..providers import api, names
 
+    for name in names():
+        api(name).register_guardrails(prov)
+
+
+def register_aws(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a = prov.add_parser(
         "aws",
         help="evaluate the Organization's SCPs (live, read-only)",
@@ -40,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_rule_options(a)
     a.set_defaults(func=run_aws)
 
+
+def register_azure(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from ..adapters.azure import CLOUDS
 
     z = prov.add_parser(
@@ -62,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_rule_options(z)
     z.set_defaults(func=run_azure)
 
+
+def register_gcp(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g = prov.add_parser(
         "gcp",
         help="evaluate the gcp.resourceLocations organisation policy (live, read-only; or --from-file)",
@@ -130,6 +140,9 @@ def _read_json(path: Path) -> Any:
 
 
 def run_aws(args: argparse.Namespace) -> int:
+    from ..providers import require
+
+    require("aws", "guardrails aws")
     from ..guardrails.aws import live_adapter
     from ..model import ScanRequest
     from .scan import execute
@@ -180,6 +193,9 @@ def run_azure(args: argparse.Namespace) -> int:
         if args.endpoint or args.cloud != "public":
             raise UserError("--from-file cannot be combined with --endpoint or --cloud")
         return run_from_file(args)
+    from ..providers import require
+
+    require("azure", "guardrails azure")
     from ..adapters.azure import AzureAdapter
     from ..guardrails.azure_live import live_adapter
 
@@ -217,6 +233,9 @@ def run_gcp(args: argparse.Namespace) -> int:
         if args.organization or args.folder or args.project or args.endpoint or args.anonymous or args.credentials:
             raise UserError("--from-file cannot be combined with a scope, --endpoint, --anonymous or --credentials")
         return run_from_file(args)
+    from ..providers import require
+
+    require("gcp", "guardrails gcp")
     from ..adapters.gcp import GcpAdapter, check_endpoints
     from ..guardrails.gcp_live import live_adapter
 

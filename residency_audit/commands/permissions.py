@@ -1,107 +1,63 @@
-"""`residency-audit permissions aws|gcp|azure`: the least-privilege policy, derived, not written.
+"""`residency-audit permissions PROVIDER`: the least-privilege policy, derived, not written.
 
-The policy is computed from each adapter's `READ_OPERATIONS`, the same list the
-adapter enforces before sending anything, so the permissions a user grants and
-the calls the tool can make cannot drift apart.
-
-Contract for adapters other than AWS: `READ_OPERATIONS` is either a mapping
-operation -> permission, or a collection of tuples whose last element is the
-permission (GCP IAM permission such as `storage.buckets.list`, Azure RBAC
-action such as `Microsoft.Storage/storageAccounts/read`).
+Each provider derives its policy from its read operations (`providers/<name>/kinds.py`:
+every kind's reads, plus the organisation and guardrail reads), the same list its guard
+enforces before sending anything, so the permissions a user grants and the calls the tool
+can make cannot drift apart.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import re
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import UserError
 
-#: Operations whose IAM action is not `<prefix>:<operation name>` (S3 is the odd one out).
-IAM_ACTIONS: dict[tuple[str, str], str] = {
-    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
-    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
-}
-
-#: Services whose IAM action names are exactly their API operation names.
-SAME_NAME_SERVICES = frozenset(
-    {
-        "sts",
-        "organizations",
-        "ec2",
-        "rds",
-        "dynamodb",
-        "lambda",
-        "efs",
-        "iam",
-        "account",
-        "resource-explorer-2",
-        "backup",
-    }
-)
-
+_IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 _GCP_PERMISSION = re.compile(r"^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}$")
 _AZURE_ACTION = re.compile(r"^Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+$")
 
 
 class UnmappedOperation(UserError):
-    """An allow-listed operation has no known permission name: a bug, caught by the tests."""
+    """A read operation without a well-formed permission name: a bug, caught by the tests."""
 
 
-def iam_action(service: str, operation: str) -> str:
-    """The IAM action that authorises one botocore operation."""
-    explicit = IAM_ACTIONS.get((service, operation))
-    if explicit:
-        return explicit
-    if service not in SAME_NAME_SERVICES:
-        raise UnmappedOperation(f"no IAM action known for {service}:{operation}; add it to permissions.IAM_ACTIONS")
-    from ..adapters.aws import IAM_PREFIX
+def permissions_of(provider: str, pattern: re.Pattern[str]) -> list[str]:
+    from ..providers import api
 
-    return f"{IAM_PREFIX.get(service, service)}:{operation}"
-
-
-def aws_policy() -> dict[str, Any]:
-    """An IAM identity policy allowing exactly the AWS adapter's read operations."""
-    from ..adapters.aws import READ_OPERATIONS
-
-    actions = sorted({iam_action(s, o) for s, o in READ_OPERATIONS})
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "ResidencyAuditReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
-
-
-def _adapter_permissions(provider: str, pattern: re.Pattern[str]) -> list[str]:
-    try:
-        module = importlib.import_module(f"residency_audit.adapters.{provider}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("residency_audit"):
-            raise UserError(f"no {provider} adapter in this version: nothing to derive permissions from") from None
-        raise
-    ops = getattr(module, "READ_OPERATIONS", None)
-    if ops is None:
-        raise UserError(f"the {provider} adapter declares no READ_OPERATIONS")
-    entries: Iterable[Any] = ops.values() if isinstance(ops, Mapping) else ops
-    names = (op[-1] if isinstance(op, tuple) else op for op in entries)
     out = set()
-    for name in names:
-        if not isinstance(name, str) or not pattern.match(name):
-            raise UnmappedOperation(f"{provider}: allow-list entry {name!r} is not a permission name")
-        out.add(name)
+    for op in api(provider).read_operations():
+        if not pattern.match(op.permission):
+            raise UnmappedOperation(
+                f"{provider}: {op.service}:{op.operation} has no valid permission ({op.permission!r})"
+            )
+        out.add(op.permission)
     return sorted(out)
 
 
+def aws_policy() -> dict[str, Any]:
+    """An IAM identity policy allowing exactly the read operations of scans, organisation scans and guardrails."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ResidencyAuditReadOnly",
+                "Effect": "Allow",
+                "Action": permissions_of("aws", _IAM_ACTION),
+                "Resource": "*",
+            }
+        ],
+    }
+
+
 def gcp_permissions() -> list[str]:
-    return _adapter_permissions("gcp", _GCP_PERMISSION)
+    return permissions_of("gcp", _GCP_PERMISSION)
 
 
 def azure_actions() -> list[str]:
-    return _adapter_permissions("azure", _AZURE_ACTION)
+    return permissions_of("azure", _AZURE_ACTION)
 
 
 def gcp_role() -> dict[str, Any]:
@@ -128,15 +84,33 @@ def azure_role(scope: str) -> dict[str, Any]:
     }
 
 
+def document_aws(args: argparse.Namespace) -> str:
+    return json.dumps(aws_policy(), indent=2) + "\n"
+
+
+def document_gcp(args: argparse.Namespace) -> str:
+    import yaml
+
+    text: str = yaml.safe_dump(gcp_role(), sort_keys=False)
+    return text
+
+
+def document_azure(args: argparse.Namespace) -> str:
+    return json.dumps(azure_role(args.scope), indent=2) + "\n"
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..providers import names
+
     p = sub.add_parser(
         "permissions",
         help="print the least-privilege policy a scan needs",
-        description="Print the minimal policy for a provider, derived from the adapter's read allow-list: "
-        "an AWS IAM policy (JSON), a Google Cloud custom role (YAML for 'gcloud iam roles create --file') "
-        "or an Azure custom role (JSON for 'az role definition create').",
+        description="Print the minimal policy for a provider, derived from its read operations (scans, "
+        "organisation scans and guardrail audits): an AWS IAM policy (JSON), a Google Cloud custom role "
+        "(YAML for 'gcloud iam roles create --file') or an Azure custom role (JSON for "
+        "'az role definition create').",
     )
-    p.add_argument("provider", choices=("aws", "gcp", "azure"))
+    p.add_argument("provider", choices=names())
     p.add_argument(
         "--scope",
         default="/subscriptions/00000000-0000-0000-0000-000000000000",
@@ -146,12 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.provider == "aws":
-        print(json.dumps(aws_policy(), indent=2))
-    elif args.provider == "gcp":
-        import yaml
+    from ..providers import api
 
-        print(yaml.safe_dump(gcp_role(), sort_keys=False), end="")
-    else:
-        print(json.dumps(azure_role(args.scope), indent=2))
+    print(api(args.provider).permissions(args), end="")
     return 0

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("regions", help="print the location catalog", description="Print the geography catalog.")
-    p.add_argument("--provider", choices=("aws", "gcp", "azure"), help="only this provider")
+    from ..providers import names
+
+    p.add_argument("--provider", choices=names(), help="only this provider")
     p.add_argument("--format", "-f", choices=("table", "json"), default="table")
     p.add_argument(
         "--explain", metavar="CODE", help="explain why CODE (or PROVIDER:CODE, e.g. gcp:eur8) is (or is not) in the EU"
@@ -91,18 +93,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace, catalog: object) -> int:
     from ..errors import UserError
-    from ..geography import PROVIDERS, Catalog
+    from ..geography import Catalog
+    from ..providers import names
     from ..safetext import terminal
 
     assert isinstance(catalog, Catalog)
     code = args.explain
     prefix, sep, rest = code.partition(":")
-    if sep and prefix.strip().lower() in PROVIDERS:  # "gcp:eur8", as the explanation itself names a place
+    if sep and prefix.strip().lower() in names():  # "gcp:eur8", as the explanation itself names a place
         wanted = prefix.strip().lower()
         if args.provider and args.provider != wanted:
             raise UserError(f"--explain {code} names {wanted}, but --provider says {args.provider}")
         args.provider, code = wanted, rest
-    providers = [args.provider] if args.provider else list(PROVIDERS)
+    providers = [args.provider] if args.provider else list(names())
     found = []
     for prov in providers:
         place = catalog.resolve(prov, code)
@@ -126,22 +129,11 @@ def _explain(args: argparse.Namespace, catalog: object) -> int:
 
 
 def _check(args: argparse.Namespace, catalog: Catalog) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UserError
-    from ..geography.drift import check_aws
+    from ..errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+    from ..providers import api, names
 
-    provider = args.provider or "aws"
-    if provider == "gcp":
-        raise UserError(
-            "regions --check: Google Cloud publishes no location list to compare with offline or through a "
-            "read-only location API the tool uses; the catalog is checked against Google's pages by the test suite"
-        )
-    if provider != "azure" and (args.subscription or args.endpoint or args.cloud != "public"):
-        raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
-    incomplete = ""
-    if provider == "aws":
-        drift = check_aws(catalog)
-    else:
-        drift, incomplete = _check_azure(args, catalog)
+    provider = args.provider or names()[0]
+    drift, incomplete = api(provider).check_catalog(args, catalog)
     if args.format == "json":
         print(json.dumps({**drift.to_dict(), "complete": not incomplete, "incomplete": incomplete}, indent=2))
     else:
@@ -151,7 +143,7 @@ def _check(args: argparse.Namespace, catalog: Catalog) -> int:
     return EXIT_FINDINGS if drift.drifted else EXIT_OK
 
 
-def _check_azure(args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
+def check_azure_catalog(args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
     """list-locations through the scan's own Azure adapter (credentials, read-only guard, endpoint)."""
     import re
 

@@ -111,6 +111,9 @@ def parse_since(value: str) -> _dt.datetime:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import extras
+
+    extras.require(extras.STORE, "store", "report")
     if args.verify:
         return verify(args)
     if args.verify_key:

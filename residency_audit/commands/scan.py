@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,15 +12,14 @@ from ..model import ScanRequest, ScanResult
 if TYPE_CHECKING:
     from ..core import Adapter
 
-#: provider name -> module under commands/ with `register(sub)`
-PROVIDERS = ("aws", "gcp", "azure")
-
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("scan", help="scan a cloud estate (read-only)", description="Scan a cloud estate, read-only.")
     prov = p.add_subparsers(dest="provider", metavar="PROVIDER", required=True, parser_class=type(p))
-    for name in PROVIDERS:
-        importlib.import_module(f"{__package__}.scan_{name}").register(prov)
+    from ..providers import api, names
+
+    for name in names():
+        api(name).register_scan(prov)
     from .common import add_store_options
 
     for provider_parser in set(prov.choices.values()):

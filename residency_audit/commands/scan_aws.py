@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..providers import require
+
+    require("aws", "scan aws")
     from ..adapters.aws import ALL_SERVICES, AwsAdapter
     from ..errors import UserError
     from .scan import execute

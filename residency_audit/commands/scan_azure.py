@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..providers import require
+
+    require("azure", "scan azure")
     from ..adapters.azure import AzureAdapter
     from ..errors import UserError
     from .scan import execute

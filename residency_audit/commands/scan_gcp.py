@@ -68,6 +68,9 @@ def parse_endpoints(values: list[str] | None) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..providers import require
+
+    require("gcp", "scan gcp")
     from ..adapters.gcp import ALL_SERVICES, GcpAdapter, check_endpoints
     from ..errors import UserError
     from .scan import execute

@@ -22,7 +22,6 @@ from typing import Any
 
 from ..model import Location, Place
 
-PROVIDERS = ("aws", "gcp", "azure")
 #: The catalog files ship inside the package (never zipped): a plain path, no importlib.resources to import.
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -100,7 +99,11 @@ def eu_members() -> frozenset[str]:
 class Catalog:
     """Resolves provider location codes to `Place`s."""
 
-    def __init__(self, providers: Iterable[str] = PROVIDERS) -> None:
+    def __init__(self, providers: Iterable[str] | None = None) -> None:
+        if providers is None:
+            from ..providers import names
+
+            providers = names()
         self._eu = eu_members()
         self._places: dict[tuple[str, str], Place] = {}
         self._aliases: dict[tuple[str, str], str] = {}

@@ -12,9 +12,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..providers import names
 from . import DATA_DIR, CatalogError, parse_yaml
 
-NAMES = ("eu", "aws", "gcp", "azure")
+NAMES = ("eu", *names())
 
 
 def compiled(name: str, source: bytes) -> str:

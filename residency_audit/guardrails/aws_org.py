@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ..core import Collector
 from ..errors import CredentialsError
 from ..model import Gap
+from ..providers.aws.kinds import read_operations
+from ..providers.base import allow_list
 from .aws_scp import FULL_ACCESS_ID, Node, Organization, Policy, PolicyError, parse_policy
 
 if TYPE_CHECKING:
@@ -21,18 +23,9 @@ if TYPE_CHECKING:
 
 PROVIDER = "aws"
 
-#: Every operation the guardrail reader may send. Tests check the wire against it.
-READ_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("sts", "GetCallerIdentity"),
-        ("organizations", "DescribeOrganization"),
-        ("organizations", "ListRoots"),
-        ("organizations", "ListOrganizationalUnitsForParent"),
-        ("organizations", "ListAccountsForParent"),
-        ("organizations", "ListPoliciesForTarget"),
-        ("organizations", "DescribePolicy"),
-    }
-)
+#: Every operation the guardrail reader may send (the AWS provider's one allow-list,
+#: `providers/aws/kinds.py`, which `permissions aws` prints). Tests check the wire against it.
+READ_OPERATIONS: frozenset[tuple[str, str]] = allow_list(read_operations())
 
 SCP = "SERVICE_CONTROL_POLICY"
 

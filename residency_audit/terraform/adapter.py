@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..kinds import KindClass, classify
 from ..model import Gap, Location, Owner, Resource
+from ..providers import by_terraform_prefix
 from .plan import EXISTS_AFTER, PlanError
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ SOURCE = "plan"
 
 #: Terraform provider local name (the resource type's prefix) -> our provider name.
 #: `google-beta` resources are `google_*` types; `awscc` and `azapi` are judged as AWS and Azure.
-TF_PROVIDERS = {"aws": "aws", "awscc": "aws", "google": "gcp", "azurerm": "azure", "azapi": "azure"}
+TF_PROVIDERS = by_terraform_prefix()
 
 _INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\]')
 _AWS_AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
