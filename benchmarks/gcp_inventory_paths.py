@@ -14,8 +14,8 @@ import time
 
 from residency_audit.adapters.gcp import GcpAdapter
 from residency_audit.core import Collector
-from residency_emulator.gcp import GcpEmulator
 from residency_audit.model import Scan, ScanRequest
+from residency_emulator.gcp import GcpEmulator
 
 
 def build(emu: GcpEmulator, projects: int) -> None:

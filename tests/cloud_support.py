@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from residency_audit.core import run_scan
-from residency_emulator.azure import FakeArm, seed_azure
-from residency_emulator.gcp import GcpEmulator, seed_gcp
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest, ScanResult
+from residency_emulator.azure import FakeArm, seed_azure
+from residency_emulator.gcp import GcpEmulator, seed_gcp
 
 #: azure-identity reads these before the client-secret variables: none may leak in from the machine.
 AZURE_IDENTITY_VARS = (

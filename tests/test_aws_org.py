@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from residency_audit.adapters.aws import READ_OPERATIONS
 from residency_audit.adapters.aws_org import OrgAccount, Shard, select_accounts
+from residency_audit.model import OwnerNode
 from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
 from residency_emulator.front import Request, Response
-from residency_audit.model import OwnerNode
 
 from .conftest import read_json, run_cli
 

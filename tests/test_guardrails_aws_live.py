@@ -9,10 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from residency_emulator.aws import AwsEmulator, operation_of
 from residency_audit.geography import default_catalog
 from residency_audit.guardrails.aws_org import READ_OPERATIONS
 from residency_audit.guardrails.aws_scp import partition_regions
+from residency_emulator.aws import AwsEmulator, operation_of
 
 from .conftest import read_json, run_cli
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from residency_emulator.aws import AwsEmulator
-from residency_emulator.estate import seed_aws
 from residency_audit.model import ScanRequest
 from residency_audit.store import open_store
+from residency_emulator.aws import AwsEmulator
+from residency_emulator.estate import seed_aws
 
 from .browser_support import chromium_path
 from .conftest import read_json, run_cli

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from residency_audit.cli import EXIT_CODES, main, run_command
-from residency_emulator.aws import AwsEmulator
 from residency_audit.errors import EXIT_INTERNAL, UserError
+from residency_emulator.aws import AwsEmulator
 
 from .conftest import run_cli
 

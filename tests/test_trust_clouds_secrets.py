@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from residency_audit.redact import MASK
 from residency_emulator.azure import SUB_LEGACY, SUB_PROD, FakeArm
 from residency_emulator.gcp import GcpEmulator
-from residency_audit.redact import MASK
 
 from .cloud_support import point_at_azure, reseed_gcp
 from .conftest import read_json

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from residency_audit.commands.common import exit_code
-from residency_emulator.aws import AwsEmulator
-from residency_emulator.front import Request, Response
 from residency_audit.model import Gap, Location, Owner, Resource, Scan, ScanRequest, ScanResult
 from residency_audit.outputs import FORMATS, renderer
+from residency_emulator.aws import AwsEmulator
+from residency_emulator.front import Request, Response
 
 from .conftest import read_json, run_cli
 

@@ -16,12 +16,12 @@ import pytest
 
 from residency_audit.adapters.aws import AccountTarget, AwsAdapter
 from residency_audit.core import run_scan
-from residency_emulator.aws import AwsEmulator, signed_scope
-from residency_emulator.estate import REGIONS, seed_aws
-from residency_emulator.front import Faults, Request
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest, ScanResult
+from residency_emulator.aws import AwsEmulator, signed_scope
+from residency_emulator.estate import REGIONS, seed_aws
+from residency_emulator.front import Faults, Request
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ import pytest
 
 from residency_audit.adapters.aws import ALL_SERVICES, READ_OPERATIONS, AccountTarget, AwsAdapter, ReadOnlyViolation
 from residency_audit.core import Collector
+from residency_audit.model import Scan, ScanRequest
 from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
 from residency_emulator.estate import REGIONS, seed_aws
-from residency_audit.model import Scan, ScanRequest
 
 #: What a read looks like. Anything else on the allow-list must be in READ_EXCEPTIONS with a reason.
 READ_VERB = re.compile(r"^(List|Describe|Get|Search|BatchGet|Lookup)[A-Z]")

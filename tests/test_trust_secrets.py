@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
+from residency_audit.redact import MASK, Redactor
 from residency_emulator.aws import AwsEmulator
 from residency_emulator.front import Request, Response
-from residency_audit.redact import MASK, Redactor
 
 from .conftest import read_json
 
