@@ -98,7 +98,7 @@ def rules_reference(repo: Path) -> str:
         rel = path.relative_to(repo).as_posix()
         header = yaml.safe_load(path.read_text("utf-8")) or {}
         rules = load_rules([path]).rules
-        out.append(f"## `{rel}`\n")
+        out.append(f"## `{rel}` {{#file-{path.stem}}}\n")
         if header.get("description"):
             out.append(f"{header['description']}\n")
         if "profiles" in path.parts:

@@ -256,3 +256,18 @@ def test_site_renders_and_navigates_in_a_browser(site: Path, tmp_path: Path) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("page", ["rules.md", "guardrails.md"])
+def test_hand_written_rule_tables_agree_with_the_rule_files(page: str) -> None:
+    """The prose pages keep a one-line summary per rule; its id and severity must be the file's."""
+    severity = {
+        rule["id"]: rule["severity"]
+        for path in (REPO / "rules").rglob("*.yaml")
+        for rule in yaml.safe_load(path.read_text("utf-8"))["rules"]
+    }
+    rows = re.findall(r"^\| (`RA-[^|]+) \| ([a-z /]+) \|", (DOCS / page).read_text("utf-8"), re.M)
+    assert rows
+    for ids, sevs in rows:
+        for rule_id, sev in zip(re.findall(r"`(RA-[A-Z-]+)`", ids), sevs.split(" / "), strict=True):
+            assert severity[rule_id] == sev.strip(), rule_id
