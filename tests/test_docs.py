@@ -55,7 +55,7 @@ def test_readme_is_short_and_keeps_its_promises() -> None:
     assert len(text.encode("utf-8")) <= 12 * 1024
     blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
     assert blocks[:2] == [SETUP + "\n", TEST_COMMAND + "\n"], "the two set-up commands come first, exactly"
-    assert re.search(r"about \d+ minutes on a 2-core machine", text)
+    assert re.search(r"about [\d½.]+ minutes on a 2-core machine", text)
     for needle in ("PostgreSQL", "Chromium", "RESIDENCY_AUDIT_TEST_PG", "| 4 |", "| 130 |"):
         assert needle in text, needle
 
