@@ -128,9 +128,10 @@ def test_resources_carry_plan_attributes(tmp_path: Path, capsys: pytest.CaptureF
     assert coverage["aws_iam_role"]["judged"] == {"primary": 1}
 
 
-def test_supported_types_are_listed_in_the_readme() -> None:
-    readme = (REPO / "README.md").read_text("utf-8")
-    missing = [t for t in supported_types() if f"`{t}`" not in readme]
+def test_supported_types_are_described_in_the_docs() -> None:
+    """docs/gate.md says how each modelled footprint is read (the generated reference only lists them)."""
+    page = (REPO / "docs" / "gate.md").read_text("utf-8")
+    missing = [t for t in supported_types() if f"`{t}`" not in page]
     assert not missing
 
 
