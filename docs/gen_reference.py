@@ -14,7 +14,7 @@ and tables it already exposes:
 - cli: the argparse tree of `residency_audit.cli.build_parser()`.
 
 When the per-cloud code moves (kind declarations per provider package), re-point
-`_terraform_module`, `_classes` and `_guardrail_operations`: nothing else here knows
+`_terraform_module` and `_classes`: nothing else here knows
 where the tables live.
 """
 
@@ -241,42 +241,29 @@ def kind_classes_reference(repo: Path) -> str:
 # --------------------------------------------------------------------------- permissions
 
 
-def _guardrail_operations() -> frozenset[tuple[str, str]]:
-    """The AWS guardrail reader's allow-list (re-point after issue 15)."""
-    ops: frozenset[tuple[str, str]] = importlib.import_module("residency_audit.guardrails.aws_org").READ_OPERATIONS
-    return ops
-
-
 def permissions_reference(repo: Path) -> str:
-    from residency_audit.commands import permissions as perms
+    """Each provider's policy exactly as `residency-audit permissions PROVIDER` prints it: derived from
+    its declared read operations (scans, organisation scans and guardrail audits alike)."""
+    from residency_audit.providers import api, names
 
-    aws = perms.aws_policy()
-    aws_actions: list[str] = aws["Statement"][0]["Action"]
-    guardrail = sorted({perms.iam_action(s, o) for s, o in _guardrail_operations()} - set(aws_actions))
-    gcp = perms.gcp_role()
-    azure = perms.azure_role("/subscriptions/00000000-0000-0000-0000-000000000000")
-    out = [
-        "## AWS\n",
-        f"{len(aws_actions)} IAM actions. `residency-audit permissions aws` prints:\n",
-        fenced(json.dumps(aws, indent=2), "json"),
-    ]
-    if guardrail:
-        out.append(
-            "`residency-audit guardrails aws` reads the Organization's policies with its own allow-list "
-            "(`guardrails/aws_org.py`); beyond the policy above it needs "
-            + ", ".join(f"`{a}`" for a in guardrail)
-            + " in the management account or a delegated administrator.\n"
-        )
-    out += [
-        "## Google Cloud\n",
-        f"{len(gcp['includedPermissions'])} IAM permissions. `residency-audit permissions gcp` prints "
-        "(for `gcloud iam roles create ID --organization=ORG --file=role.yaml`):\n",
-        fenced(yaml.safe_dump(gcp, sort_keys=False), "yaml"),
-        "## Azure\n",
-        f"{len(azure['Actions'])} RBAC actions. `residency-audit permissions azure --scope SCOPE` prints "
-        "(for `az role definition create --role-definition role.json`; `AssignableScopes` is `--scope`):\n",
-        fenced(json.dumps(azure, indent=2), "json"),
-    ]
+    formats = {"aws": "json", "gcp": "yaml", "azure": "json"}
+    notes = {
+        "aws": "IAM actions (an identity policy for the scanning role)",
+        "gcp": "IAM permissions (for `gcloud iam roles create ID --organization=ORG --file=role.yaml`)",
+        "azure": "RBAC actions (for `az role definition create --role-definition role.json`; "
+        "`AssignableScopes` is `--scope`)",
+    }
+    out = []
+    for name in names():
+        provider = api(name)
+        args = argparse.Namespace(provider=name, scope="/subscriptions/00000000-0000-0000-0000-000000000000")
+        ops = provider.read_operations()
+        out += [
+            f"## {provider.info.title}\n",
+            f"{len({op.permission for op in ops})} {notes.get(name, 'permissions')}. "
+            f"`residency-audit permissions {name}` prints:\n",
+            fenced(provider.permissions(args).rstrip("\n"), formats.get(name, "")),
+        ]
     return "\n".join(out)
 
 
