@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
