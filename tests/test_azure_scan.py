@@ -433,9 +433,9 @@ def test_help_does_not_import_the_azure_sdk() -> None:
 def test_demo_includes_the_azure_part(
     azure_fake: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from residency_audit.commands.demo import PARTS
+    from residency_audit.providers import names
 
-    assert "azure" in PARTS
+    assert "azure" in names()
     for key in (
         *AZURE_IDENTITY_VARS,
         "AZURE_TENANT_ID",
