@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from residency_audit.adapters.aws import READ_OPERATIONS
-from residency_audit.adapters.aws_org import OrgAccount, Shard, select_accounts
 from residency_audit.model import OwnerNode
+from residency_audit.providers.aws.org import OrgAccount, Shard, select_accounts
+from residency_audit.providers.aws.scan import READ_OPERATIONS
 from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
 from residency_emulator.front import Request, Response
 
@@ -294,7 +294,7 @@ def test_default_shard_group_tells_ci_runs_apart(
     org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Shards of one CI run share a group; the next run gets another; outside CI a note says rounds collide."""
-    from residency_audit.adapters.aws_org import RUN_ID_VARIABLES
+    from residency_audit.providers.aws.org import RUN_ID_VARIABLES
 
     for name in RUN_ID_VARIABLES:
         monkeypatch.delenv(name, raising=False)

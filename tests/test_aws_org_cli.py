@@ -55,7 +55,7 @@ def test_rich_progress_has_a_row_per_account() -> None:
     log = JsonLog(log_file)
     with RichProgress(console, "Scanning aws") as progress:
         sink = Progresses([progress, log])
-        sink.event("account_started", {"account": "111111111111", "name": "shop"})
+        sink.event("account_started", {"provider": "aws", "account": "111111111111", "name": "shop"})
         sink.add_work("aws:111111111111", 2)
         sink.add_work("aws:222222222222", 1)
         sink.done("aws:111111111111", "ec2 eu-west-1")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from residency_audit.adapters.aws import READ_OPERATIONS
+from residency_audit.providers.aws.scan import READ_OPERATIONS
 from residency_emulator.aws import AwsEmulator, operation_of
 from residency_emulator.estate import REGIONS, seed_aws
 

@@ -33,4 +33,4 @@ def test_only_the_running_command_is_registered() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('residency_audit.commands.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert "residency_audit.commands.scan_aws" not in out and "residency_audit.commands.gate" in out
+    assert "residency_audit.providers.aws.cli" not in out and "residency_audit.commands.gate" in out

@@ -10,8 +10,8 @@ import boto3
 import pytest
 
 from residency_audit.geography import default_catalog
-from residency_audit.guardrails.aws_org import READ_OPERATIONS
-from residency_audit.guardrails.aws_scp import partition_regions
+from residency_audit.providers.aws.client import READ_OPERATIONS
+from residency_audit.providers.aws.scp import partition_regions
 from residency_emulator.aws import AwsEmulator, operation_of
 
 from .conftest import read_json, run_cli
@@ -280,10 +280,11 @@ def test_no_credentials_is_exit_2(
 def test_the_guard_refuses_anything_not_on_the_allow_list(aws_env: AwsEmulator) -> None:
     """A write through the reader's client never reaches the wire."""
     from residency_audit.core import Collector
-    from residency_audit.guardrails.aws_org import OrgReader, ReadOnlyViolation
     from residency_audit.model import Scan, ScanRequest
+    from residency_audit.providers.aws.policies import PolicyReader
+    from residency_audit.providers.base import ReadOnlyViolation
 
-    reader = OrgReader(boto3.Session(), Collector(Scan(ScanRequest("aws"))))
+    reader = PolicyReader(boto3.Session(), Collector(Scan(ScanRequest("aws"))))
     aws_env.front.clear_log()
     with pytest.raises(ReadOnlyViolation, match="organizations:CreateOrganization"):
         reader.client("organizations").create_organization(FeatureSet="ALL")

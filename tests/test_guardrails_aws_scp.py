@@ -8,8 +8,9 @@ import pytest
 
 from residency_audit.engine import evaluate, load_rules
 from residency_audit.geography import default_catalog
-from residency_audit.guardrails.aws import MGMT_FIX, scp_resources
-from residency_audit.guardrails.aws_scp import (
+from residency_audit.model import Location, Owner, Resource
+from residency_audit.providers.aws.guardrails import MGMT_FIX, scp_resources
+from residency_audit.providers.aws.scp import (
     ALLOWED,
     CONDITIONAL,
     DENIED,
@@ -21,7 +22,6 @@ from residency_audit.guardrails.aws_scp import (
     parse_policy,
     partition_regions,
 )
-from residency_audit.model import Location, Owner, Resource
 
 FULL = parse_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "p-FullAWSAccess", "Full")
 GLOBAL_NOT_ACTION = ["iam:*", "cloudfront:*", "route53:*", "sts:*", "organizations:*", "support:*"]

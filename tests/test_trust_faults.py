@@ -14,11 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
-from residency_audit.adapters.aws import AccountTarget, AwsAdapter
 from residency_audit.core import run_scan
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest, ScanResult
+from residency_audit.providers.aws.scan import AccountTarget, AwsAdapter
 from residency_emulator.aws import AwsEmulator, signed_scope
 from residency_emulator.estate import REGIONS, seed_aws
 from residency_emulator.front import Faults, Request

@@ -16,9 +16,15 @@ from typing import Any
 import boto3
 import pytest
 
-from residency_audit.adapters.aws import ALL_SERVICES, READ_OPERATIONS, AccountTarget, AwsAdapter, ReadOnlyViolation
 from residency_audit.core import Collector
 from residency_audit.model import Scan, ScanRequest
+from residency_audit.providers.aws.scan import (
+    ALL_SERVICES,
+    READ_OPERATIONS,
+    AccountTarget,
+    AwsAdapter,
+    ReadOnlyViolation,
+)
 from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
 from residency_emulator.estate import REGIONS, seed_aws
 

@@ -39,19 +39,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def aws_part() -> Iterator[Callable[[], Adapter]]:
-    from residency_emulator.aws import aws_emulator
-    from residency_emulator.estate import seed_aws
-
-    from ..adapters.aws import AwsAdapter
-
-    with aws_emulator() as emu:
-        seed_aws(emu)
-        with environment(emu.env()):
-            yield lambda: AwsAdapter.from_profile(None)
-
-
-@contextmanager
 def gcp_part() -> Iterator[Callable[[], Adapter]]:
     from residency_emulator.gcp import gcp_emulator, seed_gcp
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import add_gcp_scope_options, add_output_options, add_rule_options, parse_list
+from .common import add_gcp_scope_options, add_output_options, add_rule_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,21 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     for name in names():
         api(name).register_guardrails(prov)
-
-
-def register_aws(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    a = prov.add_parser(
-        "aws",
-        help="evaluate the Organization's SCPs (live, read-only)",
-        description="Read the AWS Organization's tree and service control policies (read-only; run from the "
-        "management account or a delegated administrator) and compute, per account, the regions the "
-        "SCPs still allow.",
-    )
-    a.add_argument("--profile", help="named profile from the AWS config")
-    _estate_options(a)
-    add_output_options(a)
-    add_rule_options(a)
-    a.set_defaults(func=run_aws)
 
 
 def register_azure(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -101,32 +86,7 @@ _GCP_EXPORT = (
 )
 
 
-def _estate_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("estate")
-    g.add_argument(
-        "--estate",
-        metavar="REPORT",
-        help="a scan's JSON report: says which exempted global services the estate actually uses",
-    )
-    g.add_argument("--estate-kinds", metavar="KINDS", help="comma-separated resource kinds the estate uses")
-
-
-def estate_kinds(args: argparse.Namespace) -> list[str] | None:
-    from ..errors import UserError
-
-    kinds: list[str] | None = None
-    if getattr(args, "estate", None):
-        doc = _read_json(Path(args.estate))
-        resources = doc.get("resources") if isinstance(doc, dict) else None
-        if not isinstance(resources, list):
-            raise UserError(f"{args.estate}: not a residency-audit JSON report (no 'resources' list)")
-        kinds = sorted({str(r.get("kind")) for r in resources if isinstance(r, dict) and r.get("kind")})
-    if getattr(args, "estate_kinds", None):
-        kinds = sorted(set(kinds or []) | set(parse_list(args.estate_kinds) or []))
-    return kinds
-
-
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     from ..errors import UserError
 
     try:
@@ -139,24 +99,6 @@ def _read_json(path: Path) -> Any:
         raise UserError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
 
 
-def run_aws(args: argparse.Namespace) -> int:
-    from ..providers import require
-
-    require("aws", "guardrails aws")
-    from ..guardrails.aws import live_adapter
-    from ..model import ScanRequest
-    from .scan import execute
-
-    kinds = estate_kinds(args)
-    request = ScanRequest(
-        "aws",
-        scopes=(args.profile,) if args.profile else (),
-        options={"audit": "guardrails", "estate_kinds": kinds},
-    )
-    _, code = execute(args, request, lambda: live_adapter(args.profile, kinds))
-    return code
-
-
 def run_from_file(args: argparse.Namespace) -> int:
     from ..errors import UserError
     from ..guardrails import GuardrailAdapter
@@ -164,7 +106,7 @@ def run_from_file(args: argparse.Namespace) -> int:
     from .scan import execute
 
     path = Path(args.from_file)
-    doc = _read_json(path)
+    doc = read_json(path)
     if not isinstance(doc, dict):
         raise UserError(f"{path}: expected a JSON object")
     from ..guardrails import InputError

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import UserError
 
-_IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 _GCP_PERMISSION = re.compile(r"^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}$")
 _AZURE_ACTION = re.compile(r"^Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+$")
 
@@ -38,18 +38,11 @@ def permissions_of(provider: str, pattern: re.Pattern[str]) -> list[str]:
 
 
 def aws_policy() -> dict[str, Any]:
-    """An IAM identity policy allowing exactly the read operations of scans, organisation scans and guardrails."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ResidencyAuditReadOnly",
-                "Effect": "Allow",
-                "Action": permissions_of("aws", _IAM_ACTION),
-                "Resource": "*",
-            }
-        ],
-    }
+    """The IAM policy `permissions aws` prints, as a document."""
+    from ..providers import api
+
+    policy: dict[str, Any] = json.loads(api("aws").permissions(argparse.Namespace()))
+    return policy
 
 
 def gcp_permissions() -> list[str]:
@@ -82,10 +75,6 @@ def azure_role(scope: str) -> dict[str, Any]:
         "NotDataActions": [],
         "AssignableScopes": [scope],
     }
-
-
-def document_aws(args: argparse.Namespace) -> str:
-    return json.dumps(aws_policy(), indent=2) + "\n"
 
 
 def document_gcp(args: argparse.Namespace) -> str:

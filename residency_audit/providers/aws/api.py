@@ -1,11 +1,12 @@
-"""The aws provider's API for the rest of the tool (see `providers.ProviderApi`).
+"""The AWS provider's API for the rest of the tool (see `providers.ProviderApi`).
 
-Light at import: the SDK is imported by the functions that talk to the cloud.
+Light at import: boto3 is imported by the functions that talk to AWS.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import TYPE_CHECKING, Any
 
 from .. import DemoPart, ProviderInfo, info
@@ -30,41 +31,45 @@ class _Api:
         return read_operations()
 
     def register_scan(self, sub: Any) -> None:
-        from ...commands.scan_aws import register
+        from .cli import register
 
         register(sub)
 
     def register_guardrails(self, sub: Any) -> None:
-        from ...commands.guardrails import register_aws
+        from .cli import register_guardrails
 
-        register_aws(sub)
+        register_guardrails(sub)
 
     def permissions(self, args: argparse.Namespace) -> str:
-        from ...commands.permissions import document_aws
+        """An IAM identity policy allowing exactly the read operations of scans, organisation scans and
+        guardrail audits, for the scanning role."""
+        from ...commands.permissions import IAM_ACTION, permissions_of
 
-        return document_aws(args)
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ResidencyAuditReadOnly",
+                    "Effect": "Allow",
+                    "Action": permissions_of("aws", IAM_ACTION),
+                    "Resource": "*",
+                }
+            ],
+        }
+        return json.dumps(policy, indent=2) + "\n"
 
     def demo_part(self) -> DemoPart:
-        from ...commands.demo import aws_part
+        from .demo import part
 
-        return aws_part
+        return part
 
     def check_catalog(self, args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
+        from ...errors import UserError
         from ...geography.drift import check_aws
 
-        _only_azure_options(args)
+        if getattr(args, "subscription", None) or getattr(args, "endpoint", None) or args.cloud != "public":
+            raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
         return check_aws(catalog), ""
-
-
-def _only_azure_options(args: argparse.Namespace) -> None:
-    if (
-        getattr(args, "subscription", None)
-        or getattr(args, "endpoint", None)
-        or getattr(args, "cloud", "public") != "public"
-    ):
-        from ...errors import UserError
-
-        raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
 
 
 PROVIDER = _Api()

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from ..geography import Catalog, default_catalog
+from ...geography import Catalog, default_catalog
 
 # Three-valued logic: a statement matches (TRUE), does not (FALSE), or depends
 # on request context the policies do not let us know (UNKNOWN).

@@ -24,10 +24,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ..core import Collector
-from ..errors import CredentialsError, UserError
-from ..model import Gap, Owner, OwnerNode, Resource
-from .aws import PROVIDER, AccountTarget, AwsAdapter, _error_code, _one_line
+from ...core import Collector
+from ...errors import CredentialsError, UserError
+from ...model import Gap, Owner, OwnerNode, Resource
+from ..base import error_code as _error_code
+from ..base import one_line as _one_line
+from .client import pages
+from .scan import PROVIDER, AccountTarget, AwsAdapter
+from .scp import Node, Organization
 
 if TYPE_CHECKING:
     import boto3
@@ -49,19 +53,6 @@ class OrgAccount:
     @property
     def owner(self) -> Owner:
         return Owner("account", self.id, self.name, self.path)
-
-
-@dataclass(frozen=True, slots=True)
-class Organization:
-    id: str
-    arn: str
-    management_account: str
-    accounts: tuple[OrgAccount, ...]
-
-    @property
-    def partition(self) -> str:
-        parts = self.arn.split(":")
-        return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,44 +135,79 @@ def shard_group(org_id: str, shard: Shard, account_ids: Iterable[str], run_id: s
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def read_organization(org: Any, workers: int = 8) -> Organization:
-    """The whole tree in 2 + 2 x (OUs + roots) calls, parents walked in parallel."""
+def read_tree(
+    org: Any, workers: int = 8, on_error: Callable[[Node, BaseException], None] | None = None
+) -> Organization:
+    """The whole tree (root, OUs, accounts) in 2 + 2 x (OUs + roots) calls, parents walked in
+    parallel. One walker for the organisation scan and the guardrail audit: `on_error` gets a
+    node whose children could not be listed (the audit records a gap and goes on); without it,
+    the error is raised (a scan cannot choose accounts from half a tree)."""
     desc = org.describe_organization()["Organization"]
-    org_node = OwnerNode("organization", desc["Id"])
-    roots = [r for page in org.get_paginator("list_roots").paginate() for r in page.get("Roots", [])]
-    accounts: list[OrgAccount] = []
+    roots = list(pages(org, "list_roots", "Roots"))
+    if not roots:
+        raise UserError(f"organisation {desc.get('Id', '?')} has no root")
+    root_raw = roots[0]
+    arn = str(desc.get("Arn", ""))
+    mgmt = str(desc.get("MasterAccountId") or desc.get("ManagementAccountId") or "")
+    root = Node("root", root_raw["Id"], root_raw.get("Name", "Root"))
     lock = threading.Lock()
 
-    def children(parent_id: str, path: tuple[OwnerNode, ...]) -> list[tuple[str, tuple[OwnerNode, ...]]]:
-        found = [
-            a
-            for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent_id)
-            for a in page.get("Accounts", [])
-        ]
+    def children(node: Node) -> list[Node]:
+        try:
+            accounts = list(pages(org, "list_accounts_for_parent", "Accounts", ParentId=node.id))
+            ous = list(pages(org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=node.id))
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(node, exc)
+            return []
+        found = [Node("ou", ou["Id"], ou.get("Name", "")) for ou in ous]
         with lock:
-            accounts.extend(OrgAccount(a["Id"], a.get("Name", ""), a.get("Status", "ACTIVE"), path) for a in found)
-        ous = [
-            ou
-            for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent_id)
-            for ou in page.get("OrganizationalUnits", [])
-        ]
-        return [(ou["Id"], (*path, OwnerNode("ou", ou["Id"], ou.get("Name", "")))) for ou in ous]
+            node.children.extend(found)
+            node.children.extend(
+                Node(
+                    "account", a["Id"], a.get("Name", ""), management=a["Id"] == mgmt, status=a.get("Status", "ACTIVE")
+                )
+                for a in accounts
+            )
+        return found
 
     # Not `with`: on Ctrl-C or the deadline its exit would wait for a request stalled in the network.
     pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="aws-org")
     try:
-        pending = {pool.submit(children, r["Id"], (org_node,)) for r in roots}
+        pending = {pool.submit(children, root)}
         while pending:
             done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for fut in done:
-                for ou_id, path in fut.result():
-                    pending.add(pool.submit(children, ou_id, path))
+                pending |= {pool.submit(children, ou) for ou in fut.result()}
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    accounts.sort(key=lambda a: a.id)
-    return Organization(desc["Id"], desc.get("Arn", ""), desc.get("MasterAccountId", ""), tuple(accounts))
+    enabled = desc.get("FeatureSet", "ALL") == "ALL" and any(
+        t.get("Type") == "SERVICE_CONTROL_POLICY" and t.get("Status") == "ENABLED"
+        for t in root_raw.get("PolicyTypes", [])
+    )
+    parts = arn.split(":")
+    return Organization(
+        id=str(desc["Id"]),
+        root=root,
+        management_account_id=mgmt,
+        partition=parts[1] if len(parts) > 1 and parts[1] else "aws",
+        scp_enabled=enabled,
+    )
+
+
+def org_accounts(org: Organization) -> tuple[OrgAccount, ...]:
+    """Every account with its owner path (the organisation, then OUs from the top down), by id."""
+    top = OwnerNode("organization", org.id)
+    out = [
+        OrgAccount(
+            node.id, node.name, node.status, (top, *(OwnerNode("ou", n.id, n.name) for n in path if n.kind == "ou"))
+        )
+        for path, node in org.accounts()
+    ]
+    return tuple(sorted(out, key=lambda a: a.id))
 
 
 @dataclass
@@ -223,8 +249,9 @@ class OrganizationAdapter(AwsAdapter):
     #: holds ~60 clients (one per service and region); a window keeps peak memory flat
     #: however large the organisation, while its tasks still keep every worker busy.
     accounts_in_flight: int | None = None
-    #: filled by `scan`: the organisation as read, and the accounts chosen
+    #: filled by `scan`: the organisation as read, its accounts, and the accounts chosen
     organization: Organization | None = field(default=None, init=False)
+    accounts: tuple[OrgAccount, ...] = field(default=(), init=False)
     selected: list[OrgAccount] = field(default_factory=list, init=False)
     _done_accounts: int = field(default=0, init=False)
     _base: Any = field(default=None, init=False)  # the caller's session
@@ -236,9 +263,8 @@ class OrganizationAdapter(AwsAdapter):
         home = base.region_name or "us-east-1"
         try:
             caller = self._client(collector, base, "sts", home).get_caller_identity()["Account"]
-            org = self.organization = read_organization(
-                self._client(collector, base, "organizations", home), self.max_workers
-            )
+            org = self.organization = read_tree(self._client(collector, base, "organizations", home), self.max_workers)
+            self.accounts = org_accounts(org)
         except NoCredentialsError:
             raise CredentialsError(
                 "no AWS credentials found (set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID/"
@@ -249,14 +275,14 @@ class OrganizationAdapter(AwsAdapter):
                 f"--organization: cannot read the organisation's accounts ({_error_code(exc)}: {_one_line(exc)}); "
                 "run from the management account or a delegated administrator"
             ) from None
-        chosen = select_accounts(org.accounts, self.include, self.exclude, self.shard)
+        chosen = select_accounts(self.accounts, self.include, self.exclude, self.shard)
         inactive = [a for a in chosen if a.status != "ACTIVE"]
         for a in inactive:
             collector.note(f"aws: account {a.id} ({a.name}) is {a.status}: not scanned")
         self.selected = [a for a in chosen if a.status == "ACTIVE"]
         self._record(collector, org, chosen)
         self.targets = [self._target(org, a, caller, base) for a in self.selected]
-        collector.event("organization", organization=org.id, accounts=len(org.accounts), selected=len(self.selected))
+        collector.event("organization", organization=org.id, accounts=len(self.accounts), selected=len(self.selected))
         if self.targets:
             self._scan_window(collector)
 
@@ -297,11 +323,11 @@ class OrganizationAdapter(AwsAdapter):
         group), in the scan's context: the report merges shards by these facts."""
         collector.learn("scopes", [a.id for a in chosen])
         collector.learn("organization", org.id)
-        collector.learn("accounts_in_organization", len(org.accounts))
+        collector.learn("accounts_in_organization", len(self.accounts))
         if self.shard:
             run_id = ci_run_id()
             group = self.shard_group or shard_group(
-                org.id, self.shard, [a.id for a in select_accounts(org.accounts, self.include, self.exclude)], run_id
+                org.id, self.shard, [a.id for a in select_accounts(self.accounts, self.include, self.exclude)], run_id
             )
             if not self.shard_group and run_id is None:
                 collector.note(
@@ -407,9 +433,7 @@ class OrganizationAdapter(AwsAdapter):
         if isinstance(target, MemberTarget) and base is not None and target.session is not base:
             # Its tasks are all done: drop its clients (before the session can be freed, so
             # no cache key of a dead session's id() survives) and the session itself.
-            with self._lock:
-                for key in [k for k in self._clients if k[0] == id(target.session)]:
-                    del self._clients[key]
+            self._forget(target.session)
             target.session = base
             gc.collect()  # botocore clients hold reference cycles: free them now, not at some later gen-2 pass
         with self._lock:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from pathlib import Path
 
-from ..model import ScanRequest
-from .common import add_output_options, add_rule_options, check_regions, parse_list
+from ...commands.common import add_output_options, add_rule_options, check_regions, parse_list
+from ...model import ScanRequest
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..adapters.aws import ALL_SERVICES
+    from .scan import ALL_SERVICES
 
     p = sub.add_parser(
         "aws",
@@ -29,12 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..providers import require
+    from .. import require
 
     require("aws", "scan aws")
-    from ..adapters.aws import ALL_SERVICES, AwsAdapter
-    from ..errors import UserError
-    from .scan import execute
+    from ...commands.scan import execute
+    from ...errors import UserError
+    from .scan import ALL_SERVICES, AwsAdapter
 
     regions = parse_list(args.regions)
     services = tuple(parse_list(args.services) or ALL_SERVICES)
@@ -79,7 +80,7 @@ _ORG_ONLY = ("accounts", "exclude_accounts", "shard", "shard_group", "external_i
 
 
 def add_organization_options(p: argparse.ArgumentParser) -> None:
-    from ..adapters.aws_org import DEFAULT_ROLE
+    from .org import DEFAULT_ROLE
 
     g = p.add_argument_group("organisation")
     g.add_argument(
@@ -110,10 +111,10 @@ def add_organization_options(p: argparse.ArgumentParser) -> None:
 def run_organization(
     args: argparse.Namespace, request: ScanRequest, regions: list[str] | None, services: tuple[str, ...]
 ) -> int:
-    from ..adapters.aws import AwsAdapter
-    from ..adapters.aws_org import OrganizationAdapter, Shard
-    from ..errors import UserError
-    from .scan import execute
+    from ...commands.scan import execute
+    from ...errors import UserError
+    from .org import OrganizationAdapter, Shard
+    from .scan import AwsAdapter
 
     if not args.organization:
         given = [f"--{o.replace('_', '-')}" for o in _ORG_ONLY if getattr(args, o)]
@@ -150,4 +151,65 @@ def run_organization(
         )
 
     _, code = execute(args, request, make)
+    return code
+
+
+# ------------------------------------------------------------------ guardrails aws
+
+
+def register_guardrails(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    a = prov.add_parser(
+        "aws",
+        help="evaluate the Organization's SCPs (live, read-only)",
+        description="Read the AWS Organization's tree and service control policies (read-only; run from the "
+        "management account or a delegated administrator) and compute, per account, the regions the "
+        "SCPs still allow.",
+    )
+    a.add_argument("--profile", help="named profile from the AWS config")
+    _estate_options(a)
+    add_output_options(a)
+    add_rule_options(a)
+    a.set_defaults(func=run_guardrails)
+
+
+def _estate_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("estate")
+    g.add_argument(
+        "--estate",
+        metavar="REPORT",
+        help="a scan's JSON report: says which exempted global services the estate actually uses",
+    )
+    g.add_argument("--estate-kinds", metavar="KINDS", help="comma-separated resource kinds the estate uses")
+
+
+def estate_kinds(args: argparse.Namespace) -> list[str] | None:
+    from ...commands.guardrails import read_json
+    from ...errors import UserError
+
+    kinds: list[str] | None = None
+    if getattr(args, "estate", None):
+        doc = read_json(Path(args.estate))
+        resources = doc.get("resources") if isinstance(doc, dict) else None
+        if not isinstance(resources, list):
+            raise UserError(f"{args.estate}: not a residency-audit JSON report (no 'resources' list)")
+        kinds = sorted({str(r.get("kind")) for r in resources if isinstance(r, dict) and r.get("kind")})
+    if getattr(args, "estate_kinds", None):
+        kinds = sorted(set(kinds or []) | set(parse_list(args.estate_kinds) or []))
+    return kinds
+
+
+def run_guardrails(args: argparse.Namespace) -> int:
+    from .. import require
+
+    require("aws", "guardrails aws")
+    from ...commands.scan import execute
+    from .guardrails import live_adapter
+
+    kinds = estate_kinds(args)
+    request = ScanRequest(
+        "aws",
+        scopes=(args.profile,) if args.profile else (),
+        options={"audit": "guardrails", "estate_kinds": kinds},
+    )
+    _, code = execute(args, request, lambda: live_adapter(args.profile, kinds))
     return code

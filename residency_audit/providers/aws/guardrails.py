@@ -6,11 +6,9 @@ import fnmatch
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..core import Collector
-from ..errors import CredentialsError
-from ..geography import Catalog, default_catalog
-from ..model import Location, Owner, OwnerNode, Resource
-from . import (
+from ...core import Collector
+from ...geography import Catalog, default_catalog
+from ...guardrails import (
     GAP_CONDITIONAL,
     GAP_GLOBAL_SERVICE,
     GAP_REGION,
@@ -20,7 +18,8 @@ from . import (
     ROLE_ALLOWED,
     GuardrailAdapter,
 )
-from .aws_scp import (
+from ...model import Location, Owner, OwnerNode, Resource
+from .scp import (
     ALLOWED,
     CONDITIONAL,
     AccountReport,
@@ -32,7 +31,7 @@ from .aws_scp import (
 )
 
 if TYPE_CHECKING:
-    import boto3
+    pass
 
 PROVIDER = "aws"
 
@@ -238,9 +237,10 @@ def live_adapter(
     """Reads the Organization with the standard credential chain, then evaluates."""
 
     def produce(collector: Collector) -> list[Resource]:
-        from .aws_org import read_organization
+        from .client import session as make_session
+        from .policies import read_organization
 
-        session = _session(profile)
+        session = make_session(profile)
         org, caller, readable = read_organization(session, collector)
         if not readable:
             return []
@@ -252,13 +252,3 @@ def live_adapter(
         return scp_resources(org, reports, catalog, estate_kinds)
 
     return GuardrailAdapter(PROVIDER, produce)
-
-
-def _session(profile: str | None) -> boto3.Session:
-    import boto3
-    from botocore.exceptions import ProfileNotFound
-
-    try:
-        return boto3.Session(profile_name=profile) if profile else boto3.Session()
-    except ProfileNotFound:
-        raise CredentialsError(f"AWS profile '{profile}' not found in the AWS config") from None

@@ -1,0 +1,134 @@
+"""AWS sessions and guarded, read-only clients, shared by the scan, the organisation
+walker and the guardrail reader.
+
+Read-only by construction: every client carries a botocore before-call hook that
+refuses, before anything is sent, any operation not on the allow-list (derived from
+the kind declarations, `kinds.read_operations()`), counts the calls it lets through,
+and stops the scan at the next call once Ctrl-C or the deadline set the stop event.
+One client per (session, service, region), created once: client creation is the
+dominant cost of naive scanners. boto3 is imported here only inside functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ...errors import CredentialsError, UserError
+from ..base import ReadOnlyViolation, ScanCancelled, allow_list
+from .kinds import read_operations
+
+if TYPE_CHECKING:
+    import boto3
+
+#: Every operation any AWS client of the tool may send (the policy `permissions aws` prints).
+READ_OPERATIONS: frozenset[tuple[str, str]] = allow_list(read_operations())
+
+NO_CREDENTIALS = (
+    "no AWS credentials found (set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+)
+
+
+def session(profile: str | None = None) -> boto3.Session:
+    """A boto3 session from the standard credential chain, or a named profile."""
+    import boto3
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
+
+    try:
+        return boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except ProfileNotFound:
+        raise CredentialsError(f"AWS profile '{profile}' not found in the AWS config") from None
+    except ConfigParseError as exc:
+        raise UserError(f"{exc.kwargs.get('path', 'AWS config')}: cannot parse the AWS config file") from None
+
+
+class Clients:
+    """Guarded clients, one per (session, service, region), for one run."""
+
+    def __init__(
+        self,
+        count: Callable[[str], None],
+        stop: threading.Event,
+        max_workers: int = 16,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        max_attempts: int = 6,
+    ) -> None:
+        self._count = count
+        self.stop = stop
+        self._config: Any = None
+        self._settings = (max_workers, connect_timeout, read_timeout, max_attempts)
+        self._clients: dict[tuple[int, str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, session: boto3.Session, service: str, region: str) -> Any:
+        key = (id(session), service, region)
+        with self._lock:  # botocore client creation is not thread-safe
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._create(session, service, region)
+            return client
+
+    def _create(self, session: boto3.Session, service: str, region: str) -> Any:
+        if self._config is None:
+            from botocore.config import Config
+
+            workers, connect, read, attempts = self._settings
+            # botocore standard retry mode: throttling, 429, 5xx, timeouts and resets are
+            # retried with capped jittered backoff, honouring x-amz-retry-after.
+            self._config = Config(
+                retries={"mode": "standard", "total_max_attempts": attempts},
+                max_pool_connections=max(10, workers),
+                connect_timeout=connect,
+                read_timeout=read,
+                user_agent_extra="residency-audit",
+            )
+        client = session.client(service, region_name=region, config=self._config)
+        stop, count = self.stop, self._count
+
+        def guard(model: Any, **_: Any) -> None:
+            if stop.is_set():
+                raise ScanCancelled()
+            op = (model.service_model.service_name, model.name)
+            if op not in READ_OPERATIONS:
+                raise ReadOnlyViolation(f"refusing non-read operation {op[0]}:{op[1]}")
+            count(f"{op[0]}:{op[1]}")
+
+        def stop_before_retry(**_: Any) -> None:
+            if stop.is_set():
+                raise ScanCancelled()
+
+        client.meta.events.register("before-call", guard)
+        client.meta.events.register("before-send", stop_before_retry)
+        return client
+
+    def forget(self, session: boto3.Session) -> None:
+        """Drop a finished account's clients: an organisation scan keeps only those in flight."""
+        with self._lock:
+            for key in [k for k in self._clients if k[0] == id(session)]:
+                del self._clients[key]
+
+
+def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item of a listing, page by page (or the one answer of an operation without pages)."""
+    if client.can_paginate(operation):
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            yield from page.get(key, [])
+    else:
+        yield from getattr(client, operation)(**kwargs).get(key, [])
+
+
+def arn_region(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] or None if len(parts) > 3 and parts[0] == "arn" else None
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("eusc-"):
+        return "aws-eusc"
+    return "aws"

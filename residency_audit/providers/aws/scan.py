@@ -1,0 +1,231 @@
+"""AWS: the scan of one or more accounts, every region, every declared kind.
+
+Per account: who it is and where it sits in the organisation, which regions are
+enabled, then one task per (service, region) running that service's reader
+(`readers.py`, chosen through the kind declarations in `kinds.py`). Every call goes
+through the guarded clients of `client.py`; a failure is a gap for exactly that
+account, region and service, never a crash and never a silent pass.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ...core import Collector
+from ...errors import CredentialsError, UserError
+from ...model import Gap, Location, Owner, OwnerNode, Resource
+from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
+from . import readers
+from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients
+from .client import session as make_session
+from .kinds import GLOBAL_SERVICES, KINDS, SERVICES
+
+if TYPE_CHECKING:  # boto3 is imported lazily: `--help` and the gate must not pay for it
+    import boto3
+
+PROVIDER = "aws"
+
+REGIONAL_SERVICES = tuple(s for s in SERVICES if s not in GLOBAL_SERVICES)
+ALL_SERVICES = GLOBAL_SERVICES + REGIONAL_SERVICES
+#: service -> the reader its kinds name (one reader per service: one client, one pass)
+READERS: dict[str, Callable[..., Any]] = {k.service: getattr(readers, k.reader) for k in KINDS}
+_KINDS = {k.name: k for k in KINDS}
+
+__all__ = ["ALL_SERVICES", "PROVIDER", "READ_OPERATIONS", "AccountTarget", "AwsAdapter", "ReadOnlyViolation"]
+
+
+@dataclass
+class AccountTarget:
+    """One account to scan, with the session that reaches it."""
+
+    session: boto3.Session
+    account_id: str = ""
+    owner: Owner | None = None
+
+
+class _Context:
+    """A reader's view of one account (`readers.ReadContext`)."""
+
+    def __init__(self, adapter: AwsAdapter, collector: Collector, target: AccountTarget) -> None:
+        self._adapter = adapter
+        self._collector = collector
+        self._target = target
+        self.account_id = target.account_id
+        self.home = target.session.region_name or "us-east-1"
+
+    def client(self, service: str, region: str) -> Any:
+        return self._adapter._client(self._collector, self._target.session, service, region)
+
+    def add(
+        self, kind: str, arn: str, name: str, locations: list[Location], tags: dict[str, str] | None = None
+    ) -> None:
+        declared = _KINDS[kind]
+        self._collector.add(
+            Resource(
+                provider=PROVIDER,
+                kind=kind,
+                id=arn,
+                name=name,
+                owner=self._target.owner or Owner("account", self.account_id),
+                locations=locations,
+                tags=tags or {},
+                category=declared.category,
+                judged=declared.judged,
+            )
+        )
+
+    def note(self, text: str) -> None:
+        self._collector.note(text)
+
+    def task(self, service: str, region: str, fn: Callable[[], Any]) -> Callable[[], Any]:
+        return self._adapter._guarded(self._collector, self._target, region, service, fn)
+
+
+@dataclass
+class AwsAdapter:
+    """Scans one or more AWS accounts. Construct with `from_profile` for the usual case."""
+
+    targets: list[AccountTarget]
+    regions: list[str] | None = None
+    services: tuple[str, ...] = ALL_SERVICES
+    max_workers: int = 16
+    #: Per-attempt socket timeouts and total attempts (botocore standard retry mode).
+    connect_timeout: float = 5
+    read_timeout: float = 30
+    max_attempts: int = 6
+    _clients: Clients | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    provider: str = PROVIDER
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: str | None = None,
+        regions: list[str] | None = None,
+        services: tuple[str, ...] = ALL_SERVICES,
+        max_workers: int = 16,
+    ) -> AwsAdapter:
+        return cls(
+            targets=[AccountTarget(make_session(profile))], regions=regions, services=services, max_workers=max_workers
+        )
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _client(self, collector: Collector, session: boto3.Session, service: str, region: str) -> Any:
+        with self._lock:
+            if self._clients is None:
+                self._clients = Clients(
+                    collector.count_call,
+                    self._stop,
+                    self.max_workers,
+                    self.connect_timeout,
+                    self.read_timeout,
+                    self.max_attempts,
+                )
+        return self._clients.client(session, service, region)
+
+    def _forget(self, session: boto3.Session) -> None:
+        if self._clients is not None:
+            self._clients.forget(session)
+
+    # ----------------------------------------------------------------- scanning
+
+    def scan(self, collector: Collector) -> None:
+        WorkerPool(self.max_workers, "aws", self._stop).run(
+            [lambda t=t: self._plan_account(collector, t) for t in self.targets]  # type: ignore[misc]
+        )
+
+    def _guarded(
+        self, collector: Collector, target: AccountTarget, region: str, service: str, fn: Callable[[], Any]
+    ) -> Callable[[], Any]:
+        """Wraps a unit of work so that a failure becomes a gap, never a crash."""
+
+        def run() -> Any:
+            label = f"aws:{target.account_id}"
+            try:
+                more = fn()
+                if isinstance(more, list) and more:
+                    # Tasks it spawns (one per S3 bucket) are announced before this one is
+                    # done, so the progress display never counts work it was not told of.
+                    collector.progress.add_work(label, len(more))
+                return more
+            except ReadOnlyViolation:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every API failure is a gap
+                collector.gap(Gap(PROVIDER, target.account_id, region, service, one_line(exc), error_code(exc)))
+                return None
+            finally:
+                collector.progress.done(label, f"{service} {region or 'global'}")
+
+        return run
+
+    def _plan_account(self, collector: Collector, target: AccountTarget) -> list[Callable[[], Any]]:
+        from botocore.exceptions import ConfigParseError, NoCredentialsError
+
+        session = target.session
+        home = session.region_name or "us-east-1"
+        try:
+            if not target.account_id:
+                ident = self._client(collector, session, "sts", home).get_caller_identity()
+                target.account_id = ident["Account"]
+            if target.owner is None:
+                target.owner = self._owner(collector, session, home, target.account_id)
+        except NoCredentialsError:
+            if len(self.targets) == 1:
+                raise CredentialsError(NO_CREDENTIALS) from None
+            collector.gap(Gap(PROVIDER, target.account_id, "", "sts", "no credentials", "NoCredentials"))
+            return []
+        except ConfigParseError as exc:  # e.g. a broken shared credentials file
+            path = exc.kwargs.get("path", "AWS config")
+            raise UserError(f"{path}: cannot parse the AWS credentials/config file") from None
+        except Exception as exc:  # noqa: BLE001
+            collector.gap(Gap(PROVIDER, target.account_id, "", "sts", one_line(exc), error_code(exc)))
+            return []
+        regions = self.regions
+        if regions is None:
+            try:
+                ec2 = self._client(collector, session, "ec2", home)
+                regions = sorted(r["RegionName"] for r in ec2.describe_regions()["Regions"])
+            except Exception as exc:  # noqa: BLE001
+                why = f"cannot list enabled regions: {one_line(exc)}"
+                collector.gap(Gap(PROVIDER, target.account_id, home, "ec2", why, error_code(exc)))
+                return []
+        ctx = _Context(self, collector, target)
+
+        def reading(service: str, region: str) -> Callable[[], Any]:
+            read = READERS[service]
+            return self._guarded(collector, target, region, service, lambda: read(ctx, region))
+
+        tasks = [reading(s, "") for s in GLOBAL_SERVICES if s in self.services]
+        tasks += [reading(s, r) for r in regions for s in REGIONAL_SERVICES if s in self.services]
+        collector.progress.add_work(f"aws:{target.account_id}", len(tasks))
+        return tasks
+
+    def _owner(self, collector: Collector, session: boto3.Session, region: str, account_id: str) -> Owner:
+        """Account name and OU path where Organizations is readable; just the id otherwise."""
+        try:
+            org = self._client(collector, session, "organizations", region)
+            org_id = org.describe_organization()["Organization"]["Id"]
+        except Exception:  # noqa: BLE001 - not in an organisation, or not allowed to see it
+            return Owner("account", account_id)
+        path: list[OwnerNode] = []
+        name = ""
+        try:
+            name = org.describe_account(AccountId=account_id)["Account"].get("Name", "")
+            child = account_id
+            for _ in range(6):  # OUs nest at most five deep
+                parent = org.list_parents(ChildId=child)["Parents"][0]
+                if parent["Type"] == "ROOT":
+                    break
+                ou = org.describe_organizational_unit(OrganizationalUnitId=parent["Id"])["OrganizationalUnit"]
+                path.insert(0, OwnerNode("ou", ou["Id"], ou.get("Name", "")))
+                child = parent["Id"]
+        except Exception:  # noqa: BLE001 - member accounts usually cannot read the tree
+            collector.note(
+                f"aws: account {account_id}: organisation tree not readable; owner shows the organisation id only"
+            )
+        return Owner("account", account_id, name, (OwnerNode("organization", org_id), *path))
