@@ -227,7 +227,10 @@ def test_progress_rows_show_hostile_account_names_inert() -> None:
     buf = io.StringIO()
     console = Console(file=buf, width=200, color_system=None, force_terminal=False)
     progress = RichProgress(console, "Scanning aws")
-    progress.event("account_started", {"provider": "aws", "account": "1", "name": "prod\x1b[2J\x1b]52;c;eA==\x07[bold red]ALL CLEAR"})
+    progress.event(
+        "account_started",
+        {"provider": "aws", "account": "1", "name": "prod\x1b[2J\x1b]52;c;eA==\x07[bold red]ALL CLEAR"},
+    )
     progress.add_work("aws:1", 2)
     progress.done("aws:1", "ec2 eu-west-1\r\x1b[32mdone")
     console.print(progress._progress.get_renderable())
