@@ -85,7 +85,8 @@ def fenced(text: str, lang: str = "") -> str:
 
 def _rule_files(repo: Path) -> list[Path]:
     rules = repo / "rules"
-    return sorted(rules.glob("*.yaml")) + sorted((rules / "profiles").glob("*.yaml"))
+    builtin = repo / "residency_audit" / "builtin" / "rules.yaml"  # always loaded, whatever --rules says
+    return sorted(rules.glob("*.yaml")) + sorted((rules / "profiles").glob("*.yaml")) + [builtin]
 
 
 def rules_reference(repo: Path) -> str:

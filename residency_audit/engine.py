@@ -9,6 +9,7 @@ evaluates every rule against tens of thousands of locations.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import re
 import string
@@ -390,6 +391,12 @@ def _parse_rules(path: Path) -> list[Rule]:
             )
         )
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_rules() -> RuleSet:
+    """The tool's own rules (`builtin/rules.yaml`): always there, whatever `--rules` loads."""
+    return load_rules([Path(__file__).parent / "builtin" / "rules.yaml"])
 
 
 def load_rules(paths: Sequence[str | Path] | None = None) -> RuleSet:

@@ -30,8 +30,6 @@ from .model import Finding, Owner, Resource, ScanResult
 
 DEFAULT_FILE = ".residency-exceptions.yaml"
 FILE_VERSION = 1
-EXPIRED_RULE = "RA-EXCEPTION-EXPIRED"
-EXPIRED_SEVERITY = "low"
 
 _KEYS = {"id", "rule", "resource", "region", "justification", "approver", "expires", "scope"}
 #: How far ahead an expiry may lie unless the run says otherwise (--exception-horizon).
@@ -231,20 +229,24 @@ def apply_exceptions(result: ScanResult, exceptions: list[RiskException], today:
                 finding.suppressed_by = ex.id
                 used.add(ex.id)
                 break
+    expired = [_record(ex) for ex in exceptions if ex.expired(today)]
+    if expired:
+        from .engine import builtin_rules, evaluate
+        from .geography import default_catalog
+
+        # The expired entries are listed like any other subject of a finding, and the rule
+        # engine judges them (RA-EXCEPTION-EXPIRED, a built-in rule): no finding is made here.
+        result.resources.extend(expired)
+        result.findings.extend(evaluate(expired, builtin_rules(), default_catalog(), result.resolved))
+        for record in expired:
+            result.resolved[record.id] = []  # an exception entry is nowhere: no data location
     for ex in exceptions:
-        if ex.expired(today):
-            finding = _expired_finding(ex)
-            # The exception entry is listed like any other subject of a finding, so
-            # every consumer (outputs, the store) sees a finding with its resource.
-            result.resources.append(finding.resource)
-            result.resolved[finding.resource.id] = []
-            result.findings.append(finding)
-        elif ex.id not in used:
+        if not ex.expired(today) and ex.id not in used:
             result.scan.notes.append(f"exception {ex.id} ({ex.file}:{ex.line}) matched no finding")
 
 
-def _expired_finding(ex: RiskException) -> Finding:
-    resource = Resource(
+def _record(ex: RiskException) -> Resource:
+    return Resource(
         provider="residency-audit",
         kind="exception",
         id=f"exception:{ex.id}",
@@ -252,17 +254,15 @@ def _expired_finding(ex: RiskException) -> Finding:
         owner=Owner(kind="file", id=ex.file),
         locations=[],
         source="exceptions",
-        attributes={"file": ex.file, "line": ex.line, "rule": ex.rule, "resource": ex.resource},
-    )
-    return Finding(
-        rule_id=EXPIRED_RULE,
-        severity=EXPIRED_SEVERITY,
-        resource=resource,
-        location=None,
-        message=(
-            f"exception {ex.id} ({ex.rule} on {ex.resource}, approved by {ex.approver}) expired on "
-            f"{ex.expires.isoformat()}: it no longer suppresses; renew it or fix the finding"
-        ),
-        clause="accepted risks expire; an expired one must be renewed or resolved",
-        title="Accepted risk expired",
+        attributes={
+            "file": ex.file,
+            "line": ex.line,
+            "rule": ex.rule,
+            "resource": ex.resource,
+            "approver": ex.approver,
+            "expires": ex.expires.isoformat(),
+            "expired": True,
+        },
+        category="control",
+        judged="primary",
     )

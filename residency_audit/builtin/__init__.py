@@ -1,0 +1,1 @@
+"""Rules the tool itself relies on, loaded whatever `--rules` says (see `engine.builtin_rules`)."""
