@@ -29,6 +29,7 @@ from .model import (
     Place,
     ResolvedLocation,
     Resource,
+    Severity,
 )
 
 RULE_FILE_VERSION = 1
@@ -126,7 +127,7 @@ def _field_getter(path: str) -> Callable[[Ctx], Any] | None:
 class Rule:
     id: str
     title: str
-    severity: str
+    severity: Severity
     clause: str
     message: str
     when: Predicate

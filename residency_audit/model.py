@@ -12,16 +12,18 @@ import datetime as _dt
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 SCHEMA_VERSION = "1.0"
 
 #: Why data is present at a location. Every role counts for residency: a
 #: replica in Virginia is as much "data in the US" as a primary there.
-ROLES = ("primary", "replica", "backup", "secondary", "edge", "global")
+Role = Literal["primary", "replica", "backup", "secondary", "edge", "global"]
+ROLES: tuple[Role, ...] = ("primary", "replica", "backup", "secondary", "edge", "global")
 
 #: Ordered from least to most severe; thresholds compare by index.
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
 
 
 def severity_rank(severity: str) -> int:
@@ -192,7 +194,7 @@ class ResolvedLocation:
 @dataclass(slots=True)
 class Finding:
     rule_id: str
-    severity: str
+    severity: Severity
     resource: Resource
     location: ResolvedLocation | None
     message: str

@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .base import ProviderName
+
 if TYPE_CHECKING:
     from ..core import Adapter
     from ..geography import Catalog
@@ -29,7 +31,7 @@ DemoPart = Callable[[], AbstractContextManager[Callable[[], "Adapter"]]]
 
 @dataclass(frozen=True, slots=True)
 class ProviderInfo:
-    name: str
+    name: ProviderName
     title: str
     #: The pip extra that brings its SDK, and modules whose absence means it is not installed.
     extra: str
