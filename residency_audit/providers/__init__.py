@@ -45,7 +45,7 @@ REGISTRY: tuple[ProviderInfo, ...] = (
     ProviderInfo("gcp", "Google Cloud", "gcp", ("google.auth", "google.cloud.resourcemanager_v3"), ("google",)),
     ProviderInfo("azure", "Azure", "azure", ("azure.identity", "azure.mgmt.resource"), ("azurerm", "azapi")),
 )
-_BY_NAME = {p.name: p for p in REGISTRY}
+_BY_NAME: dict[str, ProviderInfo] = {p.name: p for p in REGISTRY}
 
 
 class ProviderApi(Protocol):
