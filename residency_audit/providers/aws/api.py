@@ -66,7 +66,9 @@ class _Api:
     def check_catalog(self, args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
         from ...errors import UserError
         from ...geography.drift import check_aws
+        from .. import require
 
+        require("aws", "regions --check (it reads the installed botocore's region lists)")
         if getattr(args, "subscription", None) or getattr(args, "endpoint", None) or args.cloud != "public":
             raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
         return check_aws(catalog), ""
