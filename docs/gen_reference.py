@@ -331,7 +331,7 @@ def _option_rows(
 def cli_reference(repo: Path) -> str:
     from residency_audit.cli import build_parser
 
-    root = build_parser()
+    root = build_parser(full=True)
     out: list[str] = []
     for path, parser, summary in commands(root):
         title = " ".join(("residency-audit", *path))

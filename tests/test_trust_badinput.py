@@ -109,7 +109,7 @@ def test_no_parser_takes_abbreviations() -> None:
     from residency_audit.cli import build_parser
 
     seen = []
-    todo: list[argparse.ArgumentParser] = [build_parser([])]
+    todo: list[argparse.ArgumentParser] = [build_parser([], full=True)]
     while todo:
         parser = todo.pop()
         seen.append(parser.prog)

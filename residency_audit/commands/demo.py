@@ -63,9 +63,11 @@ def azure_part() -> Iterator[Callable[[], Adapter]]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..cli import COMMANDS
+
     p = sub.add_parser(
         "demo",
-        help="scan bundled emulated estates (no cloud account needed)",
+        help=COMMANDS["demo"],
         description="Start local cloud emulators, fill them with a sample estate spread over EU and "
         "non-EU regions, and scan them through the normal scan path. Prints the findings, writes the "
         "scan as JSON and the HTML report (with its map of where the data lives) to --reports-dir. "

@@ -23,9 +23,11 @@ FORMATS = OUTPUT_FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..cli import COMMANDS
+
     p = sub.add_parser(
         "gate",
-        help="check a Terraform plan before apply (CI gate)",
+        help=COMMANDS["gate"],
         description="Check the output of `terraform show -json PLANFILE` against the residency rules: the "
         "effective location of every planned resource (provider regions from variables, aliases and modules, "
         "replication, replicas and geo-redundant copies). Unknown locations fail closed.",

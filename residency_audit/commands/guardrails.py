@@ -18,9 +18,11 @@ from .common import add_gcp_scope_options, add_output_options, add_rule_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..cli import COMMANDS
+
     p = sub.add_parser(
         "guardrails",
-        help="audit the preventive controls (SCPs, Azure Policy, GCP org policy) for EU-only",
+        help=COMMANDS["guardrails"],
         description="Audit whether the organisation's preventive controls (AWS service control policies, "
         "Azure Policy 'Allowed locations', the GCP gcp.resourceLocations organisation policy) actually "
         "restrict new resources to the EU, and which scope to fix where they do not.",

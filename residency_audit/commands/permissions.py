@@ -89,11 +89,12 @@ def document_azure(args: argparse.Namespace) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..cli import COMMANDS
     from ..providers import names
 
     p = sub.add_parser(
         "permissions",
-        help="print the least-privilege policy a scan needs",
+        help=COMMANDS["permissions"],
         description="Print the minimal policy for a provider, derived from its read operations (scans, "
         "organisation scans and guardrail audits): an AWS IAM policy (JSON), a Google Cloud custom role "
         "(YAML for 'gcloud iam roles create --file') or an Azure custom role (JSON for "

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("regions", help="print the location catalog", description="Print the geography catalog.")
+    from ..cli import COMMANDS
+
+    p = sub.add_parser("regions", help=COMMANDS["regions"], description="Print the geography catalog.")
     from ..providers import names
 
     p.add_argument("--provider", choices=names(), help="only this provider")

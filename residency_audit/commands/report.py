@@ -17,9 +17,11 @@ FORMATS = ("html", "md", "csv", "json")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..cli import COMMANDS
+
     p = sub.add_parser(
         "report",
-        help="compliance report over the recorded scans (state, changes, evidence bundle)",
+        help=COMMANDS["report"],
         description="Report the current state (the latest complete scan) and what changed since the "
         "previous complete scan: new and resolved findings, resources that moved, coverage gaps that "
         "appeared. Findings are grouped by owner, country and rule. Incomplete scans never replace "

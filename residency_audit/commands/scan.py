@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("scan", help="scan a cloud estate (read-only)", description="Scan a cloud estate, read-only.")
+    from ..cli import COMMANDS
+
+    p = sub.add_parser("scan", help=COMMANDS["scan"], description="Scan a cloud estate, read-only.")
     prov = p.add_subparsers(dest="provider", metavar="PROVIDER", required=True, parser_class=type(p))
     from ..providers import api, names
 
