@@ -131,18 +131,25 @@ def _rds(attr: str, rtype: str, id_attr: str) -> Extractor:
     return extract
 
 
-def _dynamodb_table(a: PlanAdapter, ch: Change) -> list[Location]:
-    locs = [aws_region(a, ch)]
-    for rep, mark, _ in blocks(ch, "replica"):
-        region = rep.get("region_name")
-        if isinstance(region, str) and region:
-            locs.append(Location(region, role="replica", detail="replica block"))
-        else:
-            why = "computed" if mark.get("region_name") else "missing"
-            locs.append(Location(None, role="replica", detail=f"replica block: region_name {why}, location unknown"))
-    if ch.is_unknown("replica"):
-        locs.append(Location(None, role="replica", detail="replica blocks are computed: location unknown"))
-    return locs
+def _replica_blocks(region_attr: str, what: str) -> Extractor:
+    """A resource in its own region plus one copy per `replica` block (DynamoDB tables and 2017
+    global tables, Secrets Manager secrets): each block's region holds the data too."""
+
+    def extract(a: PlanAdapter, ch: Change) -> list[Location]:
+        locs = [aws_region(a, ch)]
+        for rep, mark, _ in blocks(ch, "replica"):
+            region = rep.get(region_attr)
+            if isinstance(region, str) and region:
+                locs.append(Location(region, role="replica", detail=f"{what} replica block"))
+            else:
+                why = "computed" if mark.get(region_attr) else "missing"
+                detail = f"{what} replica block: {region_attr} {why}, location unknown"
+                locs.append(Location(None, role="replica", detail=detail))
+        if ch.is_unknown("replica"):
+            locs.append(Location(None, role="replica", detail=f"{what} replica blocks are computed: location unknown"))
+        return locs
+
+    return extract
 
 
 def _linked_copy(attr: str, rtype: str, fallback: str, role: str = "replica") -> LinkExtractor:
@@ -199,21 +206,6 @@ def _ebs_snapshot_copy(a: PlanAdapter, ch: Change) -> list[Location]:
     src = ch.get("source_region")
     if isinstance(src, str) and src:
         locs.append(Location(src, role="backup", detail="region of the source snapshot"))
-    return locs
-
-
-def _secret(a: PlanAdapter, ch: Change) -> list[Location]:
-    """A Secrets Manager secret and its `replica` regions (each holds the secret value)."""
-    locs = [aws_region(a, ch)]
-    for rep, mark, _ in blocks(ch, "replica"):
-        region = rep.get("region")
-        if isinstance(region, str) and region:
-            locs.append(Location(region, role="replica", detail="replica block"))
-        else:
-            why = "computed" if mark.get("region") else "missing"
-            locs.append(Location(None, role="replica", detail=f"replica block: region {why}, location unknown"))
-    if ch.is_unknown("replica"):
-        locs.append(Location(None, role="replica", detail="replica blocks are computed: location unknown"))
     return locs
 
 
@@ -370,19 +362,6 @@ def _log_subscription(a: PlanAdapter, ch: Change) -> None:
     a.link(Link(ch, loc, attach_to=groups, fallback_kind="logs.subscription"))
 
 
-def _dynamodb_global_table(a: PlanAdapter, ch: Change) -> list[Location]:
-    """The 2017 global tables: one `replica` block per region."""
-    locs = [aws_region(a, ch)]
-    for rep, _, _ in blocks(ch, "replica"):
-        region = rep.get("region_name")
-        locs.append(
-            Location(region, role="replica", detail="replica block")
-            if isinstance(region, str) and region
-            else Location(None, role="replica", detail="replica region_name is computed: unknown")
-        )
-    return locs
-
-
 def generic(a: PlanAdapter, ch: Change) -> list[Location]:
     """A type without an extractor: created in the region of its provider configuration
     (or its own `region`, provider v6), in the availability zone when one is known."""
@@ -429,13 +408,13 @@ TYPES: dict[str, tuple[str, Extractor]] = {
     ),
     "aws_memorydb_cluster": ("memorydb.cluster", _cluster(_MEMORYDB_MEMBER, _aws_simple())),
     "aws_memorydb_multi_region_cluster": ("memorydb.multiregioncluster", _aws_simple()),
-    "aws_dynamodb_table": ("dynamodb.table", _dynamodb_table),
-    "aws_dynamodb_global_table": ("dynamodb.globaltable", _dynamodb_global_table),
+    "aws_dynamodb_table": ("dynamodb.table", _replica_blocks("region_name", "table")),
+    "aws_dynamodb_global_table": ("dynamodb.globaltable", _replica_blocks("region_name", "global table")),
     "aws_lambda_function": ("lambda.function", _aws_simple()),
     "aws_efs_file_system": ("efs.filesystem", _aws_simple()),
     "aws_backup_vault": ("backup.vault", _aws_simple(role="backup")),
     "aws_backup_plan": ("backup.plan", _backup_plan),
-    "aws_secretsmanager_secret": ("secretsmanager.secret", _secret),
+    "aws_secretsmanager_secret": ("secretsmanager.secret", _replica_blocks("region", "secret")),
     "aws_ecr_replication_configuration": ("ecr.replication", _ecr_replication),
     "aws_redshift_cluster": ("redshift.cluster", _redshift_cluster),
     "aws_db_snapshot_copy": ("rds.snapshot", _region_list("destination_region", "backup", "snapshot copy")),
