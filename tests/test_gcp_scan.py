@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from residency_audit.adapters.gcp import READ_OPERATIONS, GcpAdapter, ReadOnlyViolation, route_of
+from residency_audit.providers.base import ReadOnlyViolation
+from residency_audit.providers.gcp.client import READ_OPERATIONS, route_of
+from residency_audit.providers.gcp.scan import GcpAdapter
 from residency_emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator
 
 from .conftest import read_json, run_cli
