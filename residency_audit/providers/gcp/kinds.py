@@ -239,6 +239,19 @@ KINDS: tuple[GcpKind, ...] = (
         seed="function",
         doc="its region (Cloud Functions v2 `functions.list` on `locations/-`: gen 1 and 2)",
     ),
+    GcpKind(
+        "pubsub.topic",
+        service="pubsub",
+        category="data",
+        reads=(_r("pubsub", "topics.list", "pubsub.topics.list", rf"^/v1/projects/{_P}/topics$"),),
+        reader="topics",
+        parser="parse_topics",
+        asset_types=("pubsub.googleapis.com/Topic",),
+        terraform=("google_pubsub_topic",),
+        footprint=True,
+        seed="topic",
+        doc="every `messageStoragePolicy.allowedPersistenceRegions` entry; no policy: any region, so unknown",
+    ),
 )
 
 #: Services a scan can be limited to (`scan gcp --services`), in the order they are read;
