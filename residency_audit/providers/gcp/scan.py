@@ -39,9 +39,10 @@ PARSERS: dict[str, Callable[[ProjectInfo, list[dict[str, Any]]], list[Resource]]
 
 
 def _declared(resources: Iterable[Resource]) -> Iterator[Resource]:
-    """Each record with the category its kind declares."""
+    """Each record as its kind declares it: category, and whether its footprint is modelled."""
     for r in resources:
-        r.category = _KINDS[r.kind].category
+        kind = _KINDS[r.kind]
+        r.category, r.judged = kind.category, kind.judged
         yield r
 
 
