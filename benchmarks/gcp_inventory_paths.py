@@ -1,6 +1,6 @@
 """Google Cloud: API calls and wall time of the two inventory paths on one generated estate.
 
-Baseline: per-service listing (7 services x N projects). Candidate: one Cloud Asset
+Baseline: per-service listing (8 services x N projects). Candidate: one Cloud Asset
 Inventory searchAllResources call per organisation. Both scan the same fake estate
 in the same run, with a fixed per-request latency like a real API's.
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 import time
 
-from residency_audit.adapters.gcp import GcpAdapter
 from residency_audit.core import Collector
 from residency_audit.model import Scan, ScanRequest
+from residency_audit.providers.gcp.scan import GcpAdapter
 from residency_emulator.gcp import GcpEmulator
 
 

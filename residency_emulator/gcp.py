@@ -39,6 +39,7 @@ SERVICE_HOSTS = {
     "container": "container.googleapis.com",
     "run": "run.googleapis.com",
     "cloudfunctions": "cloudfunctions.googleapis.com",
+    "pubsub": "pubsub.googleapis.com",
     "orgpolicy": "orgpolicy.googleapis.com",
 }
 
@@ -144,6 +145,7 @@ class GcpEmulator:
             ("container", re.compile(r"^/v1/projects/([^/]+)/locations/-/clusters$"), self._clusters),
             ("run", re.compile(r"^/apis/serving\.knative\.dev/v1/namespaces/([^/]+)/services$"), self._run),
             ("cloudfunctions", re.compile(r"^/v2/projects/([^/]+)/locations/-/functions$"), self._functions),
+            ("pubsub", re.compile(r"^/v1/projects/([^/]+)/topics$"), self._topics),
             (
                 "orgpolicy",
                 re.compile(r"^/v2/((?:projects|folders|organizations)/[^/:]+)/policies/([^/:]+)$"),
@@ -365,6 +367,18 @@ class GcpEmulator:
         p.items("functions").append(f)
         return f
 
+    def topic(
+        self, p: FakeProject, name: str, regions: list[str] | None = None, labels: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A Pub/Sub topic; `regions`: its message storage policy (None: no policy, any region)."""
+        t: dict[str, Any] = {"name": f"projects/{p.project_id}/topics/{name}"}
+        if regions is not None:
+            t["messageStoragePolicy"] = {"allowedPersistenceRegions": regions}
+        if labels:
+            t["labels"] = labels
+        p.items("topics").append(t)
+        return t
+
     def org_policy(self, node: str, spec: dict[str, Any], constraint: str = "gcp.resourceLocations") -> None:
         """Set an Org Policy v2 policy (`spec`) on organizations/ID, folders/ID or projects/ID|NUMBER."""
         kind, _, ident = node.partition("/")
@@ -575,6 +589,13 @@ class GcpEmulator:
         page, token = self._page(p.items("functions"), query)
         return self._reply({"functions": page}, token)
 
+    def _topics(self, query: dict[str, list[str]], ident: str) -> Response:
+        p = self._project(ident)
+        if p is None:
+            return self._not_found(ident)
+        page, token = self._page(p.items("topics"), query)
+        return self._reply({"topics": page}, token)
+
     def _org_policy(self, query: dict[str, list[str]], node: str, constraint: str) -> Response:
         """policies.get: the policy set on exactly this node; NOT_FOUND when none is (as in the API)."""
         kind, _, ident = node.partition("/")
@@ -693,6 +714,8 @@ _ASSET_VIEWS: list[tuple[str, str, Callable[[FakeProject, dict[str, Any]], str],
         lambda p, f: f"//cloudfunctions.googleapis.com/{f['name']}",
         lambda f: str(f["name"]).split("/")[3],
     ),
+    # Topics are global resources to Asset Inventory; where messages are stored is the storage policy.
+    ("pubsub.googleapis.com/Topic", "topics", lambda p, t: f"//pubsub.googleapis.com/{t['name']}", lambda t: "global"),
 ]
 
 

@@ -48,7 +48,7 @@ def reseed_gcp(emu: GcpEmulator, mp: pytest.MonkeyPatch) -> None:
 
 
 def scan_gcp(emu: GcpEmulator, **options: Any) -> ScanResult:
-    from residency_audit.adapters.gcp import GcpAdapter
+    from residency_audit.providers.gcp.scan import GcpAdapter
 
     options.setdefault("inventory", "services")
     adapter = GcpAdapter.create(anonymous=True, endpoints={"*": emu.url}, **options)

@@ -282,7 +282,7 @@ _gcp_credentials = st.fixed_dictionaries(
 
 
 def _load_gcp_credentials(path: Path) -> object:
-    from residency_audit.adapters.gcp import load_credentials
+    from residency_audit.providers.gcp.client import load_credentials
 
     return load_credentials(str(path))
 
@@ -546,9 +546,9 @@ _endpoint_values = st.lists(
 @given(values=_endpoint_values, anonymous=st.booleans())
 def test_gcp_endpoint_overrides(values: list[str], anonymous: bool) -> None:
     """`scan gcp --endpoint [SERVICE=]URL`: accepted, or one line of our own error, never another exception."""
-    from residency_audit.adapters.gcp import check_endpoints
-    from residency_audit.commands.scan_gcp import parse_endpoints
     from residency_audit.errors import UserError
+    from residency_audit.providers.gcp.cli import parse_endpoints
+    from residency_audit.providers.gcp.client import check_endpoints
 
     try:
         check_endpoints(parse_endpoints(values), anonymous)

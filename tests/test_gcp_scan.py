@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from residency_audit.adapters.gcp import READ_OPERATIONS, GcpAdapter, ReadOnlyViolation, route_of
+from residency_audit.providers.base import ReadOnlyViolation
+from residency_audit.providers.gcp.client import READ_OPERATIONS, route_of
+from residency_audit.providers.gcp.scan import GcpAdapter
 from residency_emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator
 
 from .conftest import read_json, run_cli
@@ -467,3 +469,50 @@ def test_asset_results_without_versioned_resources_fall_back_to_their_location(
     assert any("31 Asset Inventory results without versionedResources" in n for n in report["scan"]["notes"])
     dual = next(r for r in report["resources"] if r["name"] == "backups-custom-dual")
     assert [loc["region"] for loc in dual["locations"]] == ["eu"]
+
+
+def test_pubsub_topics_are_where_their_storage_policy_allows(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A topic's messages are stored only in its allowed persistence regions; a topic without a
+    storage policy may store them in any region: unknown, so it fails closed. Both inventory
+    paths give the same topics and locations."""
+    shop = gcp.projects["shop-prod"]
+    gcp.topic(shop, "orders-eu", ["europe-west1", "europe-west4"], labels={"team": "shop"})
+    gcp.topic(shop, "audit-iowa", ["us-central1"])
+    gcp.topic(shop, "events-anywhere")
+    gcp.topic(shop, "mixed-london", ["europe-west3", "europe-west2"])
+    gcp.topic(gcp.projects["ledger-nl"], "ledger-events", ["europe-west4"])
+
+    code, report = scan(gcp, tmp_path, capsys, "--services", "pubsub", "--inventory", "services")
+    assert code == 1 and report["scan"]["gaps"] == []
+    assert {_key(f) for f in report["findings"]} == {
+        ("RA-US-SOIL", "pubsub.topic", "audit-iowa", "primary", "us-central1"),
+        ("RA-EU-OUTSIDE", "pubsub.topic", "mixed-london", "primary", "europe-west2"),
+        ("RA-EU-UNKNOWN", "pubsub.topic", "events-anywhere", "primary", None),
+    }
+    topics = {r["name"]: r for r in report["resources"]}
+    assert set(topics) == {"orders-eu", "audit-iowa", "events-anywhere", "mixed-london", "ledger-events"}
+    orders = topics["orders-eu"]
+    assert orders["id"] == "//pubsub.googleapis.com/projects/shop-prod/topics/orders-eu"
+    assert [(loc["region"], loc["in_eu"]) for loc in orders["locations"]] == [
+        ("europe-west1", True),
+        ("europe-west4", True),
+    ]
+    assert orders["tags"] == {"team": "shop"} and orders["category"] == "data"
+    (anywhere,) = topics["events-anywhere"]["locations"]
+    assert anywhere["region"] is None and anywhere["known"] is False and "any region" in anywhere["detail"]
+    listed = sorted(urlsplit(r.path).path for r in gcp.log if "/topics" in r.path)
+    assert listed == sorted(  # four topics in pages of two: shop-prod is read twice
+        ["/v1/projects/shop-prod/topics"] * 2 + ["/v1/projects/data-platform/topics", "/v1/projects/ledger-nl/topics"]
+    )
+
+    gcp.asset_enabled.add(f"organizations/{ORG}")
+    code, by_asset = scan(gcp, tmp_path, capsys, "--services", "pubsub")
+    assert by_asset["scan"]["context"]["inventory"] == {f"organizations/{ORG}": "asset"}
+    assert {_key(f) for f in by_asset["findings"]} == {_key(f) for f in report["findings"]}
+
+    def view(r: dict[str, Any]) -> set[tuple[str, str, str]]:
+        return {(x["id"], x["owner"]["id"], json.dumps(x["locations"])) for x in r["resources"]}
+
+    assert view(by_asset) == view(report)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from residency_audit.adapters.azure import operation_for
-from residency_audit.adapters.gcp import route_of
+from residency_audit.providers.gcp.client import route_of
 from residency_emulator.azure import SUB_ANALYTICS, SUB_LEGACY, SUB_PROD, TENANT, FakeArm, seed_azure
 from residency_emulator.gcp import GcpEmulator
 

@@ -150,11 +150,11 @@ def test_bad_durations_are_input_errors(text: str, capsys: pytest.CaptureFixture
 def test_gcp_deadline_turns_the_stalled_project_into_a_gap(gcp: Any) -> None:
     """One project's Cloud Storage listing never answers: at the deadline that project is a gap,
     the projects that answered are in the results."""
-    from residency_audit.adapters.gcp import GcpAdapter
     from residency_audit.core import run_scan
     from residency_audit.engine import load_rules
     from residency_audit.geography import default_catalog
     from residency_audit.model import ScanRequest
+    from residency_audit.providers.gcp.scan import GcpAdapter
 
     release = threading.Event()
 

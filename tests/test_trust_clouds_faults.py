@@ -88,7 +88,8 @@ def _project(project: str) -> Any:
 def test_gcp_a_project_that_keeps_failing_is_exactly_its_gaps(
     gcp: GcpEmulator, gcp_baseline: dict[str, Any], kind: str, code: str
 ) -> None:
-    from residency_audit.adapters.gcp import ALL_SERVICES, MAX_ATTEMPTS
+    from residency_audit.providers.gcp.client import MAX_ATTEMPTS
+    from residency_audit.providers.gcp.scan import ALL_SERVICES
 
     faults = Faults(rate=1.0, kinds=(kind,), budget=10_000, only=_project("data-platform"))
     gcp.front.faults = faults
@@ -203,7 +204,7 @@ def test_azure_a_reset_resource_graph_query_is_retried(
 
 def test_gcp_answers_that_never_come_are_retried_then_a_gap(gcp: GcpEmulator, gcp_baseline: dict[str, Any]) -> None:
     """Stalls longer than the read timeout on one project's BigQuery: retried, then one gap; no hang."""
-    from residency_audit.adapters.gcp import MAX_ATTEMPTS
+    from residency_audit.providers.gcp.client import MAX_ATTEMPTS
 
     stall = Faults(
         rate=1.0, kinds=("slow",), budget=100, slow_seconds=1.5, only=_path("/bigquery/v2/projects/data-platform/")

@@ -32,7 +32,7 @@ def gcp(monkeypatch: pytest.MonkeyPatch) -> Iterator[GcpEmulator]:
 
 
 def test_gcp_scans_use_exactly_the_allow_list(gcp: GcpEmulator) -> None:
-    from residency_audit.adapters.gcp import READ_OPERATIONS, route_of
+    from residency_audit.providers.gcp.client import READ_OPERATIONS, route_of
 
     def scenario(**options: Any) -> set[tuple[str, str]]:
         gcp.front.clear_log()

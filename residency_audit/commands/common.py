@@ -37,14 +37,6 @@ def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = OU
     )
 
 
-def add_gcp_scope_options(p: argparse.ArgumentParser) -> None:
-    """The Google Cloud scope flags, the same for a scan and a guardrail audit."""
-    g = p.add_argument_group("scope (repeatable, comma-separated; default: every visible project)")
-    g.add_argument("--organization", action="append", metavar="ID", help="every project under an organisation")
-    g.add_argument("--folder", action="append", metavar="ID", help="every project under a folder (at any depth)")
-    g.add_argument("--project", action="append", metavar="ID", help="a project id")
-
-
 def add_rule_options(p: argparse.ArgumentParser, exit_options: bool = True) -> None:
     """--rules and --exceptions; with `exit_options`, the flags that turn findings and gaps into an exit code."""
     g = p.add_argument_group("rules and exit code" if exit_options else "rules")

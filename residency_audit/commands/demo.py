@@ -39,17 +39,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def gcp_part() -> Iterator[Callable[[], Adapter]]:
-    from residency_emulator.gcp import gcp_emulator, seed_gcp
-
-    from ..adapters.gcp import GcpAdapter
-
-    with gcp_emulator() as emu:
-        seed_gcp(emu)
-        yield lambda: GcpAdapter.create(anonymous=True, endpoints={"*": emu.url}, inventory="services")
-
-
-@contextmanager
 def azure_part() -> Iterator[Callable[[], Adapter]]:
     """The fake ARM server over HTTPS; azure-identity and the SDK trust its certificate via REQUESTS_CA_BUNDLE."""
     from residency_emulator.azure import azure_emulator, seed_azure

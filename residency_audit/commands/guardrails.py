@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .common import add_gcp_scope_options, add_output_options, add_rule_options
+from .common import add_output_options, add_rule_options
+
+if TYPE_CHECKING:
+    from ..model import Resource
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,33 +62,9 @@ def register_azure(prov: argparse._SubParsersAction) -> None:  # type: ignore[ty
     z.set_defaults(func=run_azure)
 
 
-def register_gcp(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    g = prov.add_parser(
-        "gcp",
-        help="evaluate the gcp.resourceLocations organisation policy (live, read-only; or --from-file)",
-        description="Read the gcp.resourceLocations policy set on the organisation, every folder and every "
-        "project in scope (Org Policy v2, read-only) and compute the locations each project still allows. "
-        "Without a scope: every project the credentials can see.",
-    )
-    add_gcp_scope_options(g)
-    g.add_argument("--from-file", metavar="JSON", help=f"evaluate an export instead: {_GCP_EXPORT}")
-    ga = g.add_argument_group("credentials and endpoints")
-    ga.add_argument("--credentials", metavar="FILE", help="service-account key or ADC file (default: ADC)")
-    ga.add_argument(
-        "--endpoint", action="append", metavar="[SERVICE=]URL", help="API base URL for every service, or for one"
-    )
-    ga.add_argument("--anonymous", action="store_true", help="send no credentials (emulators; needs --endpoint)")
-    add_output_options(g)
-    add_rule_options(g)
-    g.set_defaults(func=run_gcp)
-
-
 _AZURE_EXPORT = (
     "a JSON file with policyAssignments, policyExemptions, policyDefinitions, managementGroups, "
     "subscriptions (ARM list shapes)"
-)
-_GCP_EXPORT = (
-    "a JSON file with organizations, folders, projects (Resource Manager v3 shapes) and policies (Org Policy v2 shapes)"
 )
 
 
@@ -101,7 +81,8 @@ def read_json(path: Path) -> Any:
         raise UserError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
 
 
-def run_from_file(args: argparse.Namespace) -> int:
+def run_from_file(args: argparse.Namespace, evaluate: Callable[[dict[str, Any]], list[Resource]] | None = None) -> int:
+    """`guardrails PROVIDER --from-file`: the provider's evaluator over an exported JSON document."""
     from ..errors import UserError
     from ..guardrails import GuardrailAdapter
     from ..model import ScanRequest
@@ -113,12 +94,12 @@ def run_from_file(args: argparse.Namespace) -> int:
         raise UserError(f"{path}: expected a JSON object")
     from ..guardrails import InputError
 
-    if args.provider == "azure":
-        from ..guardrails import azure_policy as evaluator
-    else:
-        from ..guardrails import gcp_orgpolicy as evaluator  # type: ignore[no-redef]
+    if evaluate is None:  # Azure, until it is a provider package
+        from ..guardrails.azure_policy import resources_from_export
+
+        evaluate = resources_from_export
     try:
-        resources = evaluator.resources_from_export(doc)  # validate before the scan path starts
+        resources = evaluate(doc)  # validate before the scan path starts
     except InputError as exc:
         raise UserError(f"{path}: {exc}") from None
     except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type
@@ -161,52 +142,6 @@ def run_azure(args: argparse.Namespace) -> int:
             subscriptions=subscriptions,
             management_group=args.management_group,
             inventory="arm",
-        )
-        return live_adapter(adapter)
-
-    return execute(args, request, make)[1]
-
-
-def run_gcp(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from ..model import ScanRequest
-    from .scan import execute
-    from .scan_gcp import _ids, parse_endpoints
-
-    if args.from_file:
-        if args.organization or args.folder or args.project or args.endpoint or args.anonymous or args.credentials:
-            raise UserError("--from-file cannot be combined with a scope, --endpoint, --anonymous or --credentials")
-        return run_from_file(args)
-    from ..providers import require
-
-    require("gcp", "guardrails gcp")
-    from ..adapters.gcp import GcpAdapter, check_endpoints
-    from ..guardrails.gcp_live import live_adapter
-
-    endpoints = parse_endpoints(args.endpoint)
-    if args.anonymous and not endpoints:
-        raise UserError("--anonymous needs --endpoint (Google's own APIs do not answer anonymous calls)")
-    if args.anonymous and args.credentials:
-        raise UserError("--anonymous cannot be combined with --credentials")
-    check_endpoints(endpoints, args.anonymous)
-    orgs, folders = _ids(args.organization, "organizations"), _ids(args.folder, "folders")
-    projects = _ids(args.project, "projects")
-    scopes = [f"organizations/{o}" for o in orgs] + [f"folders/{f}" for f in folders]
-    scopes += [f"projects/{p}" for p in projects]
-    request = ScanRequest(
-        "gcp",
-        scopes=tuple(scopes),
-        options={"audit": "guardrails", "anonymous": bool(args.anonymous), "endpoints": dict(endpoints)},
-    )
-
-    def make() -> Any:
-        adapter = GcpAdapter.create(
-            credentials_file=args.credentials,
-            anonymous=args.anonymous,
-            organizations=orgs,
-            folders=folders,
-            projects=projects,
-            endpoints=endpoints,
         )
         return live_adapter(adapter)
 

@@ -1,11 +1,10 @@
 """Read the `gcp.resourceLocations` policy live, read-only, along org -> folders -> projects.
 
-Discovery (Resource Manager: projects with their folder/organisation chains)
-and every request go through the GCP adapter's guarded session, so the scan's
-allow-list (`adapters.gcp.READ_OPERATIONS`, route `orgpolicy policies.get`)
-covers the audit too. Each node's *own* policy is read (Org Policy v2
-`policies.get`, 404 = none set) rather than the effective one, so the
-evaluator can say at which scope a bad value was set.
+Discovery (Resource Manager: projects with their folder/organisation chains) and every
+request go through the provider's guarded client (`client.GcpClient`), so the one
+allow-list (`kinds.GUARDRAIL_READS`: Org Policy v2 `policies.get`) covers the audit too.
+Each node's *own* policy is read (404 = none set) rather than the effective one, so the
+evaluator (`orgpolicy.py`) can say at which scope a bad value was set.
 
 Fail closed: a node whose policy cannot be read is a `Gap`, and the projects
 below it are left out of the evaluation rather than guessed at (the scan is
@@ -16,14 +15,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..core import Collector
-from ..model import Gap, Resource
-from . import GuardrailAdapter, InputError
-from .gcp_orgpolicy import CONSTRAINT, resources_from_export
+from ...core import Collector
+from ...guardrails import GuardrailAdapter, InputError
+from ...model import Gap, Resource
+from ..base import ReadOnlyViolation, error_code
+from .client import ApiError, describe
+from .orgpolicy import CONSTRAINT, resources_from_export
 
 if TYPE_CHECKING:
-    from ..adapters.gcp import GcpAdapter, ProjectInfo
-    from ..geography import Catalog
+    from ...geography import Catalog
+    from .projects import ProjectInfo
+    from .scan import GcpAdapter
 
 PROVIDER = "gcp"
 
@@ -64,8 +66,6 @@ def _chain(doc: dict[str, Any], project: dict[str, Any]) -> list[str]:
 
 
 def read_policies(adapter: GcpAdapter, collector: Collector, catalog: Catalog | None = None) -> list[Resource]:
-    from ..adapters.gcp import ApiError, ReadOnlyViolation, _error_code, _one_line
-
     targets = adapter.discover(collector)
     if not targets:
         collector.note("gcp: no project in scope was readable")
@@ -90,7 +90,7 @@ def read_policies(adapter: GcpAdapter, collector: Collector, catalog: Catalog | 
     collector.progress.add_work("gcp:orgpolicy", len(nodes))
     for node in nodes:
         try:
-            policy = adapter.get_json("orgpolicy", f"/{node}/policies/{CONSTRAINT}")
+            policy = adapter.get_json("orgpolicy", f"/v2/{node}/policies/{CONSTRAINT}")
             policies.append(policy)
         except ReadOnlyViolation:
             raise
@@ -103,13 +103,13 @@ def read_policies(adapter: GcpAdapter, collector: Collector, catalog: Catalog | 
                         node,
                         "",
                         "orgpolicy",
-                        f"{CONSTRAINT} not readable ({_one_line(exc)}); the projects below are not evaluated",
-                        _error_code(exc),
+                        f"{CONSTRAINT} not readable ({describe(exc)}); the projects below are not evaluated",
+                        error_code(exc),
                     )
                 )
         except Exception as exc:  # noqa: BLE001 - any other failure is a gap as well
             unreadable.add(node)
-            collector.gap(Gap(PROVIDER, node, "", "orgpolicy", _one_line(exc), _error_code(exc)))
+            collector.gap(Gap(PROVIDER, node, "", "orgpolicy", describe(exc), error_code(exc)))
         finally:
             collector.progress.done("gcp:orgpolicy", node)
     doc["policies"] = policies

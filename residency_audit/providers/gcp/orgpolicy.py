@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from ..geography import Catalog, default_catalog
-from ..model import Location, Owner, OwnerNode, Resource
-from . import GAP_LIMIT, GAP_REGION, GAP_UNCOVERED, KIND_GCP_ORG_POLICY, ROLE_ALLOWED, InputError
+from ...geography import Catalog, default_catalog
+from ...guardrails import GAP_LIMIT, GAP_REGION, GAP_UNCOVERED, KIND_GCP_ORG_POLICY, ROLE_ALLOWED, InputError
+from ...model import Location, Owner, OwnerNode, Resource
 
 PROVIDER = "gcp"
 CONSTRAINT = "gcp.resourceLocations"
