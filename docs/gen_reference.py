@@ -249,12 +249,13 @@ def _guardrail_operations() -> frozenset[tuple[str, str]]:
 
 def permissions_reference(repo: Path) -> str:
     from residency_audit.commands import permissions as perms
+    from residency_audit.providers.azure.api import role as azure_role
 
     aws = perms.aws_policy()
     aws_actions: list[str] = aws["Statement"][0]["Action"]
     guardrail = sorted({perms.iam_action(s, o) for s, o in _guardrail_operations()} - set(aws_actions))
     gcp = perms.gcp_role()
-    azure = perms.azure_role("/subscriptions/00000000-0000-0000-0000-000000000000")
+    azure = azure_role("/subscriptions/00000000-0000-0000-0000-000000000000")
     out = [
         "## AWS\n",
         f"{len(aws_actions)} IAM actions. `residency-audit permissions aws` prints:\n",

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from residency_audit.adapters.azure import READ_OPERATIONS, operation_for
+from residency_audit.providers.azure.client import operation_for
+from residency_audit.providers.azure.kinds import read_operations
 from residency_emulator.azure import (
     SUB_ANALYTICS,
     SUB_LEGACY,
@@ -59,6 +60,7 @@ CLEAN = {
 }
 
 SECRET_PREFIX = "ra-test-secret-DO-NOT-LEAK-"
+READ_OPERATIONS = read_operations()
 
 
 def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
@@ -190,7 +192,7 @@ def test_every_wire_call_is_an_allowed_read(estate: dict[str, Any]) -> None:
     assert {e.method for e in wire} <= {"GET", "POST"}
     assert all("resourcegraph" in e.path.lower() for e in wire if e.method == "POST")
     assert sum(estate["scan"]["api_calls"].values()) == len(wire)
-    assert set(estate["scan"]["api_calls"]) <= {op.action for op in READ_OPERATIONS}
+    assert set(estate["scan"]["api_calls"]) <= {op.permission for op in READ_OPERATIONS}
 
 
 def test_paging_is_followed(estate: dict[str, Any]) -> None:
@@ -229,11 +231,12 @@ def test_throttled_then_success_is_retried_not_a_gap(
 
 def test_throttling_is_bounded(azure_env: FakeArm) -> None:
     """A server that keeps saying 429 / Retry-After: 3600 costs a bounded number of short waits, then a gap."""
-    from residency_audit.adapters.azure import MAX_RETRIES, AzureAdapter
     from residency_audit.core import run_scan
     from residency_audit.engine import load_rules
     from residency_audit.geography import default_catalog
     from residency_audit.model import ScanRequest
+    from residency_audit.providers.azure.client import MAX_RETRIES
+    from residency_audit.providers.azure.scan import AzureAdapter
 
     needle = f"/subscriptions/{SUB_ANALYTICS}/resources".lower()
     azure_env.throttle = {needle: 100}
@@ -276,12 +279,13 @@ def test_unreadable_detail_is_a_gap_and_never_triggers_provider_registration(
 
 
 def test_a_write_is_refused_before_it_leaves_the_process(azure_env: FakeArm) -> None:
-    from residency_audit.adapters.azure import AzureAdapter, ReadOnlyViolation
     from residency_audit.core import Collector
     from residency_audit.model import Scan, ScanRequest
+    from residency_audit.providers.azure.scan import AzureAdapter
+    from residency_audit.providers.base import ReadOnlyViolation
 
     adapter = AzureAdapter.from_environment(endpoint=azure_env.url)
-    rm = adapter._client(Collector(Scan(ScanRequest("azure"))), "resources", SUB_PROD)
+    rm = adapter.client(Collector(Scan(ScanRequest("azure"))), "resources", SUB_PROD)
     with pytest.raises(ReadOnlyViolation):
         rm.resource_groups.create_or_update("rg-new", {"location": "westeurope"})
     with pytest.raises(ReadOnlyViolation):
@@ -433,9 +437,9 @@ def test_help_does_not_import_the_azure_sdk() -> None:
 def test_demo_includes_the_azure_part(
     azure_fake: FakeArm, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from residency_audit.commands.demo import PARTS
+    from residency_audit.providers import names
 
-    assert "azure" in PARTS
+    assert "azure" in names()
     for key in (
         *AZURE_IDENTITY_VARS,
         "AZURE_TENANT_ID",
@@ -455,13 +459,12 @@ def test_demo_includes_the_azure_part(
     assert json.dumps(report).count("fake-arm-secret-") == 0
 
 
-def test_read_operations_name_their_rbac_action_last() -> None:
-    """`permissions azure` takes each entry's last item as the RBAC action of the custom role."""
+def test_read_operations_name_their_rbac_action() -> None:
+    """`permissions azure` takes each read's `permission` as an RBAC action of the custom role."""
     import re
 
     assert READ_OPERATIONS
     for op in READ_OPERATIONS:
-        assert isinstance(op, tuple) and op[-1] == op.action
-        assert re.fullmatch(r"Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+", op.action), op
-        assert op.method in ("GET", "POST") and (op.method == "GET" or "resourcegraph" in op.path)
-        assert op.action.endswith("/read")
+        assert re.fullmatch(r"Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+", op.permission), op
+        assert op.http in ("GET", "POST") and (op.http == "GET" or "resourcegraph" in op.path)
+        assert op.permission.endswith("/read")

@@ -62,19 +62,6 @@ def gcp_part() -> Iterator[Callable[[], Adapter]]:
         yield lambda: GcpAdapter.create(anonymous=True, endpoints={"*": emu.url}, inventory="services")
 
 
-@contextmanager
-def azure_part() -> Iterator[Callable[[], Adapter]]:
-    """The fake ARM server over HTTPS; azure-identity and the SDK trust its certificate via REQUESTS_CA_BUNDLE."""
-    from residency_emulator.azure import azure_emulator, seed_azure
-
-    from ..adapters.azure import AzureAdapter
-
-    with azure_emulator() as fake:
-        seed_azure(fake)
-        with environment(fake.env()):
-            yield lambda: AzureAdapter.from_environment(endpoint=fake.url)
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "demo",

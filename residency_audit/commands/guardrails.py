@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import add_gcp_scope_options, add_output_options, add_rule_options, parse_list
+
+if TYPE_CHECKING:
+    from ..model import Resource
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -47,30 +51,6 @@ def register_aws(prov: argparse._SubParsersAction) -> None:  # type: ignore[type
     a.set_defaults(func=run_aws)
 
 
-def register_azure(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..adapters.azure import CLOUDS
-
-    z = prov.add_parser(
-        "azure",
-        help="evaluate Azure Policy 'Allowed locations' (live, read-only; or --from-file)",
-        description="Read Azure Policy assignments, exemptions and the custom definitions they name at "
-        "management-group, subscription and resource-group scope (read-only, DefaultAzureCredential) and "
-        "compute the locations each subscription still allows. With no --subscription or --management-group: "
-        "every subscription the credential can list.",
-    )
-    zs = z.add_mutually_exclusive_group()
-    zs.add_argument(
-        "--subscription", action="append", metavar="ID", help="subscription id (repeatable, or comma-separated)"
-    )
-    zs.add_argument("--management-group", metavar="ID", help="every subscription under this management group")
-    zs.add_argument("--from-file", metavar="JSON", help=f"evaluate an export instead: {_AZURE_EXPORT}")
-    z.add_argument("--cloud", choices=tuple(CLOUDS), default="public", help="which Azure cloud")
-    z.add_argument("--endpoint", metavar="URL", help="ARM base URL override (a private endpoint or a test server)")
-    add_output_options(z)
-    add_rule_options(z)
-    z.set_defaults(func=run_azure)
-
-
 def register_gcp(prov: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g = prov.add_parser(
         "gcp",
@@ -92,10 +72,6 @@ def register_gcp(prov: argparse._SubParsersAction) -> None:  # type: ignore[type
     g.set_defaults(func=run_gcp)
 
 
-_AZURE_EXPORT = (
-    "a JSON file with policyAssignments, policyExemptions, policyDefinitions, managementGroups, "
-    "subscriptions (ARM list shapes)"
-)
 _GCP_EXPORT = (
     "a JSON file with organizations, folders, projects (Resource Manager v3 shapes) and policies (Org Policy v2 shapes)"
 )
@@ -157,7 +133,8 @@ def run_aws(args: argparse.Namespace) -> int:
     return code
 
 
-def run_from_file(args: argparse.Namespace) -> int:
+def run_from_file(args: argparse.Namespace, evaluate: Callable[[dict[str, Any]], list[Resource]] | None = None) -> int:
+    """`guardrails PROVIDER --from-file JSON`: `evaluate` turns the provider's export into guardrail records."""
     from ..errors import UserError
     from ..guardrails import GuardrailAdapter
     from ..model import ScanRequest
@@ -169,58 +146,18 @@ def run_from_file(args: argparse.Namespace) -> int:
         raise UserError(f"{path}: expected a JSON object")
     from ..guardrails import InputError
 
-    if args.provider == "azure":
-        from ..guardrails import azure_policy as evaluator
-    else:
-        from ..guardrails import gcp_orgpolicy as evaluator  # type: ignore[no-redef]
+    if evaluate is None:
+        from ..guardrails.gcp_orgpolicy import resources_from_export
+
+        evaluate = resources_from_export
     try:
-        resources = evaluator.resources_from_export(doc)  # validate before the scan path starts
+        resources = evaluate(doc)  # validate before the scan path starts
     except InputError as exc:
         raise UserError(f"{path}: {exc}") from None
     except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type
         raise UserError(f"{path}: unexpected shape in the export ({type(exc).__name__}: {exc})") from None
     request = ScanRequest(args.provider, scopes=(str(path),), options={"audit": "guardrails", "from_file": True})
     return execute(args, request, lambda: GuardrailAdapter(args.provider, lambda _c: resources))[1]
-
-
-def run_azure(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from ..model import ScanRequest
-    from .scan import execute
-    from .scan_azure import _GUID
-
-    if args.from_file:
-        if args.endpoint or args.cloud != "public":
-            raise UserError("--from-file cannot be combined with --endpoint or --cloud")
-        return run_from_file(args)
-    from ..providers import require
-
-    require("azure", "guardrails azure")
-    from ..adapters.azure import AzureAdapter
-    from ..guardrails.azure_live import live_adapter
-
-    subscriptions = [s.strip() for v in args.subscription or [] for s in v.split(",") if s.strip()] or None
-    bad = [s for s in subscriptions or [] if not _GUID.match(s)]
-    if bad:
-        raise UserError(f"not a subscription id (expected a GUID): {', '.join(bad)}")
-    scopes = subscriptions or ([f"mg:{args.management_group}"] if args.management_group else [])
-    request = ScanRequest(
-        "azure",
-        scopes=tuple(scopes),
-        options={"audit": "guardrails", "cloud": args.cloud, **({"endpoint": args.endpoint} if args.endpoint else {})},
-    )
-
-    def make() -> Any:
-        adapter = AzureAdapter.from_environment(
-            cloud=args.cloud,
-            endpoint=args.endpoint,
-            subscriptions=subscriptions,
-            management_group=args.management_group,
-            inventory="arm",
-        )
-        return live_adapter(adapter)
-
-    return execute(args, request, make)[1]
 
 
 def run_gcp(args: argparse.Namespace) -> int:
