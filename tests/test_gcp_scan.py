@@ -403,9 +403,9 @@ def test_json_to_stdout(gcp: GcpEmulator, capsys: pytest.CaptureFixture[str]) ->
 def test_demo_includes_google_cloud(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from residency_audit.commands.demo import PARTS
+    from residency_audit.providers import names
 
-    assert "gcp" in PARTS
+    assert "gcp" in names()
     monkeypatch.chdir(tmp_path)
     code, _, _ = run_cli(["demo", "--providers", "gcp", "-q"], capsys)
     assert code == 0

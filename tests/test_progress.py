@@ -17,11 +17,11 @@ import pytest
 from rich.console import Console
 
 from residency_audit.commands.common import RichProgress
-from residency_audit.commands.demo import PARTS
 from residency_audit.core import run_scan
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest
+from residency_audit.providers import api, names
 
 
 class StrictProgress:
@@ -46,13 +46,13 @@ class StrictProgress:
                 )
 
 
-@pytest.mark.parametrize("part", sorted(PARTS))
+@pytest.mark.parametrize("part", names())
 def test_adapters_announce_work_before_reporting_it_done(part: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each demo estate scanned with its real adapter: every `done` was announced before, and
     a complete scan finishes exactly what it announced (100%, not 97% or 104%)."""
     monkeypatch.setenv("RESIDENCY_AUDIT_STORE", "unused")  # nothing here records
     progress = StrictProgress()
-    with PARTS[part]() as make_adapter:
+    with api(part).demo_part()() as make_adapter:
         result = run_scan(make_adapter(), ScanRequest(part), load_rules(None), default_catalog(), progress)
     assert result.scan.complete, result.scan.gaps
     assert result.resources, "the estate was scanned"
