@@ -7,7 +7,7 @@ list (`{id, type, name, properties: {displayName, parent: {id}}}`, types
 `Microsoft.Management/managementGroups` and `/subscriptions`).
 
 Recognised controls: the built-ins "Allowed locations" and "Allowed locations
-for resource groups" (ids in guardrails/data/azure-policy.yaml), and custom definitions
+for resource groups" (ids in data/azure-policy.yaml), and custom definitions
 (or initiative members) whose rule denies on `field: location` `notIn` a
 list. Several assignments on one scope all apply: the allowed set is their
 intersection. An assignment with `enforcementMode: DoNotEnforce`, or whose
@@ -44,7 +44,7 @@ _PARAM = re.compile(r"^\[parameters\('([^']+)'\)\]$", re.IGNORECASE)
 
 @functools.lru_cache(maxsize=1)
 def builtins() -> dict[str, Any]:
-    text = resources.files("residency_audit.guardrails").joinpath("data", "azure-policy.yaml").read_text("utf-8")
+    text = resources.files(__package__).joinpath("data", "azure-policy.yaml").read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 
