@@ -720,12 +720,26 @@ def snapshot(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSOND
     return arm_resource(sub, rg, "Microsoft.Compute/snapshots", name, location, **extra)
 
 
+def key_vault(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    """A vault as ARM lists it; where its contents are replicated follows from its location."""
+    extra.setdefault(
+        "properties",
+        {
+            "tenantId": TENANT,
+            "sku": {"family": "A", "name": "standard"},
+            "vaultUri": f"https://{name}.vault.azure.net/",
+            "enableSoftDelete": True,
+        },
+    )
+    return arm_resource(sub, rg, "Microsoft.KeyVault/vaults", name, location, **extra)
+
+
 def seed_azure(fake: FakeArm) -> None:
     """The bundled sample Azure estate: clean EU resources and the classic traps.
 
     Traps: a UK South storage account (not EU), a Cosmos DB account with a
-    replica in East US, a VM in Switzerland North, a legacy East US account;
-    clean: a GRS account in
+    replica in East US, a VM in Switzerland North, a legacy East US account and
+    a legacy UK South Key Vault (replicated to UK West); clean: a GRS account in
     West Europe whose secondary is North Europe, Sweden Central, a SQL database
     geo-replicated to France, a geo-redundant backup vault pairing to North Europe.
     """
@@ -900,6 +914,7 @@ def seed_azure(fake: FakeArm) -> None:
                 kind="StorageV2",
                 properties={"primaryLocation": "eastus"},
             ),
+            key_vault(SUB_LEGACY, "rg-old", "kv-legacy-uk", "uksouth"),
         ],
     }
     crm = _rid(p, "rg-data", "Microsoft.Sql/servers", "sql-crm/databases/crm")

@@ -32,6 +32,7 @@ from .conftest import read_json, run_cli
 STORAGE = "microsoft.storage/storageaccounts"
 COSMOS = "microsoft.documentdb/databaseaccounts"
 VM = "microsoft.compute/virtualmachines"
+KEY_VAULT = "microsoft.keyvault/vaults"
 
 # (rule, kind, name, role, region): what the estate must yield with the legacy subscription unreadable.
 EXPECTED = {
@@ -39,8 +40,15 @@ EXPECTED = {
     ("RA-US-SOIL", COSMOS, "cosmos-orders", "replica", "eastus"),
     ("RA-EU-OUTSIDE", VM, "vm-batch-ch", "primary", "switzerlandnorth"),
 }
+#: The legacy subscription, readable: an East US account, and a UK South Key Vault whose
+#: contents Azure replicates to the pair, UK West (both outside the EU).
+LEGACY_EXPECTED = {
+    ("RA-US-SOIL", STORAGE, "stlegacyus", "primary", "eastus"),
+    ("RA-EU-OUTSIDE", KEY_VAULT, "kv-legacy-uk", "primary", "uksouth"),
+    ("RA-EU-OUTSIDE", KEY_VAULT, "kv-legacy-uk", "secondary", "ukwest"),
+}
 #: The demo reads the legacy subscription too.
-DEMO_EXPECTED = EXPECTED | {("RA-US-SOIL", STORAGE, "stlegacyus", "primary", "eastus")}
+DEMO_EXPECTED = EXPECTED | LEGACY_EXPECTED
 
 CLEAN = {
     "stinvoiceswe",  # GRS, West Europe -> North Europe
@@ -170,6 +178,28 @@ def test_locations_where_data_leaves_the_primary_region(estate: dict[str, Any]) 
     assert vm["locations"][0].get("zone") == "1"
     by_country = {loc["region"]: loc["countries"] for r in estate["resources"] for loc in r["locations"]}
     assert by_country["westeurope"] == ["NL"] and by_country["switzerlandnorth"] == ["CH"]
+
+
+@pytest.mark.parametrize("mode", ["arm", "graph"])
+def test_key_vault_contents_are_in_the_paired_region(azure_env: FakeArm, tmp_path: Path, mode: str) -> None:
+    """Key Vault replicates its contents to the region's pair: UK South -> UK West. An EU region
+    without a catalogued pair (Italy North) keeps them in the region. No detail read is needed."""
+    from residency_emulator.azure import key_vault
+
+    azure_env.denied = set()
+    azure_env.resources[SUB_LEGACY].append(key_vault(SUB_LEGACY, "rg-old", "kv-lab-it", "italynorth"))
+    report = _scan(["--subscription", SUB_LEGACY, "--inventory", mode], tmp_path / "r.json", azure_env)
+    assert {_key(f) for f in report["findings"]} == LEGACY_EXPECTED
+    vault = _resource(report, "kv-legacy-uk")
+    assert [(loc["region"], loc["role"], loc["countries"]) for loc in vault["locations"]] == [
+        ("uksouth", "primary", ["GB"]),
+        ("ukwest", "secondary", ["GB"]),
+    ]
+    assert vault["locations"][1]["detail"] == "Key Vault replicates its contents: paired region of uksouth"
+    assert (vault["category"], vault["judged"]) == ("data", "footprint")
+    assert _locs(_resource(report, "kv-lab-it")) == {("italynorth", "primary")}
+    assert report["scan"]["gaps"] == [] and report["_exit"] == 1
+    assert not [e for e in _arm(azure_env) if "microsoft.keyvault" in e.path.lower()]
 
 
 def test_owner_chain_subscription_management_groups_tenant(estate: dict[str, Any]) -> None:

@@ -233,6 +233,18 @@ KINDS: tuple[ArmKind, ...] = (
         doc="managed disk snapshots, as `backup` where they are stored (Resource Graph names their source disk)",
         graph_properties=True,
     ),
+    ArmKind(
+        "microsoft.keyvault/vaults",
+        service="Microsoft.KeyVault",
+        category="data",
+        reads=LISTING,
+        reader="key_vault",
+        terraform=("azurerm_key_vault",),
+        footprint=True,
+        seed="key_vault",
+        doc="Key Vaults: Azure replicates their contents to the paired region, as `secondary`, where the "
+        "catalog records a pair (an EU region without one keeps them in the region)",
+    ),
 )
 
 _BY_NAME = {k.name: k for k in KINDS}

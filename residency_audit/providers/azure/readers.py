@@ -240,6 +240,27 @@ def snapshot(raw: dict[str, Any], at: Places) -> list[Location]:
     return [Location(at.code(raw.get("location")), role="backup", zone=_zone(raw), detail=detail)]
 
 
+def key_vault_replica(catalog: Catalog, region: str | None) -> Location | None:
+    """Key Vault replicates its contents to the region's pair; an EU region without a pair
+    (Italy North, Poland Central...) keeps them in the region, so no pair catalogued, no copy.
+    The gate (`terraform._key_vault`) and the live scan both judge a vault by this."""
+    if region is None:
+        return None
+    place = catalog.resolve(PROVIDER, region)
+    if not place.known:
+        return Location(None, role="secondary", detail="Key Vault replica: pair of an unknown region")
+    if place.paired_region:
+        why = f"Key Vault replicates its contents: paired region of {region}"
+        return Location(place.paired_region, role="secondary", detail=why)
+    return None
+
+
+def key_vault(raw: dict[str, Any], at: Places) -> list[Location]:
+    locations = generic(raw, at)
+    replica = key_vault_replica(at.catalog, locations[0].region)
+    return locations if replica is None else [*locations, replica]
+
+
 Reader = Callable[[dict[str, Any], Places], list[Location]]
 
 #: Kinds whose detail read is only worth sending for some resources (by reader name).
