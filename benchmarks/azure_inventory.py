@@ -14,11 +14,11 @@ import sys
 import time
 import uuid
 
-from residency_audit.adapters.azure import AzureAdapter
 from residency_audit.core import run_scan
 from residency_audit.engine import load_rules
 from residency_audit.geography import default_catalog
 from residency_audit.model import ScanRequest
+from residency_audit.providers.azure.scan import AzureAdapter
 from residency_emulator.azure import arm_location, arm_resource, azure_emulator
 
 REGIONS = ["westeurope", "northeurope", "swedencentral", "francecentral", "uksouth", "eastus"]

@@ -682,7 +682,10 @@ def arm_resource(sub: str, rg: str, provider_type: str, name: str, location: str
     return {"id": rid, "name": name, "type": provider_type, "location": location, **extra}
 
 
-def _rg(sub: str, name: str, location: str) -> JSONDict:
+# One planting function per kind the scanner models (`providers/azure/kinds.py` names each as its `seed`).
+
+
+def resource_group(sub: str, name: str, location: str) -> JSONDict:
     return {
         "id": f"/subscriptions/{sub}/resourceGroups/{name}",
         "name": name,
@@ -692,12 +695,51 @@ def _rg(sub: str, name: str, location: str) -> JSONDict:
     }
 
 
+def storage_account(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    return arm_resource(sub, rg, "Microsoft.Storage/storageAccounts", name, location, **extra)
+
+
+def cosmos_account(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    return arm_resource(sub, rg, "Microsoft.DocumentDB/databaseAccounts", name, location, **extra)
+
+
+def sql_database(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    """`name` is "server/database"; its replication links go into `FakeArm.children`."""
+    return arm_resource(sub, rg, "Microsoft.Sql/servers/databases", name, location, **extra)
+
+
+def recovery_services_vault(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    return arm_resource(sub, rg, "Microsoft.RecoveryServices/vaults", name, location, **extra)
+
+
+def backup_vault(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    return arm_resource(sub, rg, "Microsoft.DataProtection/backupVaults", name, location, **extra)
+
+
+def snapshot(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    return arm_resource(sub, rg, "Microsoft.Compute/snapshots", name, location, **extra)
+
+
+def key_vault(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    """A vault as ARM lists it; where its contents are replicated follows from its location."""
+    extra.setdefault(
+        "properties",
+        {
+            "tenantId": TENANT,
+            "sku": {"family": "A", "name": "standard"},
+            "vaultUri": f"https://{name}.vault.azure.net/",
+            "enableSoftDelete": True,
+        },
+    )
+    return arm_resource(sub, rg, "Microsoft.KeyVault/vaults", name, location, **extra)
+
+
 def seed_azure(fake: FakeArm) -> None:
     """The bundled sample Azure estate: clean EU resources and the classic traps.
 
     Traps: a UK South storage account (not EU), a Cosmos DB account with a
-    replica in East US, a VM in Switzerland North, a legacy East US account;
-    clean: a GRS account in
+    replica in East US, a VM in Switzerland North, a legacy East US account and
+    a legacy UK South Key Vault (replicated to UK West); clean: a GRS account in
     West Europe whose secondary is North Europe, Sweden Central, a SQL database
     geo-replicated to France, a geo-redundant backup vault pairing to North Europe.
     """
@@ -714,18 +756,15 @@ def seed_azure(fake: FakeArm) -> None:
     fake.ancestors = {SUB_PROD: [prod, org, root], SUB_ANALYTICS: [org, root], SUB_LEGACY: [root]}
     p, a = SUB_PROD, SUB_ANALYTICS
     fake.resource_groups = {
-        p: [_rg(p, "rg-data", "westeurope"), _rg(p, "rg-apps", "swedencentral")],
-        a: [_rg(a, "rg-analytics", "francecentral")],
-        SUB_LEGACY: [_rg(SUB_LEGACY, "rg-old", "westeurope")],
+        p: [resource_group(p, "rg-data", "westeurope"), resource_group(p, "rg-apps", "swedencentral")],
+        a: [resource_group(a, "rg-analytics", "francecentral")],
+        SUB_LEGACY: [resource_group(SUB_LEGACY, "rg-old", "westeurope")],
     }
-    storage = "Microsoft.Storage/storageAccounts"
-    sql_db = "Microsoft.Sql/servers/databases"
     fake.resources = {
         p: [
-            arm_resource(
+            storage_account(
                 p,
                 "rg-data",
-                storage,
                 "stinvoiceswe",
                 "westeurope",
                 sku={"name": "Standard_GRS", "tier": "Standard"},
@@ -737,30 +776,27 @@ def seed_azure(fake: FakeArm) -> None:
                     "statusOfSecondary": "available",
                 },
             ),
-            arm_resource(
+            storage_account(
                 p,
                 "rg-apps",
-                storage,
                 "starchivesc",
                 "swedencentral",
                 sku={"name": "Standard_LRS", "tier": "Standard"},
                 kind="StorageV2",
                 properties={"primaryLocation": "swedencentral", "statusOfPrimary": "available"},
             ),
-            arm_resource(
+            storage_account(
                 p,
                 "rg-data",
-                storage,
                 "stexportsuk",
                 "uksouth",
                 sku={"name": "Standard_LRS", "tier": "Standard"},
                 kind="StorageV2",
                 properties={"primaryLocation": "uksouth", "statusOfPrimary": "available"},
             ),
-            arm_resource(
+            storage_account(
                 p,
                 "rg-data",
-                storage,
                 "stmediade",
                 "germanywestcentral",
                 sku={"name": "Standard_RAGZRS", "tier": "Standard"},
@@ -768,10 +804,9 @@ def seed_azure(fake: FakeArm) -> None:
                 # no secondaryLocation reported: the scanner must fall back to the paired region
                 properties={"primaryLocation": "germanywestcentral", "statusOfPrimary": "available"},
             ),
-            arm_resource(
+            cosmos_account(
                 p,
                 "rg-data",
-                "Microsoft.DocumentDB/databaseAccounts",
                 "cosmos-orders",
                 "westeurope",
                 kind="GlobalDocumentDB",
@@ -807,10 +842,9 @@ def seed_azure(fake: FakeArm) -> None:
                 sku={"name": "Premium_LRS"},
                 properties={"diskSizeGB": 64},
             ),
-            arm_resource(
+            snapshot(
                 p,
                 "rg-apps",
-                "Microsoft.Compute/snapshots",
                 "vm-app-se-nightly",
                 "swedencentral",
                 sku={"name": "Standard_LRS"},
@@ -830,19 +864,17 @@ def seed_azure(fake: FakeArm) -> None:
                 properties={"hardwareProfile": {"vmSize": "Standard_D4s_v5"}},
             ),
             arm_resource(p, "rg-data", "Microsoft.Sql/servers", "sql-crm", "westeurope", kind="v12.0", properties={}),
-            arm_resource(
+            sql_database(
                 p,
                 "rg-data",
-                sql_db,
                 "sql-crm/crm",
                 "westeurope",
                 sku={"name": "GP_Gen5_2"},
                 properties={"status": "Online"},
             ),
-            arm_resource(
+            recovery_services_vault(
                 p,
                 "rg-data",
-                "Microsoft.RecoveryServices/vaults",
                 "rsv-backup-we",
                 "westeurope",
                 sku={"name": "RS0", "tier": "Standard"},
@@ -855,36 +887,34 @@ def seed_azure(fake: FakeArm) -> None:
             ),
         ],
         a: [
-            arm_resource(
+            storage_account(
                 a,
                 "rg-analytics",
-                storage,
                 "stanalyticsfr",
                 "francecentral",
                 sku={"name": "Standard_ZRS", "tier": "Standard"},
                 kind="StorageV2",
                 properties={"primaryLocation": "francecentral", "statusOfPrimary": "available"},
             ),
-            arm_resource(
+            backup_vault(
                 a,
                 "rg-analytics",
-                "Microsoft.DataProtection/backupVaults",
                 "bv-analytics",
                 "francecentral",
                 properties={"storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]},
             ),
         ],
         SUB_LEGACY: [
-            arm_resource(
+            storage_account(
                 SUB_LEGACY,
                 "rg-old",
-                storage,
                 "stlegacyus",
                 "eastus",
                 sku={"name": "Standard_LRS"},
                 kind="StorageV2",
                 properties={"primaryLocation": "eastus"},
             ),
+            key_vault(SUB_LEGACY, "rg-old", "kv-legacy-uk", "uksouth"),
         ],
     }
     crm = _rid(p, "rg-data", "Microsoft.Sql/servers", "sql-crm/databases/crm")

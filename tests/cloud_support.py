@@ -56,7 +56,7 @@ def scan_gcp(emu: GcpEmulator, **options: Any) -> ScanResult:
 
 
 def scan_azure(fake: FakeArm, inventory: str = "arm", max_workers: int = 8) -> ScanResult:
-    from residency_audit.adapters.azure import AzureAdapter
+    from residency_audit.providers.azure.scan import AzureAdapter
 
     adapter = AzureAdapter.from_environment(endpoint=fake.url, inventory=inventory, max_workers=max_workers)
     return run_scan(adapter, ScanRequest("azure"), load_rules(), default_catalog())

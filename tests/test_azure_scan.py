@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from residency_audit.adapters.azure import READ_OPERATIONS, operation_for
+from residency_audit.providers.azure.client import operation_for
+from residency_audit.providers.azure.kinds import read_operations
 from residency_emulator.azure import (
     SUB_ANALYTICS,
     SUB_LEGACY,
@@ -31,6 +32,7 @@ from .conftest import read_json, run_cli
 STORAGE = "microsoft.storage/storageaccounts"
 COSMOS = "microsoft.documentdb/databaseaccounts"
 VM = "microsoft.compute/virtualmachines"
+KEY_VAULT = "microsoft.keyvault/vaults"
 
 # (rule, kind, name, role, region): what the estate must yield with the legacy subscription unreadable.
 EXPECTED = {
@@ -38,8 +40,15 @@ EXPECTED = {
     ("RA-US-SOIL", COSMOS, "cosmos-orders", "replica", "eastus"),
     ("RA-EU-OUTSIDE", VM, "vm-batch-ch", "primary", "switzerlandnorth"),
 }
+#: The legacy subscription, readable: an East US account, and a UK South Key Vault whose
+#: contents Azure replicates to the pair, UK West (both outside the EU).
+LEGACY_EXPECTED = {
+    ("RA-US-SOIL", STORAGE, "stlegacyus", "primary", "eastus"),
+    ("RA-EU-OUTSIDE", KEY_VAULT, "kv-legacy-uk", "primary", "uksouth"),
+    ("RA-EU-OUTSIDE", KEY_VAULT, "kv-legacy-uk", "secondary", "ukwest"),
+}
 #: The demo reads the legacy subscription too.
-DEMO_EXPECTED = EXPECTED | {("RA-US-SOIL", STORAGE, "stlegacyus", "primary", "eastus")}
+DEMO_EXPECTED = EXPECTED | LEGACY_EXPECTED
 
 CLEAN = {
     "stinvoiceswe",  # GRS, West Europe -> North Europe
@@ -59,6 +68,7 @@ CLEAN = {
 }
 
 SECRET_PREFIX = "ra-test-secret-DO-NOT-LEAK-"
+READ_OPERATIONS = read_operations()
 
 
 def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
@@ -170,6 +180,28 @@ def test_locations_where_data_leaves_the_primary_region(estate: dict[str, Any]) 
     assert by_country["westeurope"] == ["NL"] and by_country["switzerlandnorth"] == ["CH"]
 
 
+@pytest.mark.parametrize("mode", ["arm", "graph"])
+def test_key_vault_contents_are_in_the_paired_region(azure_env: FakeArm, tmp_path: Path, mode: str) -> None:
+    """Key Vault replicates its contents to the region's pair: UK South -> UK West. An EU region
+    without a catalogued pair (Italy North) keeps them in the region. No detail read is needed."""
+    from residency_emulator.azure import key_vault
+
+    azure_env.denied = set()
+    azure_env.resources[SUB_LEGACY].append(key_vault(SUB_LEGACY, "rg-old", "kv-lab-it", "italynorth"))
+    report = _scan(["--subscription", SUB_LEGACY, "--inventory", mode], tmp_path / "r.json", azure_env)
+    assert {_key(f) for f in report["findings"]} == LEGACY_EXPECTED
+    vault = _resource(report, "kv-legacy-uk")
+    assert [(loc["region"], loc["role"], loc["countries"]) for loc in vault["locations"]] == [
+        ("uksouth", "primary", ["GB"]),
+        ("ukwest", "secondary", ["GB"]),
+    ]
+    assert vault["locations"][1]["detail"] == "Key Vault replicates its contents: paired region of uksouth"
+    assert (vault["category"], vault["judged"]) == ("data", "footprint")
+    assert _locs(_resource(report, "kv-lab-it")) == {("italynorth", "primary")}
+    assert report["scan"]["gaps"] == [] and report["_exit"] == 1
+    assert not [e for e in _arm(azure_env) if "microsoft.keyvault" in e.path.lower()]
+
+
 def test_owner_chain_subscription_management_groups_tenant(estate: dict[str, Any]) -> None:
     owner = _resource(estate, "cosmos-orders")["owner"]
     assert (owner["kind"], owner["id"], owner["name"]) == ("subscription", SUB_PROD, "infogroen-prod")
@@ -190,7 +222,7 @@ def test_every_wire_call_is_an_allowed_read(estate: dict[str, Any]) -> None:
     assert {e.method for e in wire} <= {"GET", "POST"}
     assert all("resourcegraph" in e.path.lower() for e in wire if e.method == "POST")
     assert sum(estate["scan"]["api_calls"].values()) == len(wire)
-    assert set(estate["scan"]["api_calls"]) <= {op.action for op in READ_OPERATIONS}
+    assert set(estate["scan"]["api_calls"]) <= {op.permission for op in READ_OPERATIONS}
 
 
 def test_paging_is_followed(estate: dict[str, Any]) -> None:
@@ -229,11 +261,12 @@ def test_throttled_then_success_is_retried_not_a_gap(
 
 def test_throttling_is_bounded(azure_env: FakeArm) -> None:
     """A server that keeps saying 429 / Retry-After: 3600 costs a bounded number of short waits, then a gap."""
-    from residency_audit.adapters.azure import MAX_RETRIES, AzureAdapter
     from residency_audit.core import run_scan
     from residency_audit.engine import load_rules
     from residency_audit.geography import default_catalog
     from residency_audit.model import ScanRequest
+    from residency_audit.providers.azure.client import MAX_RETRIES
+    from residency_audit.providers.azure.scan import AzureAdapter
 
     needle = f"/subscriptions/{SUB_ANALYTICS}/resources".lower()
     azure_env.throttle = {needle: 100}
@@ -276,12 +309,13 @@ def test_unreadable_detail_is_a_gap_and_never_triggers_provider_registration(
 
 
 def test_a_write_is_refused_before_it_leaves_the_process(azure_env: FakeArm) -> None:
-    from residency_audit.adapters.azure import AzureAdapter, ReadOnlyViolation
     from residency_audit.core import Collector
     from residency_audit.model import Scan, ScanRequest
+    from residency_audit.providers.azure.scan import AzureAdapter
+    from residency_audit.providers.base import ReadOnlyViolation
 
     adapter = AzureAdapter.from_environment(endpoint=azure_env.url)
-    rm = adapter._client(Collector(Scan(ScanRequest("azure"))), "resources", SUB_PROD)
+    rm = adapter.client(Collector(Scan(ScanRequest("azure"))), "resources", SUB_PROD)
     with pytest.raises(ReadOnlyViolation):
         rm.resource_groups.create_or_update("rg-new", {"location": "westeurope"})
     with pytest.raises(ReadOnlyViolation):
@@ -455,13 +489,12 @@ def test_demo_includes_the_azure_part(
     assert json.dumps(report).count("fake-arm-secret-") == 0
 
 
-def test_read_operations_name_their_rbac_action_last() -> None:
-    """`permissions azure` takes each entry's last item as the RBAC action of the custom role."""
+def test_read_operations_name_their_rbac_action() -> None:
+    """`permissions azure` takes each read's `permission` as an RBAC action of the custom role."""
     import re
 
     assert READ_OPERATIONS
     for op in READ_OPERATIONS:
-        assert isinstance(op, tuple) and op[-1] == op.action
-        assert re.fullmatch(r"Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+", op.action), op
-        assert op.method in ("GET", "POST") and (op.method == "GET" or "resourcegraph" in op.path)
-        assert op.action.endswith("/read")
+        assert re.fullmatch(r"Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+", op.permission), op
+        assert op.http in ("GET", "POST") and (op.http == "GET" or "resourcegraph" in op.path)
+        assert op.permission.endswith("/read")

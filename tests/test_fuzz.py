@@ -560,8 +560,8 @@ def test_gcp_endpoint_overrides(values: list[str], anonymous: bool) -> None:
 @given(value=st.one_of(st.text(max_size=40), st.from_regex(r"(https?)?(://)?[\[\]a-z0-9.:@/%-]{0,24}", fullmatch=True)))
 def test_azure_endpoint_override(value: str) -> None:
     """`scan azure --endpoint URL`: an adapter, or one line of our own error, never another exception."""
-    from residency_audit.adapters.azure import AzureAdapter
     from residency_audit.errors import UserError
+    from residency_audit.providers.azure.scan import AzureAdapter
 
     try:
         adapter = AzureAdapter.from_environment(endpoint=value)
@@ -600,8 +600,8 @@ def test_azure_credential_variables(env: dict[str, str]) -> None:
 
     Found by this test: AZURE_AUTHORITY_HOST=ftp://x and =http://[ were internal errors.
     """
-    from residency_audit.adapters.azure import AzureAdapter
     from residency_audit.errors import UserError
+    from residency_audit.providers.azure.scan import AzureAdapter
 
     from .cloud_support import AZURE_IDENTITY_VARS
 

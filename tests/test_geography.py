@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 
-from residency_audit.adapters.azure import LocationInfo
 from residency_audit.engine import evaluate, load_rules
 from residency_audit.geography import (
     Catalog,
@@ -26,6 +25,7 @@ from residency_audit.geography import compile as compile_catalog
 from residency_audit.geography.drift import botocore_data, check_aws, check_azure
 from residency_audit.model import Location, Owner, Resource
 from residency_audit.providers import names
+from residency_audit.providers.azure.readers import LocationInfo
 from residency_emulator.azure import FakeArm, arm_location
 
 from .cloud_support import point_at_azure

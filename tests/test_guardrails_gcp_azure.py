@@ -11,8 +11,9 @@ import pytest
 
 from residency_audit.engine import evaluate, load_rules
 from residency_audit.geography import Catalog, default_catalog
-from residency_audit.guardrails import InputError, azure_policy
+from residency_audit.guardrails import InputError
 from residency_audit.model import Place
+from residency_audit.providers.azure import policy as azure_policy
 from residency_audit.providers.gcp import orgpolicy as gcp_orgpolicy
 
 from .conftest import read_json, run_cli

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from residency_audit.adapters.azure import operation_for
+from residency_audit.providers.azure.client import operation_for
 from residency_audit.providers.gcp.client import route_of
 from residency_emulator.azure import SUB_ANALYTICS, SUB_LEGACY, SUB_PROD, TENANT, FakeArm, seed_azure
 from residency_emulator.gcp import GcpEmulator
@@ -116,7 +116,7 @@ def test_azure_wire_is_allow_listed_reads_with_paging(
     assert {e.method for e in wire if "resourcegraph" not in e.path.lower()} == {"GET"}
     policy = [e for e in wire if "/providers/microsoft.authorization/" in e.path.lower()]
     assert {e.method for e in policy} == {"GET"}
-    used = {op.action for op in ops if op}
+    used = {op.permission for op in ops if op}
     assert used & POLICY_ACTIONS == POLICY_ACTIONS - {"Microsoft.Authorization/policySetDefinitions/read"}
     # management groups are read at their exact scope; subscriptions unfiltered (inherited + below)
     filters = {

@@ -177,11 +177,11 @@ def test_gcp_deadline_turns_the_stalled_project_into_a_gap(gcp: Any) -> None:
 
 
 def test_azure_deadline_turns_the_stalled_subscription_into_gaps(azure_fake: Any) -> None:
-    from residency_audit.adapters.azure import AzureAdapter
     from residency_audit.core import run_scan
     from residency_audit.engine import load_rules
     from residency_audit.geography import default_catalog
     from residency_audit.model import ScanRequest
+    from residency_audit.providers.azure.scan import AzureAdapter
     from residency_emulator.azure import SUB_ANALYTICS
     from residency_emulator.front import Faults
 

@@ -226,11 +226,11 @@ def test_azure_answers_that_never_come_are_retried_then_a_gap(
     azure: FakeArm, azure_baseline: dict[str, dict[str, Any]]
 ) -> None:
     """Stalls longer than the read timeout on one subscription: azure-core retries, then one gap; no hang."""
-    from residency_audit.adapters.azure import AzureAdapter
     from residency_audit.core import run_scan
     from residency_audit.engine import load_rules
     from residency_audit.geography import default_catalog
     from residency_audit.model import ScanRequest
+    from residency_audit.providers.azure.scan import AzureAdapter
 
     stall = Faults(rate=1.0, kinds=("slow",), budget=100, slow_seconds=1.5, only=_subscription(SUB_ANALYTICS))
     azure.faults = stall

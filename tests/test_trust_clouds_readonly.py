@@ -65,7 +65,10 @@ def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]:
 
 
 def test_azure_scans_use_exactly_the_allow_list(azure: FakeArm) -> None:
-    from residency_audit.adapters.azure import READ_OPERATIONS, operation_for
+    from residency_audit.providers.azure.client import operation_for
+    from residency_audit.providers.azure.kinds import read_operations
+
+    allowed = read_operations()
 
     used = set()
     for mode in ("arm", "graph"):
@@ -77,6 +80,6 @@ def test_azure_scans_use_exactly_the_allow_list(azure: FakeArm) -> None:
         assert None not in ops, [e.path for e, op in zip(wire, ops, strict=True) if op is None]
         assert sum(result.scan.api_calls.values()) == len(wire)
         used |= {op for op in ops if op}
-    guardrail_audit = {op for op in READ_OPERATIONS if "guardrail audit" in op.purpose}
+    guardrail_audit = {op for op in allowed if "guardrail audit" in op.operation}
     assert not used & guardrail_audit, "a resource scan never reads Azure Policy"
-    assert used | guardrail_audit == set(READ_OPERATIONS)
+    assert used | guardrail_audit == set(allowed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from .common import add_rule_options, add_store_options
 
 if TYPE_CHECKING:
-    from ..core import Adapter
     from ..model import ScanResult
 
 
@@ -36,19 +35,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-@contextmanager
-def azure_part() -> Iterator[Callable[[], Adapter]]:
-    """The fake ARM server over HTTPS; azure-identity and the SDK trust its certificate via REQUESTS_CA_BUNDLE."""
-    from residency_emulator.azure import azure_emulator, seed_azure
-
-    from ..adapters.azure import AzureAdapter
-
-    with azure_emulator() as fake:
-        seed_azure(fake)
-        with environment(fake.env()):
-            yield lambda: AzureAdapter.from_environment(endpoint=fake.url)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -145,35 +145,6 @@ def _check(args: argparse.Namespace, catalog: Catalog) -> int:
     return EXIT_FINDINGS if drift.drifted else EXIT_OK
 
 
-def check_azure_catalog(args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
-    """list-locations through the scan's own Azure adapter (credentials, read-only guard, endpoint)."""
-    import re
-
-    from ..adapters.azure import AzureAdapter
-    from ..core import Collector
-    from ..errors import UserError
-    from ..geography.drift import check_azure
-    from ..model import Scan, ScanRequest
-
-    subscriptions = None
-    if args.subscription:
-        if not re.fullmatch(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", args.subscription.strip()):
-            raise UserError(f"not a subscription id (expected a GUID): {args.subscription}")
-        subscriptions = [args.subscription.strip()]
-    adapter = AzureAdapter.from_environment(cloud=args.cloud, endpoint=args.endpoint, subscriptions=subscriptions)
-    collector = Collector(Scan(ScanRequest("azure", options={"check": "locations"})))
-    adapter._check_credential()
-    subs = adapter._scope(collector)
-    if subs:
-        adapter._learn_locations(collector, subs)
-    locations = list(adapter._locations.values())
-    drift = check_azure(catalog, locations, cloud=args.cloud)
-    if locations:
-        return drift, ""
-    why = "; ".join([*(g.error for g in collector.scan.gaps), *collector.scan.notes]) or "no location listed"
-    return drift, f"azure: no subscription's list-locations could be read ({why})"
-
-
 def _print_drift(drift: Drift, incomplete: str) -> None:
     print(f"{drift.provider}: catalog checked against {drift.source}")
     if incomplete:

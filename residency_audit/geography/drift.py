@@ -132,7 +132,7 @@ def check_aws(catalog: Catalog, data: dict[str, Any] | None = None) -> Drift:
 
 
 class AzureLocation(Protocol):
-    """What `subscriptions.list_locations` says about one location (adapters.azure.LocationInfo)."""
+    """What `subscriptions.list_locations` says about one location (providers.azure.readers.LocationInfo)."""
 
     name: str
     display_name: str

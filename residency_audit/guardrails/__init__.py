@@ -10,9 +10,10 @@ the rules in `rules/guardrails.yaml` turn them into findings in every output
 and with the usual exit codes; the art. 6 rules exclude `guardrail.*` kinds
 (an allowed region is not data in that region).
 
-The evaluators (`aws_scp`, `azure_policy`, `gcp_orgpolicy`) are pure functions
-over the providers' API shapes; `aws_org`, `azure_live` and `gcp_live` read
-live, read-only, through the scan adapters' guarded clients.
+Each provider package holds its evaluator (a pure function over the provider's API
+shapes: `providers.aws.scp`, `providers.azure.policy`, `providers.gcp.orgpolicy`) and
+its live reader (`providers.<cloud>.guardrails`), which reads read-only through the
+scan's guarded client.
 """
 
 from __future__ import annotations

@@ -98,14 +98,17 @@ def error_code(exc: BaseException) -> str:
         code = response.get("Error", {}).get("Code", "")
         if code:
             return str(code)
-    for attr in ("code", "error_code", "status_code"):
+    for attr in ("code", "error_code"):
         value = getattr(exc, attr, None)
         if isinstance(value, str | int) and str(value):
             return str(value)
-    error = getattr(exc, "error", None)
+    error = getattr(exc, "error", None)  # azure-core: the ARM error code says more than its HTTP status
     code = getattr(error, "code", None)
     if isinstance(code, str) and code:
         return code
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, str | int) and str(status):
+        return str(status)
     return type(exc).__name__
 
 

@@ -17,6 +17,7 @@ from ...terraform.adapter import (
     blocks,
     normalise,
 )
+from .readers import key_vault_replica
 
 PROVIDER = "azure"
 GLOBAL_LOCATION = "global"
@@ -101,17 +102,10 @@ def _geo_backup(flag: str, default: bool) -> Extractor:
 
 
 def _key_vault(a: PlanAdapter, ch: Change) -> list[Location]:
-    """Key Vault replicates its contents to the region's pair; an EU region without a pair
-    (Italy North, Poland Central...) keeps them in the region, so no pair catalogued, no copy."""
+    """Where a vault's contents are replicated: the live scan's rule (`readers.key_vault_replica`)."""
     primary = azure_location(ch)
-    if primary.region is None:
-        return [primary]
-    place = a.catalog.resolve("azure", primary.region)
-    if not place.known:
-        return [primary, Location(None, role="secondary", detail="Key Vault replica: pair of an unknown region")]
-    if place.paired_region:
-        return [primary, a.paired(primary, "secondary", "Key Vault replicates its contents")]
-    return [primary]
+    replica = key_vault_replica(a.catalog, primary.region)
+    return [primary] if replica is None else [primary, replica]
 
 
 def _server(geo_flag: str, default: bool, source_attr: str, source_type: str) -> Extractor:

@@ -1,10 +1,10 @@
-"""Read Azure Policy live, read-only, and evaluate it with `azure_policy`.
+"""Read Azure Policy live, read-only, and evaluate it with `policy`.
 
 Everything goes through the Azure adapter: its credential chain
 (DefaultAzureCredential, sovereign clouds, `--endpoint`), its subscription scope
 (`--subscription`, `--management-group`), its management-group chains (Resource
-Graph) and its guarded pipeline, whose allow-list (`adapters.azure.READ_OPERATIONS`)
-holds the four policy reads with their RBAC actions.
+Graph) and its guarded pipeline, whose allow-list holds the four policy reads with
+their RBAC actions (`kinds.GUARDRAIL_READS`).
 
 What is read:
 - per management group on a chain: assignments and exemptions at exactly that
@@ -24,14 +24,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..core import Collector
-from ..model import Gap, Resource
-from . import GuardrailAdapter, InputError
-from .azure_policy import resources_from_export
+from ...core import Collector
+from ...guardrails import GuardrailAdapter, InputError
+from ...model import Gap, Resource
+from ..base import error_code
+from .client import describe, reraise_violation
+from .policy import resources_from_export
+from .scan import SUBSCRIPTIONS_QUERY
 
 if TYPE_CHECKING:
-    from ..adapters.azure import AzureAdapter
-    from ..geography import Catalog
+    from ...geography import Catalog
+    from .scan import AzureAdapter
 
 PROVIDER = "azure"
 
@@ -82,13 +85,11 @@ def _hierarchy(subs: list[Any], rows: list[dict[str, Any]]) -> tuple[list[dict[s
 
 
 def read_policy(adapter: AzureAdapter, collector: Collector, catalog: Catalog | None = None) -> list[Resource]:
-    from ..adapters.azure import _SUBSCRIPTIONS_QUERY, _error_code, _one_line, _reraise_violation
-
-    adapter._check_credential()
-    subs = adapter._scope(collector)
+    adapter.check_credential()
+    subs = adapter.scope(collector)
     if not subs:
         return []
-    rows = adapter._containers(collector, subs, _SUBSCRIPTIONS_QUERY)
+    rows = adapter.containers(collector, subs, SUBSCRIPTIONS_QUERY)
     if rows is None:
         collector.gap(
             Gap(
@@ -130,12 +131,12 @@ def read_policy(adapter: AzureAdapter, collector: Collector, catalog: Catalog | 
             ("policyExemptions", EXEMPTIONS_API, exemptions),
         ):
             try:
-                for item in adapter._get_collection(collector, f"{scope}{_AUTH}/{kind}", api, params):
+                for item in adapter.get_collection(collector, f"{scope}{_AUTH}/{kind}", api, params):
                     sink.setdefault(str(item.get("id", "")).lower(), item)
             except Exception as exc:  # noqa: BLE001 - an unreadable scope is a gap, never "no policy"
-                _reraise_violation(exc)
+                reraise_violation(exc)
                 collector.gap(
-                    Gap(PROVIDER, label, "", f"Microsoft.Authorization/{kind}", _one_line(exc), _error_code(exc))
+                    Gap(PROVIDER, label, "", f"Microsoft.Authorization/{kind}", describe(exc), error_code(exc))
                 )
                 return False
         return True
@@ -155,19 +156,19 @@ def read_policy(adapter: AzureAdapter, collector: Collector, catalog: Catalog | 
     def fetch(def_id: str, sink: dict[str, dict[str, Any]], scope: str) -> dict[str, Any] | None:
         key = def_id.lower()
         if key not in sink:
-            rm = adapter._client(collector, "resources")
             try:
-                sink[key] = _plain(rm.resources.get_by_id(def_id, api_version=DEFINITIONS_API))
+                found = adapter.get_by_id(collector, def_id, DEFINITIONS_API)
+                sink[key] = found if isinstance(found, dict) else {}
             except Exception as exc:  # noqa: BLE001 - the assignment then counts as restricting nothing
-                _reraise_violation(exc)
+                reraise_violation(exc)
                 collector.gap(
                     Gap(
                         PROVIDER,
                         scope,
                         "",
                         "Microsoft.Authorization/policyDefinitions",
-                        f"{def_id} not readable ({_one_line(exc)}): its assignment is evaluated as restricting nothing",
-                        _error_code(exc),
+                        f"{def_id} not readable ({describe(exc)}): its assignment is evaluated as restricting nothing",
+                        error_code(exc),
                     )
                 )
                 return None
@@ -209,13 +210,6 @@ def read_policy(adapter: AzureAdapter, collector: Collector, catalog: Catalog | 
     except InputError as exc:
         collector.gap(Gap(PROVIDER, "", "", "Microsoft.Authorization", f"unexpected policy shape: {exc}", "BadPolicy"))
         return []
-
-
-def _plain(obj: Any) -> dict[str, Any]:
-    from ..adapters.azure import _plain as plain
-
-    value = plain(obj)
-    return value if isinstance(value, dict) else {}
 
 
 def live_adapter(adapter: AzureAdapter, catalog: Catalog | None = None) -> GuardrailAdapter:

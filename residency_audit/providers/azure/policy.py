@@ -25,9 +25,8 @@ from typing import Any
 
 import yaml
 
-from ..geography import Catalog, default_catalog
-from ..model import Location, Owner, OwnerNode, Resource
-from . import (
+from ...geography import Catalog, default_catalog
+from ...guardrails import (
     GAP_EXEMPTION,
     GAP_LIMIT,
     GAP_NOT_ENFORCED,
@@ -37,6 +36,7 @@ from . import (
     ROLE_ALLOWED,
     InputError,
 )
+from ...model import Location, Owner, OwnerNode, Resource
 
 PROVIDER = "azure"
 _PARAM = re.compile(r"^\[parameters\('([^']+)'\)\]$", re.IGNORECASE)

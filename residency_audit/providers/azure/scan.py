@@ -1,0 +1,447 @@
+"""Azure: every resource in scope, with every location that holds its data.
+
+Scope is a tenant's subscriptions (all the credential can list, a list of ids, or those
+under one management group). Inventory comes from one of two sources:
+
+- ``arm``: ``resources.list`` and ``resource_groups.list`` per subscription. The listing
+  is authoritative and a subscription that cannot be read answers 403, which becomes a gap.
+- ``graph``: one paged Resource Graph query across all subscriptions (the fast path for
+  large tenants: one call per 1,000 resources instead of one listing per subscription
+  plus one GET per detailed resource). Resource Graph silently leaves out what the caller
+  cannot read, so every subscription in scope must show up in the ``ResourceContainers``
+  answer, or it becomes a gap.
+
+Where data leaves the primary location (the kinds in `kinds.KINDS`), the detail is read
+per resource with ``resources.get_by_id`` (Resource Graph rows carry the same ARM
+``properties``, so both paths share one reader per kind); every other resource is judged
+at its own location (`kinds.GENERIC`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ...core import Collector
+from ...errors import UserError
+from ...model import Gap, Owner, Resource
+from ..base import WorkerPool, error_code
+from . import readers
+from .client import ArmClient, connect, describe, plain, reraise_violation
+from .kinds import GENERIC, KINDS, LISTING, ArmKind, kind
+from .readers import LocationInfo, Places, lower
+
+if TYPE_CHECKING:
+    from ...geography import Catalog
+
+PROVIDER = "azure"
+RESOURCE_GROUP = "microsoft.resources/resourcegroups"
+
+#: Resource Graph for more subscriptions than this in `auto` mode.
+GRAPH_THRESHOLD = 10
+INVENTORY_MODES = ("auto", "graph", "arm")
+
+_RESOURCES_QUERY = (
+    "Resources"
+    " | project id, name, type, location, subscriptionId, resourceGroup, kind, sku, zones, tags,"
+    " properties = iff(type in~ ({types}), properties, dynamic(null))"
+)
+_CONTAINERS_QUERY = (
+    "ResourceContainers"
+    " | where type in~ ('microsoft.resources/subscriptions', 'microsoft.resources/subscriptions/resourcegroups')"
+    " | project id, name, type, location, subscriptionId, tenantId, tags, properties"
+)
+#: Only the subscriptions (and their management-group chains), for the ARM path and the guardrail audit.
+SUBSCRIPTIONS_QUERY = (
+    "ResourceContainers"
+    " | where type =~ 'microsoft.resources/subscriptions'"
+    " | project id, name, type, subscriptionId, tenantId, properties"
+)
+
+
+@dataclass
+class Subscription:
+    id: str
+    name: str = ""
+    tenant_id: str = ""
+    state: str = ""
+    owner: Owner | None = None
+
+
+def owner_of(sub: Subscription, chain: list[dict[str, Any]] | None = None) -> Owner:
+    return readers.owner(sub.id, sub.name, sub.tenant_id, chain or [])
+
+
+def _detail_service(k: ArmKind) -> str:
+    """What a gap of a kind's detail read names: its ARM type, or its child collection's RBAC resource."""
+    if not k.child:
+        return k.name
+    child = next(op for op in k.reads if op not in LISTING)
+    return child.permission.removesuffix("/read")
+
+
+@dataclass
+class AzureAdapter(ArmClient):
+    """Scans Azure subscriptions. Construct with `from_environment` for the usual case."""
+
+    subscriptions: list[str] | None = None
+    management_group: str | None = None
+    inventory: str = "auto"
+    max_workers: int = 8
+    catalog: Catalog | None = None
+    provider: str = PROVIDER
+    _places: Places | None = field(default=None, init=False, repr=False)
+    _seen_by_graph: set[str] = field(default_factory=set, init=False, repr=False)
+
+    @classmethod
+    def from_environment(
+        cls,
+        cloud: str = "public",
+        endpoint: str | None = None,
+        subscriptions: list[str] | None = None,
+        management_group: str | None = None,
+        inventory: str = "auto",
+        max_workers: int = 8,
+    ) -> AzureAdapter:
+        """DefaultAzureCredential on the cloud's ARM endpoint (or `endpoint`); see `client.connect`."""
+        if inventory not in INVENTORY_MODES:
+            raise UserError(f"unknown inventory mode '{inventory}' (known: {', '.join(INVENTORY_MODES)})")
+        credential, base, scopes = connect(cloud, endpoint)
+        return cls(
+            credential=credential,
+            endpoint=base,
+            credential_scopes=scopes,
+            subscriptions=subscriptions,
+            management_group=management_group,
+            inventory=inventory,
+            max_workers=max_workers,
+            cloud=cloud,
+        )
+
+    @property
+    def places(self) -> Places:
+        if self._places is None:
+            from ...geography import default_catalog
+
+            self._places = Places(self.catalog or default_catalog())
+        return self._places
+
+    # ----------------------------------------------------------------- scanning
+
+    def scan(self, collector: Collector) -> None:
+        self._stop.clear()
+        self._places = None
+        self.check_credential()
+        subs = self.scope(collector)
+        if not subs:
+            return
+        self.learn_locations(collector, subs)
+        graph = self.inventory == "graph" or (self.inventory == "auto" and len(subs) > GRAPH_THRESHOLD)
+        containers = self.containers(collector, subs, _CONTAINERS_QUERY if graph else SUBSCRIPTIONS_QUERY)
+        if graph and containers is not None:
+            self._scan_graph(collector, subs, containers)
+        else:
+            if graph:
+                collector.note("azure: Resource Graph not readable; listed every subscription through ARM instead")
+            self._scan_arm(collector, subs)
+        self._place_unknown(collector)
+
+    def list_locations(self, collector: Collector) -> list[LocationInfo]:
+        """What the first readable subscription in scope lists as locations (`regions --check`)."""
+        self.check_credential()
+        subs = self.scope(collector)
+        if subs:
+            self.learn_locations(collector, subs)
+        return list(self.places.locations.values())
+
+    def scope(self, collector: Collector) -> list[Subscription]:
+        """The subscriptions to read: listed, named (`--subscription`) or under a management group."""
+        sc = self.client(collector, "subscriptions")
+        listed: dict[str, Subscription] = {}
+        try:
+            for s in sc.subscriptions.list():
+                sid = str(s.subscription_id or "")
+                if sid:
+                    listed[sid.lower()] = Subscription(sid, s.display_name or "", s.tenant_id or "", str(s.state or ""))
+        except Exception as exc:  # noqa: BLE001 - a scan that cannot list its scope is a gap
+            reraise_violation(exc)
+            collector.gap(Gap(PROVIDER, "", "", "Microsoft.Resources/subscriptions", describe(exc), error_code(exc)))
+            if not self.subscriptions:
+                return []
+        if self.management_group and not self.subscriptions:
+            return self._under_management_group(collector, listed)
+        if self.subscriptions:
+            chosen = []
+            for sid in self.subscriptions:
+                sub = listed.get(sid.lower())
+                if sub is None:
+                    if listed:
+                        collector.gap(
+                            Gap(
+                                PROVIDER,
+                                sid,
+                                "",
+                                "Microsoft.Resources/subscriptions",
+                                "subscription not visible to this credential",
+                                "SubscriptionNotFound",
+                            )
+                        )
+                        continue
+                    sub = Subscription(sid)
+                chosen.append(sub)
+            return chosen
+        if not listed:
+            collector.note("azure: the credential can list no subscription")
+        return sorted(listed.values(), key=lambda s: s.id)
+
+    def _under_management_group(self, collector: Collector, listed: dict[str, Subscription]) -> list[Subscription]:
+        assert self.management_group is not None
+        try:
+            under = {
+                lower(r.get("subscriptionId"))
+                for r in self.graph_rows(collector, SUBSCRIPTIONS_QUERY, None, self.management_group)
+                if lower(r.get("type")) == "microsoft.resources/subscriptions"
+            }
+        except Exception as exc:  # noqa: BLE001
+            reraise_violation(exc)
+            collector.gap(
+                Gap(
+                    PROVIDER,
+                    self.management_group,
+                    "",
+                    "Microsoft.ResourceGraph",
+                    f"cannot list the subscriptions under management group {self.management_group}: {describe(exc)}",
+                    error_code(exc),
+                )
+            )
+            return []
+        chosen = [listed[s] if s in listed else Subscription(s) for s in sorted(under)]
+        if not chosen:
+            collector.note(f"azure: management group {self.management_group} holds no readable subscription")
+        return chosen
+
+    def learn_locations(self, collector: Collector, subs: list[Subscription]) -> None:
+        """Location metadata from the first subscription that answers (it is the same tenant-wide)."""
+        sc = self.client(collector, "subscriptions")
+        for sub in subs[:3]:
+            try:
+                for loc in sc.subscriptions.list_locations(sub.id):
+                    self.places.learn(readers.location_info(loc))
+                return
+            except Exception as exc:  # noqa: BLE001 - the catalog still knows every documented region
+                reraise_violation(exc)
+                collector.note(f"azure: location metadata of subscription {sub.id} not readable ({error_code(exc)})")
+
+    def containers(self, collector: Collector, subs: list[Subscription], query: str) -> list[dict[str, Any]] | None:
+        """Subscriptions' management-group chains (and resource groups) from Resource Graph; sets owners."""
+        try:
+            rows = list(self.graph_rows(collector, query, [s.id for s in subs], self.management_group))
+        except Exception as exc:  # noqa: BLE001 - owners then show the tenant only
+            reraise_violation(exc)
+            collector.note(
+                f"azure: management-group hierarchy not readable through Resource Graph ({error_code(exc)}); "
+                "owners show the tenant only"
+            )
+            for sub in subs:
+                sub.owner = owner_of(sub)
+            return None
+        chains: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            if lower(row.get("type")) == "microsoft.resources/subscriptions":
+                sid = lower(row.get("subscriptionId"))
+                chains[sid] = list((row.get("properties") or {}).get("managementGroupAncestorsChain") or [])
+                for sub in subs:
+                    if sub.id.lower() == sid and not sub.tenant_id:
+                        sub.tenant_id = str(row.get("tenantId") or "")
+        for sub in subs:
+            sub.owner = owner_of(sub, chains.get(sub.id.lower(), []))
+        self._seen_by_graph = set(chains)
+        return rows
+
+    # ----------------------------------------------------------------- graph path
+
+    def _scan_graph(self, collector: Collector, subs: list[Subscription], containers: list[dict[str, Any]]) -> None:
+        by_id = {s.id.lower(): s for s in subs}
+        for sid, sub in by_id.items():
+            if sid not in self._seen_by_graph:
+                collector.gap(
+                    Gap(
+                        PROVIDER,
+                        sub.id,
+                        "",
+                        "Microsoft.ResourceGraph",
+                        "subscription not visible to Resource Graph (no read access to it?)",
+                        "NotVisible",
+                    )
+                )
+        collector.progress.add_work("azure:graph", 1)
+        for row in containers:
+            if lower(row.get("type")) == "microsoft.resources/subscriptions/resourcegroups":
+                owner = by_id.get(lower(row.get("subscriptionId")))
+                if owner is not None:
+                    collector.add(self._resource_group(row, owner))
+        types = ", ".join(f"'{k.name}'" for k in KINDS if k.graph_properties)
+        children: list[Callable[[], None]] = []
+        try:
+            for row in self.graph_rows(collector, _RESOURCES_QUERY.format(types=types), [s.id for s in subs]):
+                found = by_id.get(lower(row.get("subscriptionId")))
+                if found is None:
+                    continue
+                k = kind(lower(row.get("type")))
+                if k.child and _needs_detail(k, row):
+                    children.append(lambda r=row, s=found, k=k: self._detailed(collector, r, s, k))  # type: ignore[misc]
+                else:
+                    collector.add(self._resource(row, found))
+        except Exception as exc:  # noqa: BLE001 - what was read so far stays collected
+            reraise_violation(exc)
+            collector.gap(Gap(PROVIDER, "", "", "Microsoft.ResourceGraph", describe(exc), error_code(exc)))
+        finally:
+            collector.progress.done("azure:graph", "Resource Graph")
+        self._run(collector, children)
+
+    # ----------------------------------------------------------------- ARM path
+
+    def _scan_arm(self, collector: Collector, subs: list[Subscription]) -> None:
+        detail: list[Callable[[], None]] = []
+        detail_lock = threading.Lock()
+
+        def list_subscription(sub: Subscription) -> None:
+            # Per subscription too, so that a scan stopped by its deadline names the unread ones.
+            collector.progress.add_work(f"azure:{sub.id}", 1)
+            try:
+                _list_subscription(sub)
+            finally:
+                collector.progress.done(f"azure:{sub.id}", "resources")
+
+        def _list_subscription(sub: Subscription) -> None:
+            if sub.owner is None:
+                sub.owner = owner_of(sub)
+            rm = self.client(collector, "resources", sub.id)
+            try:
+                for rg in rm.resource_groups.list():
+                    collector.add(self._resource_group(plain(rg), sub))
+                for item in rm.resources.list():
+                    raw = plain(item)
+                    k = kind(lower(raw.get("type")))
+                    if k.api_version and _needs_detail(k, raw):
+                        with detail_lock:
+                            detail.append(lambda raw=raw, k=k: self._detailed(collector, raw, sub, k))  # type: ignore[misc]
+                    else:
+                        collector.add(self._resource(raw, sub))
+            except Exception as exc:  # noqa: BLE001 - one unreadable subscription is a gap, not the end
+                reraise_violation(exc)
+                collector.gap(Gap(PROVIDER, sub.id, "", "Microsoft.Resources", describe(exc), error_code(exc)))
+
+        self._run(collector, [lambda s=s: list_subscription(s) for s in subs], label="subscriptions")  # type: ignore[misc]
+        self._run(collector, detail)
+
+    def _detailed(self, collector: Collector, raw: dict[str, Any], sub: Subscription, k: ArmKind) -> None:
+        """The kind's detail read (the resource itself, or its child collection); a failed read is a gap
+        and the resource still counts, with what the listing said."""
+        try:
+            if k.child:
+                links = list(self.get_collection(collector, f"{raw['id']}/{k.child}", k.api_version))
+                raw = {**raw, k.child: links}
+            else:
+                full = self.get_by_id(collector, raw["id"], k.api_version, sub.id)
+                raw = {**raw, "properties": full.get("properties") or {}}
+        except Exception as exc:  # noqa: BLE001
+            reraise_violation(exc)
+            collector.gap(
+                Gap(PROVIDER, sub.id, lower(raw.get("location")), _detail_service(k), describe(exc), error_code(exc))
+            )
+            if not k.child:
+                raw = {**raw, "properties": None}
+        collector.add(self._resource(raw, sub))
+
+    def _run(self, collector: Collector, tasks: list[Callable[[], None]], label: str = "detail") -> None:
+        """The tasks on the scan's worker pool; Ctrl-C stops it (the guard raises ScanCancelled)."""
+        if not tasks:
+            return
+        collector.progress.add_work(f"azure:{label}", len(tasks))
+
+        def counted(task: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                task()
+                collector.progress.done(f"azure:{label}", label)
+
+            return run
+
+        WorkerPool(self.max_workers, "azure", stop=self._stop).run([counted(t) for t in tasks])
+
+    # ----------------------------------------------------------------- records
+
+    def _resource_group(self, raw: dict[str, Any], sub: Subscription) -> Resource:
+        k = kind(RESOURCE_GROUP)
+        return Resource(
+            provider=PROVIDER,
+            kind=RESOURCE_GROUP,
+            id=str(raw["id"]),
+            name=str(raw.get("name", "")),
+            owner=sub.owner or owner_of(sub),
+            locations=readers.reader(k.reader)(raw, self.places),
+            tags=dict(raw.get("tags") or {}),
+            category=k.category,
+            judged=k.judged,
+        )
+
+    def _resource(self, raw: dict[str, Any], sub: Subscription) -> Resource:
+        name = lower(raw.get("type"))
+        k = kind(name)
+        attributes: dict[str, Any] = {
+            "resource_group": readers.resource_group_of(str(raw["id"])) or raw.get("resourceGroup", "")
+        }
+        sku = readers.sku_of(raw)
+        if sku:
+            attributes["sku"] = sku
+        return Resource(
+            provider=PROVIDER,
+            kind=name,
+            id=str(raw["id"]),
+            name=str(raw.get("name", "")),
+            owner=sub.owner or owner_of(sub),
+            locations=readers.reader(k.reader)(raw, self.places),
+            tags={str(key): str(value) for key, value in (raw.get("tags") or {}).items()},
+            attributes=attributes,
+            category="" if k is GENERIC else k.category,  # the generic path: classified by its ARM type
+            judged=k.judged,
+        )
+
+    def _place_unknown(self, collector: Collector) -> None:
+        """Places for locations the catalog lacks, from the subscription's metadata (with a note),
+        for this scan only (`Collector.learn_place`)."""
+        from ...geography import place_from_azure_metadata
+
+        catalog = self.places.catalog
+        codes = {
+            loc.region
+            for r in collector.resources
+            if r.provider == PROVIDER
+            for loc in r.locations
+            if loc.region and not catalog.knows(PROVIDER, loc.region)
+        }
+        cloud = {"public": "AzureCloud", "usgov": "AzureUSGovernment", "china": "AzureChinaCloud"}[self.cloud]
+        for code in sorted(codes):
+            info = self.places.locations.get(code)
+            if info is None:
+                continue  # the rules flag it as unknown (fail closed)
+            place, note = place_from_azure_metadata(
+                info.name,
+                info.display_name,
+                info.physical_location,
+                info.geography_group,
+                info.paired_region,
+                info.region_type,
+                cloud=cloud,
+                catalog=catalog,
+            )
+            collector.learn_place(place)
+            if note:
+                collector.note(note)
+
+
+def _needs_detail(k: ArmKind, raw: dict[str, Any]) -> bool:
+    when = readers.NEEDS_DETAIL.get(k.reader)
+    return when is None or when(raw)
