@@ -292,6 +292,10 @@ def _config(plan: dict[str, Any], address: str) -> dict[str, Any]:
             lambda p: p["configuration"]["root_module"].update(module_calls={"db": None}),
             ["module_calls.db is null"],
         ),
+        (  # found by tests/test_fuzz.py: was an AttributeError (exit 4)
+            lambda p: p["configuration"]["root_module"]["resources"].insert(5, None),
+            ["configuration.root_module.resources[5] is null"],
+        ),
     ],
 )
 def test_malformed_entries_are_one_line_exit_2(

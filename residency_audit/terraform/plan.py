@@ -157,6 +157,8 @@ def _check_shapes(plan: dict[str, Any], label: str) -> None:
             raise fail(f"{where}.resources", "is not a list")
         for j, r in enumerate(resources or ()):
             at = f"{where}.resources[{j}]"
+            if r is None:  # a null entry would be a configured resource nobody can resolve against
+                raise fail(at, "is null")
             r = obj(r, at)
             if not isinstance(r.get("expressions"), dict | None):
                 raise fail(f"{at}.expressions", "is not an object")
