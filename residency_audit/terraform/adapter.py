@@ -48,8 +48,6 @@ SOURCE = "plan"
 TF_PROVIDERS = by_terraform_prefix()
 
 _INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\]')
-_AWS_AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
-_GCP_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):")
 _NOT_RESOURCES = ("var", "local", "module", "data", "each", "count", "path", "self", "terraform")
 
@@ -140,7 +138,7 @@ class Link:
 class TerraformProvider:
     """What a provider module (`providers/<cloud>/terraform.py`) gives the plan reader."""
 
-    __slots__ = ("check", "generic", "global_location", "kind_of", "links", "name", "types")
+    __slots__ = ("check", "generic", "global_location", "kind_of", "links", "name", "not_parents", "types")
 
     def __init__(self, module: ModuleType) -> None:
         self.name: str = module.PROVIDER
@@ -152,6 +150,8 @@ class TerraformProvider:
         self.generic: Extractor = module.generic
         #: the kind of a type no extractor models (the type itself, or azapi's ARM type)
         self.kind_of: Callable[[Change], str] = getattr(module, "kind_of", lambda ch: ch.type)
+        #: types never taken as a parent's location (an Azure resource group holds resources of any region)
+        self.not_parents: frozenset[str] = getattr(module, "NOT_PARENTS", frozenset())
 
 
 _TF_MODULES: dict[str, TerraformProvider] = {}
@@ -423,7 +423,8 @@ class PlanAdapter:
         parents = [
             a
             for a in self.all_references(ch)
-            if TF_PROVIDERS.get(self.types[a].split("_", 1)[0]) == ch.provider and self.types[a] not in _NOT_PARENTS
+            if TF_PROVIDERS.get(self.types[a].split("_", 1)[0]) == ch.provider
+            and self.types[a] not in terraform_provider(ch.provider).not_parents
         ]
         if parents:
             self.inherits[ch.address] = parents
@@ -478,11 +479,9 @@ class PlanAdapter:
         expr = (pc.get("expressions") or {}).get(attr)
         label = f"provider {found}"
         if expr is None:
-            if provider == "aws":
-                return Resolved(
-                    None, f"{label} sets no region (the environment decides at plan time; the plan does not say)"
-                )
-            return Resolved(None, f"{label} sets no {attr}")
+            return Resolved(
+                None, f"{label} sets no {attr} (the environment may decide at plan time; the plan does not say)"
+            )
         value = self._expression(expr, str(pc.get("module_address", "")), depth=0)
         if value.known:
             return Resolved(value.value, f"{label} {attr}")
@@ -638,7 +637,7 @@ class PlanAdapter:
             if primary is None or primary.region is None:
                 loc = Location(None, role=base.role, detail=f"{base.detail}: {address} has no known location")
             elif link.paired:
-                loc = self.paired(primary, base.role, f"{base.detail} ({address})")
+                loc = self.paired(primary, base.role, f"{base.detail} ({address})", link.owner.provider)
             else:
                 loc = Location(primary.region, role=base.role, zone=primary.zone, detail=f"{base.detail} ({address})")
             if loc not in out:
@@ -678,10 +677,13 @@ class PlanAdapter:
         for address in list(self.inherits):
             resolve(address)
 
-    def paired(self, primary: Location, role: str, why: str) -> Location:
+    def paired(self, primary: Location, role: str, why: str, provider: str) -> Location:
+        """The catalog's paired region of `primary` (Azure's region pairs: where GRS/GZRS and geo
+        backups keep their copy); a region without a sourced pair is unknown, never in-region."""
         if primary.region is None:
             return Location(None, role=role, detail=f"{why}: paired region of an unknown location")
-        paired = paired_region(self.catalog, primary.region)
+        place = self.catalog.resolve(provider, primary.region)
+        paired = place.paired_region or None if place.known else None
         if paired is None:
             return Location(
                 None, role=role, detail=f"{why}: the paired region of {primary.region} is not in the catalog"
@@ -719,34 +721,7 @@ _ALL_UNKNOWN = _Unknowns()
 
 _NO_CONFIG: dict[str, Any] = {}
 
-#: Types never taken as a parent's location: a resource group holds resources of any region.
-_NOT_PARENTS = frozenset({"azurerm_resource_group"})
-
-
 # --------------------------------------------------------------------------- small helpers
-
-
-def paired_region(catalog: Catalog, code: str) -> str | None:
-    """The Azure paired region of a location (where GRS/GZRS and geo backups keep their copy)."""
-    place = catalog.resolve("azure", code)
-    return place.paired_region or None if place.known else None
-
-
-def normalise(provider: str, code: str) -> str:
-    """Spellings the providers accept for one place: `West Europe` / `westeurope`; Google's
-    `EUROPE-WEST4` / `europe-west4` and self-links (`projects/p/zones/us-central1-a`)."""
-    if provider == "azure":
-        return code.replace(" ", "").lower()
-    if provider == "gcp":
-        return code.rsplit("/", 1)[-1].lower()
-    return code
-
-
-def zone_region(provider: str, zone: str) -> str | None:
-    m = (_GCP_ZONE if provider == "gcp" else _AWS_AZ).match(zone.lower())
-    if m:
-        return m.group(1)
-    return None
 
 
 def _display_name(ch: Change) -> str:

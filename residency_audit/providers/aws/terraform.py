@@ -8,6 +8,7 @@ go: replicas, replication destinations, backup copies, global clusters.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...model import Location
@@ -20,11 +21,18 @@ from ...terraform.adapter import (
     arn_region,
     blocks,
     sub_blocks,
-    zone_region,
 )
 
 PROVIDER = "aws"
 GLOBAL_LOCATION = "aws-global"
+
+_AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
+
+
+def zone_region(zone: str) -> str | None:
+    """eu-central-1a -> eu-central-1; a Local Zone or Wavelength zone id is no availability zone: None."""
+    m = _AZ.match(zone.lower())
+    return m.group(1) if m else None
 
 
 def aws_region(a: PlanAdapter, ch: Change, role: str = "primary", zone_attr: str = "") -> Location:
@@ -34,7 +42,7 @@ def aws_region(a: PlanAdapter, ch: Change, role: str = "primary", zone_attr: str
     zone = ch.text(zone_attr) if zone_attr else None
     if not region.known:
         if zone:  # an availability zone pins the region even when the provider block does not
-            return Location(zone_region("aws", zone), role=role, zone=zone, detail=f"availability zone {zone}")
+            return Location(zone_region(zone), role=role, zone=zone, detail=f"availability zone {zone}")
         arn = ch.after.get("arn")
         from_arn = arn_region(arn) if isinstance(arn, str) else None
         if from_arn:  # a resource that exists already: AWS wrote its region into its ARN
@@ -171,7 +179,7 @@ def _efs_replication(a: PlanAdapter, ch: Change) -> None:
         if isinstance(region, str) and region:
             loc = Location(region, role="replica", detail="EFS replication destination")
         elif isinstance(zone, str) and zone:
-            loc = Location(zone_region("aws", zone), role="replica", zone=zone, detail="EFS replication destination")
+            loc = Location(zone_region(zone), role="replica", zone=zone, detail="EFS replication destination")
         elif mark.get("region") or mark.get("availability_zone_name"):
             loc = Location(None, role="replica", detail="EFS replication destination is computed: unknown")
         else:

@@ -15,12 +15,20 @@ from ...terraform.adapter import (
     LinkExtractor,
     PlanAdapter,
     blocks,
-    normalise,
 )
 from .readers import key_vault_replica
 
 PROVIDER = "azure"
 GLOBAL_LOCATION = "global"
+
+#: Never taken as a parent's location: a resource group holds resources of any region.
+NOT_PARENTS = frozenset({"azurerm_resource_group"})
+
+
+def normalise(code: str) -> str:
+    """Azure accepts `West Europe` for westeurope."""
+    return code.replace(" ", "").lower()
+
 
 #: Azure replication types that keep a copy in the paired region.
 AZURE_GEO_REPLICATION = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
@@ -29,7 +37,7 @@ AZURE_GEO_REPLICATION = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
 def azure_location(ch: Change, attr: str = "location", role: str = "primary") -> Location:
     value = ch.text(attr)
     if value:
-        return Location(normalise("azure", value), role=role, detail=f"{attr} {value}")
+        return Location(normalise(value), role=role, detail=f"{attr} {value}")
     if ch.is_unknown(attr):
         return Location(None, role=role, detail=f"{attr} is computed: known only after apply")
     return Location(None, role=role, detail=f"no {attr} in the plan")
@@ -48,7 +56,7 @@ def _storage_account(a: PlanAdapter, ch: Change) -> list[Location]:
     if not isinstance(rtype, str):
         return [primary, Location(None, role="secondary", detail="account_replication_type is computed: unknown")]
     if rtype.upper().replace("-", "").removeprefix("STANDARD_") in AZURE_GEO_REPLICATION:
-        return [primary, a.paired(primary, "secondary", f"account_replication_type {rtype}")]
+        return [primary, a.paired(primary, "secondary", f"account_replication_type {rtype}", PROVIDER)]
     return [primary]
 
 
@@ -75,7 +83,7 @@ def _cosmosdb(a: PlanAdapter, ch: Change) -> list[Location]:
         region = geo.get("location")
         role = "primary" if geo.get("failover_priority") == 0 else "replica"
         if isinstance(region, str) and region:
-            locs.append(Location(normalise("azure", region), role=role, detail="geo_location"))
+            locs.append(Location(normalise(region), role=role, detail="geo_location"))
         else:
             locs.append(Location(None, role=role, detail="geo_location is computed: unknown"))
     return locs or [azure_location(ch)]
@@ -95,7 +103,7 @@ def _geo_backup(flag: str, default: bool) -> Extractor:
             and (on.lower().startswith("geo") or on.upper().replace("-", "") in AZURE_GEO_REPLICATION)
         ):
             shown = value if value is not None else "(default)"
-            return [primary, a.paired(primary, "backup", f"{flag} {shown}")]
+            return [primary, a.paired(primary, "backup", f"{flag} {shown}", PROVIDER)]
         return [primary]
 
     return extract
@@ -132,7 +140,7 @@ def _registry(a: PlanAdapter, ch: Change) -> list[Location]:
     for rep, mark, _ in blocks(ch, "georeplications"):
         where = rep.get("location")
         if isinstance(where, str) and where:
-            locs.append(Location(normalise("azure", where), role="replica", detail="georeplications"))
+            locs.append(Location(normalise(where), role="replica", detail="georeplications"))
         else:
             why = "computed" if mark.get("location") else "missing"
             locs.append(Location(None, role="replica", detail=f"georeplications location {why}"))
@@ -175,7 +183,7 @@ def _redis_link(a: PlanAdapter, ch: Change) -> None:
     """Redis geo-replication: the linked (secondary) cache keeps a copy of the primary cache's data."""
     where = ch.text("linked_redis_cache_location")
     if where:
-        loc = Location(normalise("azure", where), role="replica", detail=f"geo-replication link {ch.address}")
+        loc = Location(normalise(where), role="replica", detail=f"geo-replication link {ch.address}")
     else:
         loc = Location(None, role="replica", detail=f"geo-replication link {ch.address}: location is computed")
     primaries = a.references(ch, a.expr(ch, "target_redis_cache_name"), "azurerm_redis_cache")

@@ -42,9 +42,14 @@ class ReadContext(Protocol):
 # --------------------------------------------------------------------- helpers
 
 
-def zone_region(zone: str) -> str:
-    """europe-west6-a -> europe-west6 (Compute zones are <region>-<letter>)."""
-    return zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else zone
+_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
+
+
+def zone_region(zone: str) -> str | None:
+    """europe-west6-a -> europe-west6 (Compute zones are <region>-<letter>); anything else is
+    not a zone: None, so that the location is unknown rather than a guessed region."""
+    m = _ZONE.match(zone.lower())
+    return m.group(1) if m else None
 
 
 def _last(url: str | None) -> str:

@@ -18,28 +18,32 @@ from ...terraform.adapter import (
     LinkExtractor,
     PlanAdapter,
     blocks,
-    normalise,
     sub_blocks,
-    zone_region,
 )
+from .readers import zone_region
 
 PROVIDER = "gcp"
 GLOBAL_LOCATION = "global"
+
+
+def normalise(code: str) -> str:
+    """Google accepts `EUROPE-WEST4` for europe-west4, and self-links (`projects/p/zones/us-central1-a`)."""
+    return code.rsplit("/", 1)[-1].lower()
 
 
 def gcp_region(a: PlanAdapter, ch: Change, attr: str = "region", role: str = "primary") -> Location:
     value = a.own_or_provider(ch, attr, "region")
     if not value.known:
         return Location(None, role=role, detail=value.why)
-    return Location(normalise("gcp", str(value.value)), role=role, detail=value.why)
+    return Location(normalise(str(value.value)), role=role, detail=value.why)
 
 
 def gcp_zone(a: PlanAdapter, ch: Change, attr: str = "zone", role: str = "primary") -> Location:
     value = a.own_or_provider(ch, attr, "zone")
     if not value.known:
         return Location(None, role=role, detail=value.why)
-    zone = normalise("gcp", str(value.value))
-    return Location(zone_region("gcp", zone), role=role, zone=zone, detail=value.why)
+    zone = normalise(str(value.value))
+    return Location(zone_region(zone), role=role, zone=zone, detail=value.why)
 
 
 def gcp_location(a: PlanAdapter, ch: Change, attr: str = "location", role: str = "primary") -> Location:
@@ -47,7 +51,7 @@ def gcp_location(a: PlanAdapter, ch: Change, attr: str = "location", role: str =
     value = ch.text(attr)
     if value:
         code = value.lower()
-        region = zone_region("gcp", code)
+        region = zone_region(code)
         if region:
             return Location(region, role=role, zone=code, detail=f"{attr} {value}")
         return Location(code, role=role, detail=f"{attr} {value}")
@@ -80,7 +84,7 @@ def _gce_region_disk(a: PlanAdapter, ch: Change) -> list[Location]:
     for z in ch.get("replica_zones") or ():
         if isinstance(z, str):
             zone = z.rsplit("/", 1)[-1].lower()
-            locs.append(Location(zone_region("gcp", zone), role="replica", zone=zone, detail="replica zone"))
+            locs.append(Location(zone_region(zone), role="replica", zone=zone, detail="replica zone"))
     return locs
 
 
@@ -135,14 +139,14 @@ def _bigtable(a: PlanAdapter, ch: Change) -> list[Location]:
         label = f"cluster {cluster.get('cluster_id') or i}"
         if isinstance(zone, str) and zone:
             code = zone.lower()
-            locs.append(Location(zone_region("gcp", code), role=role, zone=code, detail=f"{label} zone {zone}"))
+            locs.append(Location(zone_region(code), role=role, zone=code, detail=f"{label} zone {zone}"))
         elif mark.get("zone") and "zone" in cexpr:
             locs.append(Location(None, role=role, detail=f"{label}: zone is computed, unknown"))
         else:  # not set: the provider's default zone
             value = a.provider_value(ch.provider_key, "zone", ch.provider)
             if value.known:
                 code = str(value.value).lower()
-                locs.append(Location(zone_region("gcp", code), role=role, zone=code, detail=f"{label}: {value.why}"))
+                locs.append(Location(zone_region(code), role=role, zone=code, detail=f"{label}: {value.why}"))
             else:
                 locs.append(Location(None, role=role, detail=f"{label}: {value.why}"))
     return locs or [Location(None, detail="no cluster block in the plan")]
@@ -190,7 +194,7 @@ def _redis(a: PlanAdapter, ch: Change) -> list[Location]:
         zone = ch.text(attr)
         if zone:
             code = zone.lower()
-            locs.append(Location(zone_region("gcp", code), role=role, zone=code, detail=attr))
+            locs.append(Location(zone_region(code), role=role, zone=code, detail=attr))
     return locs
 
 
