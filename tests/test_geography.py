@@ -13,19 +13,16 @@ import pytest
 import yaml
 
 from residency_audit.engine import evaluate, load_rules
-from residency_audit.geography import (
-    Catalog,
-    azure_physical_country,
-    eu_members,
-    load_data,
-    place_from_azure_metadata,
-    spanner_config,
-)
+from residency_audit.geography import Catalog, eu_members, load_data
 from residency_audit.geography import compile as compile_catalog
-from residency_audit.geography.drift import botocore_data, check_aws, check_azure
 from residency_audit.model import Location, Owner, Resource
 from residency_audit.providers import names
+from residency_audit.providers.aws.catalog import botocore_data, check_aws
+from residency_audit.providers.azure.catalog import check_azure
+from residency_audit.providers.azure.catalog import physical_country as azure_physical_country
+from residency_audit.providers.azure.catalog import place_from_metadata as place_from_azure_metadata
 from residency_audit.providers.azure.readers import LocationInfo
+from residency_audit.providers.gcp.catalog import spanner_config
 from residency_emulator.azure import FakeArm, arm_location
 
 from .cloud_support import point_at_azure
@@ -244,12 +241,16 @@ def test_azure_region_without_a_documented_pair_claims_none(catalog: Catalog, co
 
 
 def test_azure_geo_secondary_of_an_unpaired_region_fails_closed(catalog: Catalog) -> None:
-    from residency_audit.terraform.adapter import paired_region
+    from residency_audit.model import Location
+    from residency_audit.terraform.adapter import PlanAdapter
 
-    assert paired_region(catalog, "jioindiawest") is None
-    assert paired_region(catalog, "italynorth") is None
-    assert paired_region(catalog, "westeurope") == "northeurope"
-    assert paired_region(catalog, "brazilsouth") == "southcentralus"
+    def paired_region(code: str) -> str | None:
+        return PlanAdapter({}, catalog=catalog).paired(Location(code), "secondary", "GRS", "azure").region
+
+    assert paired_region("jioindiawest") is None
+    assert paired_region("italynorth") is None
+    assert paired_region("westeurope") == "northeurope"
+    assert paired_region("brazilsouth") == "southcentralus"
 
 
 @pytest.mark.parametrize(
@@ -1045,8 +1046,8 @@ def test_regions_check_aws_against_the_installed_botocore(capsys: pytest.Capture
     ("argv", "message"),
     [
         (["regions", "--check", "--provider", "gcp"], "Google Cloud publishes no location list"),
-        (["regions", "--check", "--subscription", "x"], "only go with --check --provider azure"),
-        (["regions", "--endpoint", "https://127.0.0.1:1"], "only go with --check --provider azure"),
+        (["regions", "--check", "--subscription", "x"], "only with --check --provider azure"),
+        (["regions", "--endpoint", "https://127.0.0.1:1"], "only with --check --provider azure"),
         (["regions", "--check", "--explain", "eu"], "--check and --explain do not go together"),
         (["regions", "--check", "--provider", "azure", "--subscription", "not-a-guid"], "not a subscription id"),
     ],

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from ..cli import COMMANDS
 
     p = sub.add_parser("regions", help=COMMANDS["regions"], description="Print the geography catalog.")
-    from ..providers import names
+    from ..providers import api, names
 
     p.add_argument("--provider", choices=names(), help="only this provider")
     p.add_argument("--format", "-f", choices=("table", "json"), default="table")
@@ -31,27 +31,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "provider's list could not be read.",
     )
     check.add_argument("--check", action="store_true", help="compare the catalog with the provider (default: aws)")
-    check.add_argument("--subscription", metavar="ID", help="azure: the subscription whose list-locations to read")
-    check.add_argument(
-        "--cloud", choices=("public", "usgov", "china"), default="public", help="azure: which cloud (default: public)"
-    )
-    check.add_argument(
-        "--endpoint", metavar="URL", help="azure: ARM base URL override (a private endpoint or a test server)"
-    )
-    p.set_defaults(func=run)
+    # each provider's own --check options (azure: --subscription, --cloud, --endpoint)
+    own: dict[str, list[tuple[str, str, object]]] = {}
+    for name in names():
+        before = {a.dest for a in check._group_actions}
+        api(name).register_check_options(check)
+        own[name] = [(a.dest, a.option_strings[0], a.default) for a in check._group_actions if a.dest not in before]
+    p.set_defaults(func=run, check_options=own)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UserError
     from ..geography import default_catalog
+    from ..providers import names
 
     catalog = default_catalog()
+    for name, options in args.check_options.items():
+        given = [flag for dest, flag, default in options if getattr(args, dest) != default]
+        if given and not (args.check and (args.provider or names()[0]) == name):
+            raise UserError(f"{', '.join(given)}: only with --check --provider {name}")
     if args.check:
         if args.explain:
             raise UserError("--check and --explain do not go together")
         return _check(args, catalog)
-    if args.subscription or args.endpoint or args.cloud != "public":
-        raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
     if args.explain:
         return _explain(args, catalog)
     places = list(catalog.places(args.provider))

@@ -25,28 +25,7 @@ from ..model import Location, Place
 #: The catalog files ship inside the package (never zipped): a plain path, no importlib.resources to import.
 DATA_DIR = Path(__file__).parent / "data"
 
-_AZ_SUFFIX = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)[a-z]$")
-# Google Cloud zones are "<region>-<letter>" (europe-west4-a; Cloud Storage
-# zonal buckets report them upper-case).
-_GCP_ZONE = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-[a-z]$")
-# AWS Local Zones (us-east-1-bue-1a) and Wavelength zones (eu-west-2-wl1-lon-wlz-1)
-# can sit in another country than their parent region, so one the catalog does
-# not list must not silently inherit the parent's country.
-_AWS_EDGE_ZONE = re.compile(r"^(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+)-(?:[a-z]{3}-\d+[a-z]|wl\d+-[a-z]{3}-wlz-\d+)$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-def spanner_config(config: str) -> str:
-    """The catalog code of a Spanner instance configuration: `spanner/<config>`.
-
-    Spanner's configuration names collide with other products' location codes
-    (Cloud Storage EUR7 is London and Frankfurt, Spanner eur7 Milan, Frankfurt
-    and Turin), so the catalog qualifies them. Takes the API's full name
-    (`projects/p/instanceConfigs/nam3`) or the bare one (`nam3`, as Terraform's
-    `google_spanner_instance.config` holds it); resolve the result with
-    `Catalog.resolve("gcp", ...)`.
-    """
-    return "spanner/" + config.strip().rsplit("/", 1)[-1].lower()
 
 
 class CatalogError(Exception):
@@ -109,6 +88,10 @@ class Catalog:
         self._aliases: dict[tuple[str, str], str] = {}
         #: provider -> [(prefix, rule)]: codes resolved by rule (`derived` in the YAML)
         self._rules: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        #: per provider, from its YAML's `zones`: a zone of a catalogued region, and zones that may
+        #: lie in another country than their region (an unlisted one is unknown), with why
+        self._zone: dict[str, re.Pattern[str]] = {}
+        self._edge: dict[str, tuple[re.Pattern[str], str]] = {}
         self._derived: dict[tuple[str, str], Place | None] = {}
         self._raw: dict[str, dict[str, Any]] = {}
         # A provider's file is parsed on first use: a gate over an AWS plan
@@ -158,6 +141,14 @@ class Catalog:
             rules.append((str(prefix).lower(), {**rule, "source": sources.get(source_key, source_key)}))
         # Longest prefix first, so a narrower rule wins over a broader one.
         self._rules[provider] = sorted(rules, key=lambda r: -len(r[0]))
+        zones = data.get("zones") or {}
+        try:
+            if zones.get("zone"):
+                self._zone[provider] = re.compile(str(zones["zone"]))
+            if zones.get("edge"):
+                self._edge[provider] = (re.compile(str(zones["edge"])), str(zones.get("edge_note") or "an edge zone"))
+        except re.error as exc:
+            raise CatalogError(f"{provider}: zones: not a pattern: {exc}") from None
 
     def _make(
         self,
@@ -219,22 +210,17 @@ class Catalog:
             zplace = self._places.get((provider, zkey))
             if zplace is not None and zplace.kind == "zone":
                 return zplace
-            if provider == "aws" and _AWS_EDGE_ZONE.match(zkey):
-                return self.unknown(
-                    provider,
-                    zone,
-                    "an AWS Local/Wavelength zone not in the residency-audit catalog; "
-                    "it may be in another country than its parent region",
-                )
+            edge = self._edge.get(provider)
+            if edge is not None and edge[0].match(zkey):
+                return self.unknown(provider, zone, f"{edge[1]}; it may be in another country than its parent region")
         if code is None:
             return self.unknown(provider, "", "the provider did not report a location")
         place = self._lookup(provider, code)
         if place is not None:
             return place
-        if provider == "aws" and _AWS_EDGE_ZONE.match(code.strip().lower()):
-            return self.unknown(
-                provider, code, "an AWS Local/Wavelength zone not in the residency-audit catalog; fails closed"
-            )
+        edge = self._edge.get(provider)
+        if edge is not None and edge[0].match(code.strip().lower()):
+            return self.unknown(provider, code, f"{edge[1]}; fails closed")
         return self.unknown(provider, code, "not in the residency-audit location catalog")
 
     def resolve_location(self, provider: str, location: Location) -> Place:
@@ -283,9 +269,8 @@ class Catalog:
         key = self._aliases.get((provider, key), key)
         place = self._places.get((provider, key))
         if place is None:
-            m = _AZ_SUFFIX.match(key)  # an availability zone of a known region
-            if m is None and provider == "gcp":
-                m = _GCP_ZONE.match(key)
+            zone = self._zone.get(provider)
+            m = zone.match(key) if zone is not None else None  # a zone of a known region
             if m:
                 place = self._places.get((provider, m["region"]))
         if place is None and self._rules.get(provider):
@@ -487,98 +472,6 @@ def _edit_distance(a: str, b: str) -> int:
 @functools.lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
     return Catalog()
-
-
-# --------------------------------------------------------------------------- Azure scan-time metadata
-
-_AZURE_CLOUD_OPERATORS = {
-    "azurecloud": "microsoft",
-    "azureusgovernment": "microsoft-gov",
-    "azurechinacloud": "21vianet",
-}
-
-
-@functools.lru_cache(maxsize=1)
-def _azure_physical_map() -> tuple[dict[str, str], str]:
-    section = _load("azure").get("physical_locations") or {}
-    table = {str(k).strip().casefold(): str(v) for k, v in (section.get("map") or {}).items()}
-    bad = sorted(v for v in table.values() if not _COUNTRY.match(v))
-    if bad:
-        raise CatalogError(f"azure physical_locations: not ISO 3166 alpha-2 country codes: {bad!r}")
-    return table, str(section.get("source", ""))
-
-
-def azure_physical_country(physical_location: str) -> str | None:
-    """The country of an Azure `metadata.physicalLocation` string, or None if not in the table.
-
-    Tries the whole string, then its comma-separated parts ("Tokyo, Saitama").
-    """
-    table, _ = _azure_physical_map()
-    text = physical_location.strip().casefold()
-    if not text:
-        return None
-    if text in table:
-        return table[text]
-    found = {table[p.strip()] for p in text.split(",") if p.strip() in table}
-    return found.pop() if len(found) == 1 else None
-
-
-def place_from_azure_metadata(
-    name: str,
-    display_name: str = "",
-    physical_location: str = "",
-    geography_group: str = "",
-    paired_region: str = "",
-    region_type: str = "",
-    cloud: str = "AzureCloud",
-    catalog: Catalog | None = None,
-) -> tuple[Place, str | None]:
-    """A `Place` for an Azure location, from a subscription's `list_locations` metadata.
-
-    Returns the catalog's own entry (and no note) when the catalog knows `name`.
-    Otherwise builds a place from the metadata and returns a one-line note saying
-    the catalog is missing it (the adapter passes it to `Collector.note`). A
-    physical location the table cannot map to a country gives an unknown place,
-    which the rules treat as outside the EU (fail closed). The caller decides
-    whether to `Catalog.add` the result.
-    """
-    cat = catalog or default_catalog()
-    key = name.strip().lower()
-    if cat.knows("azure", key):
-        return cat.resolve("azure", key), None
-    country = azure_physical_country(physical_location) if region_type.lower() != "logical" else None
-    data = cat.raw("azure")
-    op_key = _AZURE_CLOUD_OPERATORS.get(cloud.strip().lower(), "")
-    operator = (data.get("operators") or {}).get(op_key, {})
-    _, table_source = _azure_physical_map()
-    countries = (country,) if country else ()
-    where = f"physicalLocation {physical_location!r}" if physical_location else "no physicalLocation"
-    if country:
-        note = f"azure location {key!r} is not in the residency-audit catalog; placed in {country} from its {where}"
-    else:
-        note = (
-            f"azure location {key!r} is not in the residency-audit catalog and its {where} maps to no known "
-            "country; it counts as outside the EU (fail closed)"
-        )
-    if geography_group:
-        note += f" (geography group {geography_group!r})"
-    place = Place(
-        provider="azure",
-        code=key,
-        name=display_name or key,
-        kind="logical" if region_type.lower() == "logical" else "region",
-        countries=countries,
-        in_eu=bool(country) and cat.is_eu(country or ""),
-        known=bool(country),
-        jurisdictions=tuple(operator.get("jurisdictions") or ()),
-        operator=str(operator.get("name", "")),
-        source=f"subscription list-locations metadata; country table: {table_source}",
-        note=note,
-        paired_region=paired_region.strip().lower(),
-        partition="" if op_key in ("", "microsoft") else cloud,
-        physical_location=physical_location,
-    )
-    return place, note
 
 
 class _Overlay:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ..core import Adapter
     from ..geography import Catalog
     from ..geography.drift import Drift
-    from .base import Kind, ReadOperation
+    from ..model import ScanRequest
+    from .base import Kind, ReadOperation, TargetWords
 
 #: A demo part: a context manager that starts an emulator, seeds it, and yields a factory for
 #: the adapter that scans it (called inside the context).
@@ -77,8 +78,16 @@ class ProviderApi(Protocol):
         """Its part of `residency-audit demo` (needs the [demo] extra)."""
         ...
 
+    def register_check_options(self, group: Any) -> None:
+        """Its own options of `regions --check` (added to the command's argument group)."""
+        ...
+
     def check_catalog(self, args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
         """`regions --check`: the catalog against what the provider publishes; (drift, why incomplete)."""
+        ...
+
+    def describe(self, request: ScanRequest) -> TargetWords:
+        """Its scan's target and scope in words, for a report's reader."""
         ...
 
 
@@ -88,6 +97,11 @@ def names() -> tuple[str, ...]:
 
 def info(name: str) -> ProviderInfo:
     return _BY_NAME[name]
+
+
+def find(name: str) -> ProviderInfo | None:
+    """The provider of that name, or None (a name recorded by another version, or `terraform`)."""
+    return _BY_NAME.get(name)
 
 
 def api(name: str) -> ProviderApi:

@@ -153,3 +153,25 @@ class WorkerPool:
         """For hooks: raise `ScanCancelled` once the scan was stopped."""
         if self.stop.is_set():
             raise ScanCancelled()
+
+
+# ----------------------------------------------------------------- a scan's target in words
+
+
+@dataclass(frozen=True, slots=True)
+class TargetWords:
+    """What a provider's scan looked at, in words for a report's reader (`reporting.target`):
+    `what` follows "AWS: ", `scope` are the parts of "how far it looked"."""
+
+    what: str
+    scope: tuple[str, ...] = ()
+
+
+def and_list(words: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def listed(words: list[str], limit: int = 4) -> str:
+    """At most `limit` words, then "and N more"."""
+    return and_list(words) if len(words) <= limit else ", ".join(words[:limit]) + f" and {len(words) - limit} more"

@@ -10,101 +10,51 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import ScanResult
-
-PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "terraform": "Terraform"}
-AZURE_CLOUDS = {"public": "", "china": "Azure operated by 21Vianet", "usgov": "Azure Government"}
-GCP_SCOPES = {"organizations": "organisation", "folders": "folder", "projects": "project"}
-INVENTORY_WORDS = {
-    "asset": "Cloud Asset Inventory",
-    "asset (failed)": "Cloud Asset Inventory (failed: a coverage gap)",
-    "services": "per-service listing",
-}
+from ..model import ScanRequest, ScanResult
+from ..providers.base import TargetWords, and_list, listed
 
 
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+def _title(provider: str) -> str:
+    from ..providers import find
+
+    found = find(provider)
+    return found.title if found else "Terraform" if provider == "terraform" else provider
 
 
-def _providers(provider: str) -> str:
-    return _and([PROVIDER_NAMES.get(p, p) for p in provider.split("+")])
+def _words(req: ScanRequest) -> TargetWords:
+    """The provider's own words for its target; a provider this installation does not know
+    (a scan recorded by a newer version) is described by its scopes as recorded."""
+    from ..providers import api, find
 
-
-def _scope_item(provider: str, scope: str) -> str:
-    kind, _, ident = scope.partition("/")
-    if provider == "gcp" and ident:
-        return f"{GCP_SCOPES.get(kind, kind)} {ident}"
-    if provider == "azure":
-        return f"management group {scope[3:]}" if scope.startswith("mg:") else f"subscription {scope}"
-    return scope
-
-
-def _listed(words: list[str], limit: int = 4) -> str:
-    shown = _and(words[:limit]) if len(words) <= limit else ", ".join(words[:limit]) + f" and {len(words) - limit} more"
-    return shown
+    if find(req.provider) is not None:
+        return api(req.provider).describe(req)
+    return TargetWords(listed(list(req.scopes)) if req.scopes else "everything the credentials can see")
 
 
 def what(result: ScanResult) -> str:
-    """What was scanned, e.g. "AWS organisation o-abc (12 of 40 accounts, shard 2/4)"."""
+    """What was scanned, e.g. "AWS: organisation o-abc (12 of 40 accounts, shard 2/4)"."""
     req = result.scan.effective_request()
     opts: Mapping[str, Any] = req.options
-    names = _providers(req.provider)
+    names = and_list([_title(p) for p in req.provider.split("+")])
     if opts.get("demo"):
         return f"the bundled demo estate on {names}, in local emulators"
     if req.provider == "terraform":
         version = opts.get("terraform_version")
         return f"Terraform plan {req.scopes[0] if req.scopes else '-'}" + (f" (Terraform {version})" if version else "")
-    prefix = f"{names} guardrails (preventive controls) of " if opts.get("audit") == "guardrails" else f"{names}: "
     if opts.get("from_file"):
         return f"{names} guardrails, from the file {req.scopes[0] if req.scopes else '-'}"
-    if req.provider == "aws" and opts.get("organization"):
-        total = opts.get("accounts_in_organization")
-        of = f" of {total}" if total else ""
-        text = f"organisation {opts['organization']} ({len(req.scopes)}{of} accounts"
-        if opts.get("shard"):
-            text += f", shard {opts['shard']}"
-        return prefix + text + ")"
-    if req.provider == "aws":
-        profile = f"profile {req.scopes[0]}" if req.scopes else "the default credentials"
-        return f"{prefix}the account of {profile}"
-    if req.scopes:
-        return prefix + _listed([_scope_item(req.provider, s) for s in req.scopes])
-    visible = {"gcp": "every project", "azure": "every subscription"}.get(req.provider, "everything")
-    return prefix + f"{visible} the credentials can see"
+    prefix = f"{names} guardrails (preventive controls) of " if opts.get("audit") == "guardrails" else f"{names}: "
+    return prefix + _words(req).what
 
 
 def scope(result: ScanResult) -> str:
     """How far the scan looked: regions, services, inventory path, cloud."""
     req = result.scan.effective_request()
-    opts: Mapping[str, Any] = req.options
-    parts = []
-    if opts.get("demo"):
-        parts.append("every region and service the sample estate uses")
-    elif req.provider in ("aws", "gcp", "azure") and opts.get("audit") != "guardrails":
-        if req.provider == "aws":
-            regions = req.regions
-            parts.append(f"regions {_and(list(regions))}" if regions else "every region enabled for the account")
-        services = opts.get("services")
-        if services:
-            parts.append("services " + ", ".join(services))
-    inventory = opts.get("inventory")
-    if isinstance(inventory, dict) and inventory:
-        by_path: dict[str, list[str]] = {}
-        for where, path in sorted(inventory.items()):
-            by_path.setdefault(INVENTORY_WORDS.get(str(path), str(path)), []).append(_scope_item("gcp", str(where)))
-        parts.append("inventory: " + "; ".join(f"{path} for {_listed(w)}" for path, w in by_path.items()))
-    elif isinstance(inventory, str) and inventory != "auto":
-        parts.append(
-            {"graph": "inventory: Resource Graph", "arm": "inventory: listing every subscription"}.get(
-                inventory, f"inventory: {inventory}"
-            )
-        )
-    cloud = AZURE_CLOUDS.get(str(opts.get("cloud", "public")), str(opts.get("cloud")))
-    if cloud:
-        parts.append(cloud)
-    if opts.get("endpoint"):
-        parts.append(f"endpoint {opts['endpoint']}")
-    return "; ".join(parts) or "as planned"
+    if req.options.get("demo"):
+        return "every region and service the sample estate uses"
+    if req.provider == "terraform":
+        return "as planned"
+    return "; ".join(_words(req).scope) or "as planned"
 
 
 def owners(result: ScanResult, limit: int = 4) -> str:
@@ -115,4 +65,4 @@ def owners(result: ScanResult, limit: int = 4) -> str:
         if o.kind == "file":  # the exceptions file's own pseudo-resources
             continue
         seen.setdefault(f"{o.kind} {o.id}" + (f" ({o.name})" if o.name else ""), None)
-    return _listed(sorted(seen), limit) if seen else "none"
+    return listed(sorted(seen), limit) if seen else "none"

@@ -10,11 +10,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .. import DemoPart, ProviderInfo, info
-from ..base import Kind, ReadOperation
+from ..base import Kind, ReadOperation, TargetWords, and_list
 
 if TYPE_CHECKING:
     from ...geography import Catalog
     from ...geography.drift import Drift
+    from ...model import ScanRequest
 
 
 class _Api:
@@ -63,15 +64,32 @@ class _Api:
 
         return part
 
+    def register_check_options(self, group: Any) -> None:
+        """`regions --check` needs nothing of its own here."""
+
     def check_catalog(self, args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
-        from ...errors import UserError
-        from ...geography.drift import check_aws
         from .. import require
+        from .catalog import check_aws
 
         require("aws", "regions --check (it reads the installed botocore's region lists)")
-        if getattr(args, "subscription", None) or getattr(args, "endpoint", None) or args.cloud != "public":
-            raise UserError("--subscription, --cloud and --endpoint only go with --check --provider azure")
         return check_aws(catalog), ""
+
+    def describe(self, request: ScanRequest) -> TargetWords:
+        opts = request.options
+        if opts.get("organization"):
+            total = opts.get("accounts_in_organization")
+            of = f" of {total}" if total else ""
+            what = f"organisation {opts['organization']} ({len(request.scopes)}{of} accounts"
+            what += f", shard {opts['shard']})" if opts.get("shard") else ")"
+        else:
+            what = f"the account of {f'profile {request.scopes[0]}' if request.scopes else 'the default credentials'}"
+        scope: list[str] = []
+        if opts.get("audit") != "guardrails":
+            regions = list(request.regions or ())
+            scope.append(f"regions {and_list(regions)}" if regions else "every region enabled for the account")
+            if opts.get("services"):
+                scope.append("services " + ", ".join(opts["services"]))
+        return TargetWords(what, tuple(scope))
 
 
 PROVIDER = _Api()

@@ -11,11 +11,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .. import DemoPart, ProviderInfo, info
-from ..base import Kind, ReadOperation
+from ..base import Kind, ReadOperation, TargetWords, listed
 
 if TYPE_CHECKING:
     from ...geography import Catalog
     from ...geography.drift import Drift
+    from ...model import ScanRequest
 
 _RBAC_ACTION = re.compile(r"^Microsoft\.[A-Za-z0-9.]+(/[A-Za-z0-9.{}-]+)+$")
 
@@ -35,6 +36,14 @@ def role(scope: str) -> dict[str, Any]:
         "NotDataActions": [],
         "AssignableScopes": [scope],
     }
+
+
+_CLOUD_WORDS = {"public": "", "china": "Azure operated by 21Vianet", "usgov": "Azure Government"}
+_INVENTORY_WORDS = {"graph": "inventory: Resource Graph", "arm": "inventory: listing every subscription"}
+
+
+def _scope_item(scope: str) -> str:
+    return f"management group {scope[3:]}" if scope.startswith("mg:") else f"subscription {scope}"
 
 
 class _Api:
@@ -68,10 +77,40 @@ class _Api:
 
         return demo_part
 
+    def register_check_options(self, group: Any) -> None:
+        """The subscription whose list-locations `regions --check` reads, and where."""
+        group.add_argument("--subscription", metavar="ID", help="azure: the subscription whose list-locations to read")
+        group.add_argument(
+            "--cloud",
+            choices=("public", "usgov", "china"),
+            default="public",
+            help="azure: which cloud (default: public)",
+        )
+        group.add_argument(
+            "--endpoint", metavar="URL", help="azure: ARM base URL override (a private endpoint or a test server)"
+        )
+
     def check_catalog(self, args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
         from .cli import check_catalog
 
         return check_catalog(args, catalog)
+
+    def describe(self, request: ScanRequest) -> TargetWords:
+        opts = request.options
+        scopes = [_scope_item(s) for s in request.scopes]
+        what = listed(scopes) if scopes else "every subscription the credentials can see"
+        scope: list[str] = []
+        if opts.get("audit") != "guardrails" and opts.get("services"):
+            scope.append("services " + ", ".join(opts["services"]))
+        inventory = opts.get("inventory")
+        if isinstance(inventory, str) and inventory != "auto":
+            scope.append(_INVENTORY_WORDS.get(inventory, f"inventory: {inventory}"))
+        cloud = str(opts.get("cloud", "public"))
+        if _CLOUD_WORDS.get(cloud, cloud):
+            scope.append(_CLOUD_WORDS.get(cloud, cloud))
+        if opts.get("endpoint"):
+            scope.append(f"endpoint {opts['endpoint']}")
+        return TargetWords(what, tuple(scope))
 
 
 PROVIDER = _Api()

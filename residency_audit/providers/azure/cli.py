@@ -181,8 +181,8 @@ def run_guardrails(args: argparse.Namespace) -> int:
 def check_catalog(args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
     """list-locations through the scan's own Azure adapter (credentials, read-only guard, endpoint)."""
     from ...core import Collector
-    from ...geography.drift import check_azure
     from ...model import Scan
+    from .catalog import check_azure
     from .scan import AzureAdapter
 
     subscriptions = None

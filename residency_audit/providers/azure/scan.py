@@ -412,7 +412,7 @@ class AzureAdapter(ArmClient):
     def _place_unknown(self, collector: Collector) -> None:
         """Places for locations the catalog lacks, from the subscription's metadata (with a note),
         for this scan only (`Collector.learn_place`)."""
-        from ...geography import place_from_azure_metadata
+        from .catalog import place_from_metadata
 
         catalog = self.places.catalog
         codes = {
@@ -427,7 +427,7 @@ class AzureAdapter(ArmClient):
             info = self.places.locations.get(code)
             if info is None:
                 continue  # the rules flag it as unknown (fail closed)
-            place, note = place_from_azure_metadata(
+            place, note = place_from_metadata(
                 info.name,
                 info.display_name,
                 info.physical_location,

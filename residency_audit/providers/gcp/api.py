@@ -10,11 +10,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .. import DemoPart, ProviderInfo, info
-from ..base import Kind, ReadOperation
+from ..base import Kind, ReadOperation, TargetWords, listed
 
 if TYPE_CHECKING:
     from ...geography import Catalog
     from ...geography.drift import Drift
+    from ...model import ScanRequest
 
 #: An IAM permission name: service.resource.verb (at least three parts).
 PERMISSION = re.compile(r"^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+){2,}$")
@@ -31,6 +32,19 @@ def role() -> dict[str, Any]:
         "stage": "GA",
         "includedPermissions": permissions_of("gcp", PERMISSION),
     }
+
+
+_SCOPE_WORDS = {"organizations": "organisation", "folders": "folder", "projects": "project"}
+_INVENTORY_WORDS = {
+    "asset": "Cloud Asset Inventory",
+    "asset (failed)": "Cloud Asset Inventory (failed: a coverage gap)",
+    "services": "per-service listing",
+}
+
+
+def _scope_item(scope: str) -> str:
+    kind, _, ident = scope.partition("/")
+    return f"{_SCOPE_WORDS.get(kind, kind)} {ident}" if ident else scope
 
 
 class _Api:
@@ -67,6 +81,9 @@ class _Api:
 
         return part
 
+    def register_check_options(self, group: Any) -> None:
+        """`regions --check` needs nothing of its own here."""
+
     def check_catalog(self, args: argparse.Namespace, catalog: Catalog) -> tuple[Drift, str]:
         from ...errors import UserError
 
@@ -74,6 +91,24 @@ class _Api:
             "regions --check: Google Cloud publishes no location list to compare with offline or through a "
             "read-only location API the tool uses; the catalog is checked against Google's pages by the test suite"
         )
+
+    def describe(self, request: ScanRequest) -> TargetWords:
+        opts = request.options
+        what = (
+            listed([_scope_item(s) for s in request.scopes])
+            if request.scopes
+            else "every project the credentials can see"
+        )
+        scope: list[str] = []
+        if opts.get("audit") != "guardrails" and opts.get("services"):
+            scope.append("services " + ", ".join(opts["services"]))
+        inventory = opts.get("inventory")
+        if isinstance(inventory, dict) and inventory:
+            by_path: dict[str, list[str]] = {}
+            for where, path in sorted(inventory.items()):
+                by_path.setdefault(_INVENTORY_WORDS.get(str(path), str(path)), []).append(_scope_item(str(where)))
+            scope.append("inventory: " + "; ".join(f"{path} for {listed(w)}" for path, w in by_path.items()))
+        return TargetWords(what, tuple(scope))
 
 
 PROVIDER = _Api()

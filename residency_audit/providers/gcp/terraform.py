@@ -9,7 +9,6 @@ table lives in its dataset); `global` for Google's global resources.
 
 from __future__ import annotations
 
-from ...geography import spanner_config
 from ...model import Location
 from ...terraform.adapter import (
     Change,
@@ -20,6 +19,7 @@ from ...terraform.adapter import (
     blocks,
     sub_blocks,
 )
+from .catalog import spanner_config
 from .readers import zone_region
 
 PROVIDER = "gcp"
