@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from residency_audit.commands.permissions import UnmappedOperation, aws_policy, permissions_of
+from residency_audit.commands.permissions import UnmappedOperation, permissions_of
 from residency_audit.providers import api, names
 from residency_audit.providers.base import ReadOperation
 
@@ -57,7 +57,6 @@ def test_cli_prints_a_valid_minimal_iam_policy(capsys: pytest.CaptureFixture[str
     code, out, err = run_cli(["permissions", "aws"], capsys)
     assert code == 0 and err == ""
     policy = json.loads(out)
-    assert policy == aws_policy()
     assert set(policy) == {"Version", "Statement"}
     assert policy["Version"] == "2012-10-17"
     (statement,) = policy["Statement"]

@@ -9,13 +9,9 @@ can make cannot drift apart.
 from __future__ import annotations
 
 import argparse
-import json
 import re
-from typing import Any
 
 from ..errors import UserError
-
-IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 
 
 class UnmappedOperation(UserError):
@@ -33,14 +29,6 @@ def permissions_of(provider: str, pattern: re.Pattern[str]) -> list[str]:
             )
         out.add(op.permission)
     return sorted(out)
-
-
-def aws_policy() -> dict[str, Any]:
-    """The IAM policy `permissions aws` prints, as a document."""
-    from ..providers import api
-
-    policy: dict[str, Any] = json.loads(api("aws").permissions(argparse.Namespace()))
-    return policy
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from .. import DemoPart, ProviderInfo, info
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from ...geography import Catalog
     from ...geography.drift import Drift
     from ...model import ScanRequest
+
+#: An IAM action: service prefix and operation.
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 
 
 class _Api:
@@ -44,7 +48,7 @@ class _Api:
     def permissions(self, args: argparse.Namespace) -> str:
         """An IAM identity policy allowing exactly the read operations of scans, organisation scans and
         guardrail audits, for the scanning role."""
-        from ...commands.permissions import IAM_ACTION, permissions_of
+        from ...commands.permissions import permissions_of
 
         policy = {
             "Version": "2012-10-17",
