@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "scan": "scan a cloud estate (read-only)",
     "gate": "check a Terraform plan before apply (CI gate)",
     "report": "compliance report over the recorded scans (state, changes, evidence bundle)",
+    "copies": "every copy of a data set (erasure and hand-over checklist), and proof of erasure",
     "demo": "scan bundled emulated estates (no cloud account needed)",
     "regions": "print the location catalog",
     "guardrails": "audit the preventive controls (SCPs, Azure Policy, GCP org policy) for EU-only",

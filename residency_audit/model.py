@@ -94,6 +94,44 @@ class Location:
         return out
 
 
+#: How one resource's data reaches another (`CopyLink.relation`).
+#:   copy-of    this resource holds a copy of the target's data (a snapshot of a volume, a
+#:              recovery point of a table, a read replica of a database, an image of a snapshot)
+#:   copies-to  this resource's data is copied to the target (a bucket replicating to a bucket
+#:              in another account, a log sink exporting to a dataset, a backup plan to a vault)
+LinkRelation = Literal["copy-of", "copies-to"]
+LINK_RELATIONS: tuple[LinkRelation, ...] = ("copy-of", "copies-to")
+
+#: Attribute keys with a meaning for erasure (`copies`): when a copy can be deleted at the earliest
+#: (ISO 8601 date or time: retention, a vault lock, a legal hold), and when it was made.
+ATTR_EARLIEST_DELETION = "earliest_deletion"
+ATTR_COPY_CREATED = "copy_created"
+
+
+@dataclass(frozen=True, slots=True)
+class CopyLink:
+    """An explicit link between two resources that hold the same data, so that `copies` can follow
+    a data set across kinds, regions and accounts. `target` is the other resource's id as its own
+    scan names it (ARN, full resource name, ARM id); it may be a resource no scan saw."""
+
+    relation: str  # a LinkRelation
+    target: str
+    how: str  # replication | snapshot | backup | image | read-replica | export | ...
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"relation": self.relation, "target": self.target, "how": self.how}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CopyLink:
+        return cls(
+            str(d.get("relation", "")), str(d.get("target", "")), str(d.get("how", "")), str(d.get("detail", ""))
+        )
+
+
 @dataclass(slots=True)
 class Resource:
     provider: str  # aws | gcp | azure
@@ -115,6 +153,8 @@ class Resource:
     judged: str = ""
     #: A settings record (bucket policy, storage container...) judged as part of this resource.
     part_of: str = ""
+    #: Other resources holding the same data (see `CopyLink`); followed by `copies`.
+    links: list[CopyLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +309,33 @@ class RunPolicy:
 #: Facts in `Scan.context` that say how a scan looked, not what it looked at: they are shown,
 #: but two scans that differ only in them are still scans of the same target.
 NOT_IDENTITY = frozenset({"inventory"})
+
+
+def target_of(request: ScanRequest) -> tuple[str, str]:
+    """(key, label) of what a scan looked at: only scans of the same target are diffed.
+
+    A scan of two regions compared with a scan of all regions would report every
+    other region's findings as "resolved".
+    """
+    import hashlib
+    import json
+
+    d = request.to_dict()
+    d["options"] = {k: v for k, v in d["options"].items() if k not in NOT_IDENTITY}
+    canon = {
+        "provider": d["provider"],
+        "scopes": sorted(d["scopes"]),
+        "regions": sorted(d["regions"]) if d["regions"] is not None else None,
+        "options": d["options"],
+    }
+    key = hashlib.sha256(json.dumps(canon, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    parts = [d["provider"]]
+    if canon["scopes"]:
+        parts.append("scopes=" + ",".join(canon["scopes"]))
+    parts.append("regions=" + (",".join(canon["regions"]) if canon["regions"] is not None else "all"))
+    for k, v in sorted(d["options"].items()):
+        parts.append(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}")
+    return key, " ".join(parts)
 
 
 @dataclass(slots=True)

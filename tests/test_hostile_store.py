@@ -167,7 +167,7 @@ def test_a_statement_longer_than_the_timeout_is_cancelled(pg_url: str) -> None:
 
 
 def test_repro_narrow_scan_does_not_silence_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from residency_audit.store.sql import target_of
+    from residency_audit.model import target_of
 
     from .store_support import PROD, T0, res
 

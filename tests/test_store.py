@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from residency_audit.errors import UserError
+from residency_audit.model import target_of
 from residency_audit.outputs.jsonout import to_dict
 from residency_audit.reporting import build
 from residency_audit.store import open_store, store_url
-from residency_audit.store.sql import HEAD, MIGRATIONS, Store, target_of
+from residency_audit.store.sql import HEAD, MIGRATIONS, Store
 
 from .store_support import DATA, PROD, T0, fp, res, scan_of, sequence, store_urls
 

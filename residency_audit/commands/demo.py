@@ -117,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
 def html_report(result: ScanResult, args: argparse.Namespace) -> str:
     """The `report` command's HTML over the store (this demo compared with the previous one);
     with --no-store, over this scan alone, in a store that lives in memory."""
+    from ..model import target_of
     from ..reporting import build
     from ..reporting.html import render
     from ..store import open_store, store_url
-    from ..store.sql import safe_url, target_of
+    from ..store.sql import safe_url
 
     target, _ = target_of(result.scan.request)
     if getattr(args, "record", False):

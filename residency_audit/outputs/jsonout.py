@@ -61,6 +61,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             item["part_of"] = r.part_of
         if r.attributes:
             item["attributes"] = dict(r.attributes)
+        if r.links:
+            item["links"] = [link.to_dict() for link in r.links]
         resources.append(item)
     active = [f for f in result.findings if not f.suppressed_by]
     return {

@@ -17,11 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..outputs.jsonout import render as scan_json
 from . import Report
 from .jsonreport import _results
+
+if TYPE_CHECKING:
+    from ..model import ScanResult
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -39,31 +42,12 @@ def sha256(path: Path) -> str:
 def write_bundle(
     report: Report, directory: Path, report_name: str, report_text: str, sign_key: Path | None = None
 ) -> list[Path]:
-    """Write the bundle into `directory` (created; must not hold a bundle yet), signed when given a key."""
-    from .. import __version__
-
-    private = load_private_key(sign_key) if sign_key is not None else None  # a bad key fails before writing
-    directory.mkdir(parents=True, exist_ok=False)
-    files: list[Path] = []
-    (directory / report_name).write_text(report_text, "utf-8")
-    files.append(directory / report_name)
-    scans_dir = directory / "scans"
-    scans_dir.mkdir()
+    """Write the report's bundle into `directory` (created; must not hold a bundle yet), signed when given a key."""
+    shards: list[ScanResult] = []
     for result in _results(report):
-        p = scans_dir / f"{result.scan.started_at:%Y%m%dT%H%M%SZ}-{result.scan.id}.json"
-        p.write_text(scan_json(result), "utf-8")
-        files.append(p)
         merged = report.merged.get(result.scan.id)
-        for shard in merged.results.values() if merged else ():  # each shard's scan exactly as recorded
-            (scans_dir / "shards").mkdir(exist_ok=True)
-            p = scans_dir / "shards" / f"{shard.scan.started_at:%Y%m%dT%H%M%SZ}-{shard.scan.id}.json"
-            p.write_text(scan_json(shard), "utf-8")
-            files.append(p)
-    entries = [
-        {"path": p.relative_to(directory).as_posix(), "sha256": sha256(p), "bytes": p.stat().st_size} for p in files
-    ]
+        shards.extend(merged.results.values() if merged else ())  # each shard's scan exactly as recorded
     manifest: dict[str, Any] = {
-        "tool": {"name": "residency-audit", "version": __version__},
         "generated_at": report.generated_at.isoformat(),
         "store": report.store,
         "target": {"key": report.target, "label": report.target_label},
@@ -71,6 +55,49 @@ def write_bundle(
         "baseline_scan_id": report.baseline.scan.id if report.baseline else None,
         "scan_ids": [r.scan.id for r in _results(report)],
         "shard_scan_ids": {sid: m.shards.scan_ids for sid, m in sorted(report.merged.items())},
+    }
+    return write_evidence(directory, {report_name: report_text}, list(_results(report)), manifest, sign_key, shards)
+
+
+def write_evidence(
+    directory: Path,
+    documents: dict[str, str],
+    scans: list[ScanResult],
+    manifest_fields: dict[str, Any],
+    sign_key: Path | None = None,
+    shards: list[ScanResult] | None = None,
+) -> list[Path]:
+    """An evidence bundle: `documents` (name -> text), the raw JSON of every scan (and shard scan) they
+    rest on, `manifest.json` (`manifest_fields` plus every file's SHA-256 and size), `SHA256SUMS`, and
+    `manifest.sig` when given a key. `directory` is created and must not exist yet."""
+    from .. import __version__
+
+    private = load_private_key(sign_key) if sign_key is not None else None  # a bad key fails before writing
+    try:
+        directory.mkdir(parents=True, exist_ok=False)
+    except FileExistsError:
+        from ..errors import UserError
+
+        raise UserError(f"{directory}: already exists (a bundle is written once, into a new directory)") from None
+    files: list[Path] = []
+    for name, text in documents.items():
+        (directory / name).write_text(text, "utf-8")
+        files.append(directory / name)
+    scans_dir = directory / "scans"
+    scans_dir.mkdir()
+    for sub, results in (("", scans), ("shards", shards or [])):
+        for result in results:
+            folder = scans_dir / sub if sub else scans_dir
+            folder.mkdir(exist_ok=True)
+            p = folder / f"{result.scan.started_at:%Y%m%dT%H%M%SZ}-{result.scan.id}.json"
+            p.write_text(scan_json(result), "utf-8")
+            files.append(p)
+    entries = [
+        {"path": p.relative_to(directory).as_posix(), "sha256": sha256(p), "bytes": p.stat().st_size} for p in files
+    ]
+    manifest: dict[str, Any] = {
+        "tool": {"name": "residency-audit", "version": __version__},
+        **manifest_fields,
         "files": entries,
         "verify": f"cd <bundle> && sha256sum -c {SUMS}   (or: residency-audit report --verify <bundle>)",
     }

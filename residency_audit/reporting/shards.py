@@ -137,7 +137,7 @@ def logical_scans(infos: list[ScanInfo]) -> tuple[list[ScanInfo], dict[str, Shar
     the request (a group id reused for a different scan is not merged into it).
     A merged scan takes the place of its earliest shard.
     """
-    from ..store.sql import target_of
+    from ..model import target_of
 
     order: list[tuple[Any, int, ScanInfo | ShardSet]] = []
     sets: dict[tuple[str, int, str], ShardSet] = {}

@@ -86,6 +86,8 @@ resources = Table(
     Column("category", String(32), nullable=False, server_default=""),
     Column("judged", String(16), nullable=False, server_default=""),
     Column("part_of", Text, nullable=False, server_default=""),
+    # Revision 0003: [{relation, target, how, detail}, ...] (model.CopyLink); NULL in scans recorded before.
+    Column("links", JSON),
     ForeignKeyConstraint(["scan_id"], ["scans.id"], ondelete="CASCADE"),
     Index("ix_resources_scan_resource", "scan_id", "resource_id"),
 )

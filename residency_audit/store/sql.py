@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +23,8 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from .. import __version__
 from ..errors import UserError
 from ..model import (
-    NOT_IDENTITY,
     SCHEMA_VERSION,
+    CopyLink,
     Finding,
     Gap,
     Location,
@@ -37,37 +36,14 @@ from ..model import (
     Scan,
     ScanRequest,
     ScanResult,
+    target_of,
     utcnow,
 )
 from . import schema as t
 
 #: The newest migration; opening a store at this revision skips Alembic entirely.
-HEAD = "0002"
+HEAD = "0003"
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def target_of(request: ScanRequest) -> tuple[str, str]:
-    """(key, label) of what a scan looked at: only scans of the same target are diffed.
-
-    A scan of two regions compared with a scan of all regions would report every
-    other region's findings as "resolved".
-    """
-    d = request.to_dict()
-    d["options"] = {k: v for k, v in d["options"].items() if k not in NOT_IDENTITY}
-    canon = {
-        "provider": d["provider"],
-        "scopes": sorted(d["scopes"]),
-        "regions": sorted(d["regions"]) if d["regions"] is not None else None,
-        "options": d["options"],
-    }
-    key = hashlib.sha256(json.dumps(canon, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    parts = [d["provider"]]
-    if canon["scopes"]:
-        parts.append("scopes=" + ",".join(canon["scopes"]))
-    parts.append("regions=" + (",".join(canon["regions"]) if canon["regions"] is not None else "all"))
-    for k, v in sorted(d["options"].items()):
-        parts.append(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}")
-    return key, " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +264,7 @@ class Store:
                     "category": r.category,
                     "judged": r.judged,
                     "part_of": r.part_of,
+                    "links": [link.to_dict() for link in r.links] or None,
                 }
             )
             for j, rl in enumerate(result.resolved.get(r.id, [])):
@@ -415,6 +392,7 @@ class Store:
                         category=r.category,
                         judged=r.judged,
                         part_of=r.part_of,
+                        links=[CopyLink.from_dict(d) for d in r.links or ()],
                     )
                 )
             resolved: dict[str, list[ResolvedLocation]] = {r.id: [] for r in resources}
