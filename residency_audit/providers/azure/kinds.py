@@ -242,8 +242,9 @@ KINDS: tuple[ArmKind, ...] = (
         terraform=("azurerm_key_vault",),
         footprint=True,
         seed="key_vault",
-        doc="Key Vaults: Azure replicates their contents to the paired region, as `secondary`, where the "
-        "catalog records a pair (an EU region without one keeps them in the region)",
+        doc="Key Vaults: Azure replicates their contents to the paired region, as `secondary`; a region "
+        "Microsoft documents as unpaired (and Brazil South, West US 3) keeps them in the region; a region "
+        "whose pair is not documented fails closed",
     ),
 )
 

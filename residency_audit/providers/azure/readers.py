@@ -24,6 +24,10 @@ PROVIDER = "azure"
 
 GEO_STORAGE_SKUS = frozenset({"standard_grs", "standard_ragrs", "standard_gzrs", "standard_ragzrs"})
 
+#: Regions whose Key Vaults are not replicated to their pair although they have one (zone-redundant
+#: in the region instead): https://learn.microsoft.com/en-us/azure/key-vault/general/disaster-recovery-guidance
+KEY_VAULT_IN_REGION = frozenset({"brazilsouth", "westus3"})
+
 
 def lower(value: Any) -> str:
     return str(value or "").strip().lower()
@@ -241,18 +245,21 @@ def snapshot(raw: dict[str, Any], at: Places) -> list[Location]:
 
 
 def key_vault_replica(catalog: Catalog, region: str | None) -> Location | None:
-    """Key Vault replicates its contents to the region's pair; an EU region without a pair
-    (Italy North, Poland Central...) keeps them in the region, so no pair catalogued, no copy.
+    """Key Vault replicates its contents to the region's pair. A region Microsoft documents as
+    unpaired (Italy North, Poland Central...), and Brazil South and West US 3, keep them in the
+    region (zone-redundant); a region whose pair is not documented fails closed.
     The gate (`terraform._key_vault`) and the live scan both judge a vault by this."""
     if region is None:
         return None
     place = catalog.resolve(PROVIDER, region)
     if not place.known:
         return Location(None, role="secondary", detail="Key Vault replica: pair of an unknown region")
+    if region in KEY_VAULT_IN_REGION or catalog.unpaired(PROVIDER, region):
+        return None
     if place.paired_region:
         why = f"Key Vault replicates its contents: paired region of {region}"
         return Location(place.paired_region, role="secondary", detail=why)
-    return None
+    return Location(None, role="secondary", detail=f"Key Vault replica: no documented pair for {region} (unknown)")
 
 
 def key_vault(raw: dict[str, Any], at: Places) -> list[Location]:
