@@ -249,7 +249,8 @@ KINDS: tuple[ArmKind, ...] = (
         seed="storage_account",
         doc="storage accounts with a geo-redundant SKU (GRS/RA-GRS/GZRS/RA-GZRS): `secondaryLocation`, or the "
         "paired region when it is not reported, as `secondary`; object replication policies: the destination "
-        "account's location as `replica`; the blob service's diagnostic settings",
+        "account's location as `replica`; where the blob service's diagnostic settings send "
+        "its logs, as `replica`",
         api_version="2023-05-01",
         get_when="geo_redundant_sku",
         graph_properties=True,
@@ -264,7 +265,7 @@ KINDS: tuple[ArmKind, ...] = (
         terraform=("azurerm_cosmosdb_account",),
         footprint=True,
         seed="cosmos_account",
-        doc="Cosmos DB accounts: every region as `replica`",
+        doc="Cosmos DB accounts: every region as `replica`; where its diagnostic settings send logs, as `replica`",
         api_version="2024-05-15",
         graph_properties=True,
         children=(DIAGNOSTICS,),
@@ -292,7 +293,8 @@ KINDS: tuple[ArmKind, ...] = (
         seed="sql_database",
         doc="SQL databases: `replicationLinks` partners as `replica`; geo or geo-zone backup storage "
         "(`currentBackupStorageRedundancy`/`requestedBackupStorageRedundancy`, Geo by default) in the paired "
-        "region as `backup`",
+        "region as `backup`"
+        "; where its diagnostic settings send logs, as `replica`",
         api_version=_SQL_API,
         graph_properties=True,
         children=_SQL_DATABASE_CHILDREN,
@@ -311,7 +313,8 @@ KINDS: tuple[ArmKind, ...] = (
         footprint=True,
         seed="sql_managed_instance",
         doc="SQL managed instances: geo backup storage in the paired region as `backup`; the partner region of "
-        "each instance failover group it is in as `replica`",
+        "each instance failover group it is in as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         api_version=_SQL_API,
         graph_properties=True,
         children=(_INSTANCE_FAILOVER_GROUPS, DIAGNOSTICS),
@@ -330,7 +333,8 @@ KINDS: tuple[ArmKind, ...] = (
         footprint=True,
         seed="postgresql_flexible_server",
         doc="PostgreSQL flexible servers: geo-redundant backup in the paired region as `backup`; the read "
-        "replicas of a source server (servers of their own, listed with `replicas`) as `replica`",
+        "replicas of a source server (servers of their own, listed with `replicas`) as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         api_version="2024-08-01",
         graph_properties=True,
         children=(_POSTGRES_REPLICAS, DIAGNOSTICS),
@@ -349,7 +353,8 @@ KINDS: tuple[ArmKind, ...] = (
         footprint=True,
         seed="mysql_flexible_server",
         doc="MySQL flexible servers: geo-redundant backup in the paired region as `backup`; a source server's "
-        "read replicas as `replica`",
+        "read replicas as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         api_version="2023-12-30",
         graph_properties=True,
         children=(_MYSQL_REPLICAS, DIAGNOSTICS),
@@ -363,7 +368,8 @@ KINDS: tuple[ArmKind, ...] = (
         terraform=("azurerm_container_registry",),
         footprint=True,
         seed="container_registry",
-        doc="container registries: every geo-replication (Premium) as `replica`",
+        doc="container registries: every geo-replication (Premium) as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         children=(_REGISTRY_REPLICATIONS, DIAGNOSTICS),
     ),
     ArmKind(
@@ -374,7 +380,8 @@ KINDS: tuple[ArmKind, ...] = (
         reader="redis_cache",
         footprint=True,
         seed="redis_cache",
-        doc="Azure Cache for Redis: each geo-replication linked server's location as `replica`",
+        doc="Azure Cache for Redis: each geo-replication linked server's location as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         graph_properties=True,
         children=(_REDIS_LINKS, DIAGNOSTICS),
     ),
@@ -387,7 +394,8 @@ KINDS: tuple[ArmKind, ...] = (
         footprint=True,
         seed="event_hub_namespace",
         doc="Event Hubs namespaces: the partner namespace of each geo-disaster-recovery alias, at its location, "
-        "as `replica`",
+        "as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         children=(_EVENT_HUB_ALIASES, DIAGNOSTICS),
     ),
     ArmKind(
@@ -399,7 +407,8 @@ KINDS: tuple[ArmKind, ...] = (
         footprint=True,
         seed="service_bus_namespace",
         doc="Service Bus namespaces: the partner namespace of each geo-disaster-recovery alias (Premium), at "
-        "its location, as `replica`",
+        "its location, as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         children=(_SERVICE_BUS_ALIASES, DIAGNOSTICS),
     ),
     ArmKind(
@@ -416,7 +425,8 @@ KINDS: tuple[ArmKind, ...] = (
         ),
         footprint=True,
         seed="web_site",
-        doc="App Service apps: the storage account each backup is in, at its location, as `backup`",
+        doc="App Service apps: the storage account each backup is in, at its location, as `backup`"
+        "; where its diagnostic settings send logs, as `replica`",
         children=(_SITE_BACKUPS, DIAGNOSTICS),
     ),
     ArmKind(
@@ -427,7 +437,8 @@ KINDS: tuple[ArmKind, ...] = (
         reader="log_analytics_workspace",
         footprint=True,
         seed="log_analytics_workspace",
-        doc="Log Analytics workspaces: where their logs are kept, and a workspace replication's location as `replica`",
+        doc="Log Analytics workspaces: where their logs are kept, and a workspace replication's location as `replica`"
+        "; where its diagnostic settings send logs, as `replica`",
         api_version="2025-02-01",
         graph_properties=True,
         children=(DIAGNOSTICS,),
@@ -483,7 +494,8 @@ KINDS: tuple[ArmKind, ...] = (
         seed="key_vault",
         doc="Key Vaults: Azure replicates their contents to the paired region, as `secondary`; a region "
         "Microsoft documents as unpaired (and Brazil South, West US 3) keeps them in the region; a region "
-        "whose pair is not documented fails closed",
+        "whose pair is not documented fails closed"
+        "; where its diagnostic settings send logs, as `replica`",
         children=(DIAGNOSTICS,),
     ),
 )
