@@ -9,6 +9,8 @@ and tables it already exposes:
   `TYPES` / `LINKS` / `GLOBAL_LOCATION` (`_terraform_module` below), categories from
   `residency_audit.kinds.classify`;
 - kind-classes: each provider's `CLASSES` table (`_classes` below);
+- azure-kinds: the kinds Azure scans declare (`providers.api("azure").kinds()`): what each reads
+  beyond the inventory, and whether its footprint is modelled;
 - permissions: `residency_audit.commands.permissions` (what `residency-audit permissions`
   prints) and the guardrail reader's own allow-list;
 - cli: the argparse tree of `residency_audit.cli.build_parser()`.
@@ -238,6 +240,37 @@ def kind_classes_reference(repo: Path) -> str:
     return "\n".join(out)
 
 
+def kinds_reference(cloud: str) -> str:
+    """A live scan's kinds, as its provider declares them: the reads beyond the inventory (with the
+    permission each needs), whether the copies are modelled, and which locations count."""
+    from residency_audit.providers import api
+
+    kinds = api(cloud).kinds()
+    listing = {op for k in kinds if k.name == "*" for op in k.reads}
+    rows = []
+    for k in kinds:
+        extra = list(dict.fromkeys(op.permission for op in k.reads if op not in listing))
+        rows.append(
+            (
+                code(k.name),
+                k.category if k.name != "*" else "by type",
+                k.judged,
+                ", ".join(code(p) for p in extra) or "— (the inventory)",
+                cell(k.doc),
+            )
+        )
+    modelled = sum(1 for k in kinds if k.footprint)
+    return (
+        f"{len(kinds)} kinds, {modelled} with a modelled footprint (`judged: footprint` in the output); "
+        "every other resource is judged at its primary location (`judged: primary`).\n\n"
+        + table(("kind", "category", "judged", "reads beyond the inventory", "locations"), rows)
+    )
+
+
+def azure_kinds_reference(repo: Path) -> str:
+    return kinds_reference("azure")
+
+
 # --------------------------------------------------------------------------- permissions
 
 
@@ -358,6 +391,7 @@ GENERATORS: dict[str, Callable[[Path], str]] = {
     "rules": rules_reference,
     "terraform-types": terraform_types_reference,
     "kind-classes": kind_classes_reference,
+    "azure-kinds": azure_kinds_reference,
     "permissions": permissions_reference,
     "cli": cli_reference,
 }

@@ -11,7 +11,14 @@ self-signed certificate generated at start; `ca_file` is what a client trusts
 
 Resource Graph is faked by table, not by KQL: a query's first word picks
 `Resources` or `ResourceContainers` (the only filter it understands is
-"subscriptions only"), and every row carries all the columns the scanner projects.
+"subscriptions only"), and every row carries all the columns the scanner projects;
+`properties` only for the types an `iff(type in~ (...), properties, ...)` names, as the
+scanner asks.
+
+Reads by id answer in the documented shapes and only at the api-versions ARM serves for
+them (`API_VERSIONS`; another is a 400, as ARM answers it); a child collection
+(`replicationLinks`, `replicas`, diagnostic settings...) that holds nothing answers an
+empty list, under a resource of a type that has it (`CHILD_COLLECTIONS`), and 404 elsewhere.
 Subscriptions in `denied` answer 403 below `/subscriptions/{id}/` and are
 invisible to Resource Graph, as a subscription the caller cannot read is in real
 Azure. Everything the fake is asked is kept in `log`, so tests can prove the
@@ -29,6 +36,7 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import json
+import re
 import secrets
 import shutil
 import socket
@@ -361,15 +369,31 @@ class FakeArm:
         }
 
     def _by_id(self, sub: str, low: str, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
-        if low in self.children:
-            return self._paged(path, query, self.children[low])
         for r in self.resources.get(sub, []):
-            if r["id"].lower() == low:
-                return 200, {}, r
+            rid = r["id"].lower()
+            if rid == low:
+                bad = _api_version_error(_type_of(r), "", query)
+                return bad or (200, {}, r)
+            if low.startswith(rid + "/"):
+                collection = low[len(rid) + 1 :]
+                types = CHILD_COLLECTIONS.get(collection)
+                if types is not None and (not types or _type_of(r) in types):
+                    bad = _api_version_error(_type_of(r), collection, query)
+                    return bad or self._paged(path, query, self.children.get(low, []))
         for g in self.resource_groups.get(sub, []):
-            if g["id"].lower() == low:
+            gid = g["id"].lower()
+            if gid == low:
                 return 200, {}, g
+            located = _LOCATED.fullmatch(low[len(gid) :]) if low.startswith(gid + "/") else None
+            if located:  # a location-scoped collection of the group (SQL instance failover groups)
+                bad = _api_version_error(located.group(1), "", query)
+                return bad or self._paged(path, query, self.children.get(low, []))
         return 404, {}, _error("ResourceNotFound", f"resource {path} not found")
+
+    def add_children(self, parent_id: str, collection: str, items: list[JSONDict]) -> None:
+        """Items of a child collection: `parent_id/collection` (`replicationLinks`,
+        `providers/Microsoft.Insights/diagnosticSettings`...)."""
+        self.children.setdefault(f"{parent_id}/{collection}".lower(), []).extend(items)
 
     def _paged(self, path: str, query: dict[str, str], items: list[JSONDict]) -> tuple[int, dict[str, str], Any]:
         start = int(query.get("$skiptoken", "0") or 0)
@@ -490,9 +514,14 @@ class FakeArm:
             ]
         rows: list[JSONDict] = []
         if table == "resources":
+            chosen = _PROPERTIES_FOR.search(query)
+            with_properties = {t.lower() for t in re.findall(r"'([^']+)'", chosen.group(1))} if chosen else None
             for s in subs:
                 for r in self.resources.get(s, []):
-                    rows.append(_graph_row(r, s))
+                    row = _graph_row(r, s)
+                    if with_properties is not None and row["type"] not in with_properties:
+                        row["properties"] = None
+                    rows.append(row)
         elif table == "resourcecontainers":
             for s in subs:
                 rows.append(
@@ -534,6 +563,77 @@ class FakeArm:
 
 
 _AUTHZ = "/providers/microsoft.authorization/"
+_PROPERTIES_FOR = re.compile(r"properties\s*=\s*iff\(type in~ \(([^)]*)\)", re.I)
+_LOCATED = re.compile(r"/providers/(microsoft\.sql/locations/[^/]+/instancefailovergroups)")
+
+#: ARM type (lower case), or type and child collection, -> the api-versions this fake serves it at:
+#: versions ARM publishes for it (https://learn.microsoft.com/en-us/rest/api/), at least the ones
+#: the scanner sends. Types not listed accept any.
+API_VERSIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("microsoft.storage/storageaccounts", ""): frozenset({"2023-01-01", "2023-05-01"}),
+    ("microsoft.storage/storageaccounts", "objectreplicationpolicies"): frozenset({"2023-01-01", "2023-05-01"}),
+    ("microsoft.documentdb/databaseaccounts", ""): frozenset({"2024-05-15", "2024-08-15"}),
+    ("microsoft.sql/servers/databases", ""): frozenset({"2021-11-01"}),
+    ("microsoft.sql/servers/databases", "replicationlinks"): frozenset({"2021-11-01"}),
+    ("microsoft.sql/servers", "failovergroups"): frozenset({"2021-11-01"}),
+    ("microsoft.sql/managedinstances", ""): frozenset({"2021-11-01"}),
+    ("microsoft.sql/locations/[^/]+/instancefailovergroups", ""): frozenset({"2021-11-01"}),
+    ("microsoft.dbforpostgresql/flexibleservers", ""): frozenset({"2022-12-01", "2024-08-01"}),
+    ("microsoft.dbforpostgresql/flexibleservers", "replicas"): frozenset({"2022-12-01", "2024-08-01"}),
+    ("microsoft.dbformysql/flexibleservers", ""): frozenset({"2023-06-30", "2023-12-30"}),
+    ("microsoft.dbformysql/flexibleservers", "replicas"): frozenset({"2023-06-30", "2023-12-30"}),
+    ("microsoft.containerregistry/registries", "replications"): frozenset({"2023-07-01", "2025-04-01"}),
+    ("microsoft.cache/redis", "linkedservers"): frozenset({"2023-08-01", "2024-03-01"}),
+    ("microsoft.eventhub/namespaces", "disasterrecoveryconfigs"): frozenset({"2021-11-01", "2024-01-01"}),
+    ("microsoft.servicebus/namespaces", "disasterrecoveryconfigs"): frozenset({"2021-11-01"}),
+    ("microsoft.web/sites", "backups"): frozenset({"2023-01-01", "2023-12-01"}),
+    ("microsoft.operationalinsights/workspaces", ""): frozenset({"2023-09-01", "2025-02-01"}),
+    ("microsoft.recoveryservices/vaults", ""): frozenset({"2024-04-01"}),
+    ("microsoft.dataprotection/backupvaults", ""): frozenset({"2024-04-01"}),
+    ("*", "providers/microsoft.insights/diagnosticsettings"): frozenset({"2021-05-01-preview"}),
+    ("*", "blobservices/default/providers/microsoft.insights/diagnosticsettings"): frozenset({"2021-05-01-preview"}),
+}
+
+#: Child collection (lower case) -> the ARM types that have it (empty: every type).
+CHILD_COLLECTIONS: dict[str, frozenset[str]] = {
+    "replicationlinks": frozenset({"microsoft.sql/servers/databases"}),
+    "failovergroups": frozenset({"microsoft.sql/servers"}),
+    "replicas": frozenset({"microsoft.dbforpostgresql/flexibleservers", "microsoft.dbformysql/flexibleservers"}),
+    "replications": frozenset({"microsoft.containerregistry/registries"}),
+    "linkedservers": frozenset({"microsoft.cache/redis"}),
+    "disasterrecoveryconfigs": frozenset({"microsoft.eventhub/namespaces", "microsoft.servicebus/namespaces"}),
+    "objectreplicationpolicies": frozenset({"microsoft.storage/storageaccounts"}),
+    "backups": frozenset({"microsoft.web/sites"}),
+    "providers/microsoft.insights/diagnosticsettings": frozenset(),
+    "blobservices/default/providers/microsoft.insights/diagnosticsettings": frozenset(
+        {"microsoft.storage/storageaccounts"}
+    ),
+}
+
+
+def _type_of(r: JSONDict) -> str:
+    return str(r.get("type", "")).lower()
+
+
+def _api_version_error(rtype: str, collection: str, query: dict[str, str]) -> tuple[int, dict[str, str], Any] | None:
+    """ARM's answer to an api-version its resource provider does not serve (None when it does)."""
+    served = API_VERSIONS.get((rtype, collection))
+    if served is None and rtype.startswith("microsoft.sql/locations/"):
+        served = API_VERSIONS.get(("microsoft.sql/locations/[^/]+/instancefailovergroups", collection))
+    if served is None:
+        served = API_VERSIONS.get(("*", collection))
+    version = query.get("api-version", "")
+    if served is None or version in served:
+        return None
+    return (
+        400,
+        {},
+        _error(
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for API version '{version}' and type '{rtype}'. "
+            f"The supported api-versions are '{', '.join(sorted(served))}'.",
+        ),
+    )
 
 
 def _error(code: str, message: str) -> JSONDict:
@@ -567,6 +667,8 @@ def _graph_row(r: JSONDict, sub: str) -> JSONDict:
 # ------------------------------------------------------------------------ estate
 
 TENANT = "7d2f6c1e-4b8a-4e0f-9c3d-2a5b8e9f1c01"
+#: The signature of the App Service backup's SAS URL: tests check it never reaches any output.
+BACKUP_SAS_SIGNATURE = "c2VjcmV0LXNhcy1zaWduYXR1cmUtZG8tbm90LWxlYWs%3D"
 SUB_PROD = "1b4e8c2a-9f3d-4a6b-8e1c-5d7f9a2b3c01"
 SUB_ANALYTICS = "2c5f9d3b-0a4e-4b7c-9f2d-6e8a0b3c4d02"
 SUB_LEGACY = "3d6a0e4c-1b5f-4c8d-a03e-7f9b1c4d5e03"
@@ -734,6 +836,317 @@ def key_vault(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSON
     return arm_resource(sub, rg, "Microsoft.KeyVault/vaults", name, location, **extra)
 
 
+def sql_server(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    """A logical server; its failover groups go into `FakeArm.children` (`failover_group`)."""
+    extra.setdefault("kind", "v12.0")
+    extra.setdefault(
+        "properties",
+        {"fullyQualifiedDomainName": f"{name}.database.windows.net", "version": "12.0", "state": "Ready"},
+    )
+    return arm_resource(sub, rg, "Microsoft.Sql/servers", name, location, **extra)
+
+
+def sql_managed_instance(
+    sub: str, rg: str, name: str, location: str, redundancy: str = "Geo", **extra: Any
+) -> JSONDict:
+    extra.setdefault("sku", {"name": "GP_Gen5", "tier": "GeneralPurpose", "family": "Gen5", "capacity": 8})
+    extra.setdefault(
+        "properties",
+        {
+            "fullyQualifiedDomainName": f"{name}.1a2b3c4d5e6f.database.windows.net",
+            "state": "Ready",
+            "licenseType": "LicenseIncluded",
+            "vCores": 8,
+            "storageSizeInGB": 256,
+            "requestedBackupStorageRedundancy": redundancy,
+            "currentBackupStorageRedundancy": redundancy,
+        },
+    )
+    return arm_resource(sub, rg, "Microsoft.Sql/managedInstances", name, location, **extra)
+
+
+def _flexible_properties(name: str, suffix: str, geo_backup: bool, role: str, source: str) -> JSONDict:
+    props: JSONDict = {
+        "fullyQualifiedDomainName": f"{name}.{suffix}",
+        "state": "Ready",
+        "storage": {"storageSizeGB": 128},
+        "backup": {"backupRetentionDays": 7, "geoRedundantBackup": "Enabled" if geo_backup else "Disabled"},
+        "highAvailability": {"mode": "Disabled"},
+        "replicationRole": role,
+    }
+    if source:
+        props["sourceServerResourceId"] = source
+    return props
+
+
+def postgresql_flexible_server(
+    sub: str,
+    rg: str,
+    name: str,
+    location: str,
+    geo_backup: bool = False,
+    role: str = "Primary",
+    source: str = "",
+    **extra: Any,
+) -> JSONDict:
+    """A flexible server (2024-08-01): `geo_backup` sets backup.geoRedundantBackup; a replica has
+    `role` AsyncReplica/GeoAsyncReplica and its `source`; a source's replicas go into `children`."""
+    extra.setdefault("sku", {"name": "Standard_D2ds_v5", "tier": "GeneralPurpose"})
+    extra.setdefault("properties", _flexible_properties(name, "postgres.database.azure.com", geo_backup, role, source))
+    extra["properties"].setdefault("version", "16")
+    return arm_resource(sub, rg, "Microsoft.DBforPostgreSQL/flexibleServers", name, location, **extra)
+
+
+def mysql_flexible_server(
+    sub: str,
+    rg: str,
+    name: str,
+    location: str,
+    geo_backup: bool = False,
+    role: str = "None",
+    source: str = "",
+    **extra: Any,
+) -> JSONDict:
+    """A flexible server (2023-12-30): replicationRole None, Source or Replica."""
+    extra.setdefault("sku", {"name": "Standard_D2ds_v4", "tier": "GeneralPurpose"})
+    extra.setdefault("properties", _flexible_properties(name, "mysql.database.azure.com", geo_backup, role, source))
+    extra["properties"].setdefault("version", "8.0.21")
+    return arm_resource(sub, rg, "Microsoft.DBforMySQL/flexibleServers", name, location, **extra)
+
+
+def container_registry(sub: str, rg: str, name: str, location: str, sku: str = "Premium", **extra: Any) -> JSONDict:
+    """A registry; its geo-replications (Premium) go into `children` (`registry_replication`)."""
+    extra.setdefault(
+        "properties",
+        {"loginServer": f"{name}.azurecr.io", "adminUserEnabled": False, "provisioningState": "Succeeded"},
+    )
+    return arm_resource(
+        sub, rg, "Microsoft.ContainerRegistry/registries", name, location, sku={"name": sku, "tier": sku}, **extra
+    )
+
+
+def redis_cache(sub: str, rg: str, name: str, location: str, linked: list[str] = [], **extra: Any) -> JSONDict:  # noqa: B006
+    """An Azure Cache for Redis (2024-03-01); `linked` are the ids of its linkedServers children."""
+    extra.setdefault(
+        "properties",
+        {
+            "sku": {"name": "Premium", "family": "P", "capacity": 1},
+            "hostName": f"{name}.redis.cache.windows.net",
+            "port": 6379,
+            "sslPort": 6380,
+            "provisioningState": "Succeeded",
+            "linkedServers": [{"id": link} for link in linked],
+        },
+    )
+    return arm_resource(sub, rg, "Microsoft.Cache/Redis", name, location, **extra)
+
+
+def _namespace(ptype: str, sub: str, rg: str, name: str, location: str, sku: str, host: str, **extra: Any) -> JSONDict:
+    extra.setdefault(
+        "properties",
+        {"serviceBusEndpoint": f"https://{name}.{host}:443/", "status": "Active", "provisioningState": "Succeeded"},
+    )
+    return arm_resource(sub, rg, ptype, name, location, sku={"name": sku, "tier": sku}, **extra)
+
+
+def event_hub_namespace(sub: str, rg: str, name: str, location: str, sku: str = "Standard", **extra: Any) -> JSONDict:
+    """A namespace; its geo-DR aliases go into `children` (`dr_alias`)."""
+    return _namespace("Microsoft.EventHub/namespaces", sub, rg, name, location, sku, "servicebus.windows.net", **extra)
+
+
+def service_bus_namespace(sub: str, rg: str, name: str, location: str, sku: str = "Premium", **extra: Any) -> JSONDict:
+    return _namespace(
+        "Microsoft.ServiceBus/namespaces", sub, rg, name, location, sku, "servicebus.windows.net", **extra
+    )
+
+
+def web_site(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    """An App Service app; its backups go into `children` (`site_backup`)."""
+    extra.setdefault("kind", "app,linux")
+    extra.setdefault(
+        "properties",
+        {"state": "Running", "defaultHostName": f"{name}.azurewebsites.net", "httpsOnly": True},
+    )
+    return arm_resource(sub, rg, "Microsoft.Web/sites", name, location, **extra)
+
+
+def log_analytics_workspace(
+    sub: str, rg: str, name: str, location: str, replication: str = "", **extra: Any
+) -> JSONDict:
+    """A workspace (2025-02-01); `replication` enables workspace replication to that location."""
+    props: JSONDict = {
+        "customerId": "5b02755b-5bf4-430c-9487-45502a2a7e62",
+        "provisioningState": "Succeeded",
+        "sku": {"name": "PerGB2018"},
+        "retentionInDays": 30,
+    }
+    if replication:
+        props["replication"] = {"location": replication, "enabled": True, "provisioningState": "Succeeded"}
+    extra.setdefault("properties", props)
+    return arm_resource(sub, rg, "Microsoft.OperationalInsights/workspaces", name, location, **extra)
+
+
+# Child collection items, in the shapes their list operations return.
+
+
+def replication_link(
+    database_id: str, name: str, partner_server: str, partner_db: str, partner_location: str
+) -> JSONDict:
+    return {
+        "id": f"{database_id}/replicationLinks/{name}",
+        "name": name,
+        "type": "Microsoft.Sql/servers/databases/replicationLinks",
+        "properties": {
+            "partnerServer": partner_server,
+            "partnerDatabase": partner_db,
+            "partnerLocation": partner_location,
+            "role": "Primary",
+            "partnerRole": "Secondary",
+            "linkType": "GEO",
+            "replicationState": "CATCH_UP",
+        },
+    }
+
+
+def failover_group(
+    server_id: str, name: str, location: str, partner_id: str, partner_location: str, databases: list[str]
+) -> JSONDict:
+    return {
+        "id": f"{server_id}/failoverGroups/{name}",
+        "name": name,
+        "type": "Microsoft.Sql/servers/failoverGroups",
+        "location": location,
+        "properties": {
+            "readWriteEndpoint": {"failoverPolicy": "Automatic", "failoverWithDataLossGracePeriodMinutes": 480},
+            "readOnlyEndpoint": {"failoverPolicy": "Disabled"},
+            "replicationRole": "Primary",
+            "replicationState": "CATCH_UP",
+            "partnerServers": [{"id": partner_id, "location": partner_location, "replicationRole": "Secondary"}],
+            "databases": databases,
+        },
+    }
+
+
+def instance_failover_group(
+    group_id: str, location: str, name: str, primary_id: str, partner_id: str, partner_location: str
+) -> JSONDict:
+    """At `{resource group}/providers/Microsoft.Sql/locations/{location}/instanceFailoverGroups`."""
+    return {
+        "id": f"{group_id}/providers/Microsoft.Sql/locations/{location}/instanceFailoverGroups/{name}",
+        "name": name,
+        "type": "Microsoft.Sql/locations/instanceFailoverGroups",
+        "properties": {
+            "readWriteEndpoint": {"failoverPolicy": "Automatic", "failoverWithDataLossGracePeriodMinutes": 480},
+            "readOnlyEndpoint": {"failoverPolicy": "Disabled"},
+            "replicationRole": "Primary",
+            "replicationState": "CATCH_UP",
+            "partnerRegions": [{"location": partner_location, "replicationRole": "Secondary"}],
+            "managedInstancePairs": [{"primaryManagedInstanceId": primary_id, "partnerManagedInstanceId": partner_id}],
+        },
+    }
+
+
+def registry_replication(registry_id: str, location: str) -> JSONDict:
+    return {
+        "id": f"{registry_id}/replications/{location}",
+        "name": location,
+        "type": "Microsoft.ContainerRegistry/registries/replications",
+        "location": location,
+        "properties": {
+            "provisioningState": "Succeeded",
+            "status": {"displayStatus": "Ready"},
+            "regionEndpointEnabled": True,
+        },
+    }
+
+
+def redis_link(cache_id: str, linked_id: str, linked_location: str, role: str) -> JSONDict:
+    name = linked_id.rsplit("/", 1)[-1]
+    return {
+        "id": f"{cache_id}/linkedServers/{name}",
+        "name": name,
+        "type": "Microsoft.Cache/Redis/linkedServers",
+        "properties": {
+            "linkedRedisCacheId": linked_id,
+            "linkedRedisCacheLocation": linked_location,
+            "serverRole": role,
+            "provisioningState": "Succeeded",
+        },
+    }
+
+
+def dr_alias(namespace_id: str, name: str, partner: str, role: str) -> JSONDict:
+    """A geo-DR alias; `partner` is the partner namespace's ARM id, or (as ARM also answers) its name."""
+    kind = "EventHub" if "/microsoft.eventhub/" in namespace_id.lower() else "ServiceBus"
+    return {
+        "id": f"{namespace_id}/disasterRecoveryConfigs/{name}",
+        "name": name,
+        "type": f"Microsoft.{kind}/Namespaces/disasterRecoveryConfigs",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "partnerNamespace": partner,
+            "role": role,
+            "pendingReplicationOperationsCount": 0,
+        },
+    }
+
+
+def object_replication_policy(account_id: str, policy_id: str, source: str, destination: str) -> JSONDict:
+    """`source`/`destination`: account names, or full ids (required when cross-tenant replication is off)."""
+    return {
+        "id": f"{account_id}/objectReplicationPolicies/{policy_id}",
+        "name": policy_id,
+        "type": "Microsoft.Storage/storageAccounts/objectReplicationPolicies",
+        "properties": {
+            "policyId": policy_id,
+            "enabledTime": "2025-03-01T09:00:00Z",
+            "sourceAccount": source,
+            "destinationAccount": destination,
+            "rules": [{"ruleId": "r1", "sourceContainer": "invoices", "destinationContainer": "invoices-copy"}],
+        },
+    }
+
+
+def site_backup(site_id: str, backup_id: int, storage_url: str) -> JSONDict:
+    """A backup item as `sites/{name}/backups` lists it: `storageAccountUrl` is a SAS URL (a secret)."""
+    name = site_id.rsplit("/", 1)[-1]
+    return {
+        "id": f"{site_id}/backups/{backup_id}",
+        "name": f"{name}_{backup_id}",
+        "type": "Microsoft.Web/sites/backups",
+        "properties": {
+            "id": backup_id,
+            "storageAccountUrl": storage_url,
+            "blobName": f"{name}_20250301.zip",
+            "name": f"{name}_20250301",
+            "status": "Succeeded",
+            "sizeInBytes": 56091883,
+            "created": "2025-03-01T02:00:00Z",
+            "scheduled": True,
+        },
+    }
+
+
+DIAGNOSTIC_SETTINGS = "providers/Microsoft.Insights/diagnosticSettings"
+BLOB_DIAGNOSTIC_SETTINGS = "blobServices/default/providers/Microsoft.Insights/diagnosticSettings"
+
+
+def diagnostic_setting(resource_id: str, name: str, enabled: bool = True, **destinations: str) -> JSONDict:
+    """A diagnostic setting (2021-05-01-preview); `destinations`: workspaceId, storageAccountId,
+    eventHubAuthorizationRuleId, eventHubName, marketplacePartnerId."""
+    return {
+        "id": f"{resource_id}/{DIAGNOSTIC_SETTINGS}/{name}",
+        "name": name,
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "properties": {
+            **destinations,
+            "logs": [{"categoryGroup": "audit", "enabled": enabled, "retentionPolicy": {"enabled": False, "days": 0}}],
+            "metrics": [{"category": "AllMetrics", "enabled": False, "retentionPolicy": {"enabled": False, "days": 0}}],
+            "logAnalyticsDestinationType": None,
+        },
+    }
+
+
 def seed_azure(fake: FakeArm) -> None:
     """The bundled sample Azure estate: clean EU resources and the classic traps.
 
@@ -742,6 +1155,11 @@ def seed_azure(fake: FakeArm) -> None:
     a legacy UK South Key Vault (replicated to UK West); clean: a GRS account in
     West Europe whose secondary is North Europe, Sweden Central, a SQL database
     geo-replicated to France, a geo-redundant backup vault pairing to North Europe.
+    The copies services keep elsewhere (`_copies`): a PostgreSQL server in Switzerland
+    North with geo-redundant backup (pair Switzerland West), a SQL database with geo
+    backups in UK South, a registry replicating to East US, a Service Bus geo-DR alias to
+    a UK South namespace, a Key Vault whose logs go to an East US workspace, and an object
+    replication policy to the legacy East US account; each beside a clean EU counterpart.
     """
     fake.tenant_id = TENANT
     fake.locations = [arm_location(*loc) for loc in _LOCATIONS]
@@ -863,14 +1281,18 @@ def seed_azure(fake: FakeArm) -> None:
                 "switzerlandnorth",
                 properties={"hardwareProfile": {"vmSize": "Standard_D4s_v5"}},
             ),
-            arm_resource(p, "rg-data", "Microsoft.Sql/servers", "sql-crm", "westeurope", kind="v12.0", properties={}),
+            sql_server(p, "rg-data", "sql-crm", "westeurope"),
             sql_database(
                 p,
                 "rg-data",
                 "sql-crm/crm",
                 "westeurope",
                 sku={"name": "GP_Gen5_2"},
-                properties={"status": "Online"},
+                properties={
+                    "status": "Online",
+                    "requestedBackupStorageRedundancy": "Geo",
+                    "currentBackupStorageRedundancy": "Geo",
+                },
             ),
             recovery_services_vault(
                 p,
@@ -936,6 +1358,7 @@ def seed_azure(fake: FakeArm) -> None:
             }
         ]
     }
+    _copies(fake)
     # Tests make the legacy subscription unreadable (`fake.denied`): a gap, never "clean".
 
     # Azure Policy (the guardrail audit). The organisation's "Allowed locations" still lists UK South;
@@ -997,6 +1420,201 @@ def seed_azure(fake: FakeArm) -> None:
             "rg-apps: batch jobs may run anywhere",
         )
     ]
+
+
+def _copies(fake: FakeArm) -> None:
+    """Where services keep copies of the estate's data: one trap and one clean case per family."""
+    p, a, legacy = SUB_PROD, SUB_ANALYTICS, SUB_LEGACY
+
+    def rid(sub: str, rg: str, ptype: str, name: str) -> str:
+        return _rid(sub, rg, ptype, name)
+
+    # SQL: the CRM database's geo backups pair to North Europe, its failover group to France;
+    # the HR server in UK South keeps geo backups in UK West.
+    crm_server = rid(p, "rg-data", "Microsoft.Sql/servers", "sql-crm")
+    fake.add_children(
+        crm_server,
+        "failoverGroups",
+        [
+            failover_group(
+                crm_server,
+                "fg-crm",
+                "West Europe",
+                _rid(p, "rg-data", "Microsoft.Sql/servers", "sql-crm-dr"),
+                "France Central",
+                [f"{crm_server}/databases/crm"],
+            )
+        ],
+    )
+    hr = sql_database(
+        p,
+        "rg-data",
+        "sql-hr-uk/hr",
+        "uksouth",
+        sku={"name": "GP_Gen5_2"},
+        properties={
+            "status": "Online",
+            "requestedBackupStorageRedundancy": "Geo",
+            "currentBackupStorageRedundancy": "Geo",
+        },
+    )
+    reporting = sql_database(
+        p,
+        "rg-data",
+        "sql-crm/reporting",
+        "westeurope",
+        sku={"name": "GP_Gen5_2"},
+        properties={
+            "status": "Online",
+            "requestedBackupStorageRedundancy": "Local",
+            "currentBackupStorageRedundancy": "Local",
+        },
+    )
+    master = sql_database(
+        p,
+        "rg-data",
+        "sql-crm/master",
+        "westeurope",
+        sku={"name": "System", "tier": "System"},
+        properties={
+            "status": "Online",
+            "requestedBackupStorageRedundancy": "Geo",
+            "currentBackupStorageRedundancy": "Geo",
+        },
+    )
+    mi = sql_managed_instance(p, "rg-data", "sqlmi-core-we", "westeurope")
+    group = f"/subscriptions/{p}/resourceGroups/rg-data"
+    fake.add_children(
+        group,
+        "providers/Microsoft.Sql/locations/westeurope/instanceFailoverGroups",
+        [
+            instance_failover_group(
+                group,
+                "westeurope",
+                "ifg-core",
+                mi["id"],
+                _rid(p, "rg-dr", "Microsoft.Sql/managedInstances", "sqlmi-core-ne"),
+                "North Europe",
+            )
+        ],
+    )
+
+    # PostgreSQL / MySQL flexible servers: geo-redundant backup to the pair; read replicas.
+    orders = postgresql_flexible_server(p, "rg-data", "psql-orders-we", "westeurope", geo_backup=True)
+    orders_replica = postgresql_flexible_server(
+        p, "rg-data", "psql-orders-ne", "northeurope", role="GeoAsyncReplica", source=orders["id"]
+    )
+    fake.add_children(orders["id"], "replicas", [orders_replica])
+    batch = postgresql_flexible_server(p, "rg-apps", "psql-batch-ch", "switzerlandnorth", geo_backup=True)
+    shop = mysql_flexible_server(a, "rg-analytics", "mysql-shop-fr", "francecentral", role="Source")
+    shop_replica = mysql_flexible_server(
+        a, "rg-analytics", "mysql-shop-fr-replica", "germanywestcentral", role="Replica", source=shop["id"]
+    )
+    fake.add_children(shop["id"], "replicas", [shop_replica])
+
+    # Container registries: geo-replications (the home region is listed too).
+    shared = container_registry(p, "rg-apps", "acrsharedwe", "westeurope")
+    platform = container_registry(p, "rg-apps", "acrplatformse", "swedencentral")
+    basic = container_registry(p, "rg-apps", "acrtoolsse", "swedencentral", sku="Basic")
+    fake.add_children(
+        shared["id"], "replications", [registry_replication(shared["id"], loc) for loc in ("westeurope", "eastus")]
+    )
+    fake.add_children(
+        platform["id"],
+        "replications",
+        [registry_replication(platform["id"], loc) for loc in ("swedencentral", "northeurope")],
+    )
+
+    # Redis geo-replication: West Europe primary, North Europe secondary.
+    sessions_id = rid(p, "rg-apps", "Microsoft.Cache/Redis", "redis-sessions-we")
+    sessions_ne_id = rid(p, "rg-apps", "Microsoft.Cache/Redis", "redis-sessions-ne")
+    sessions = redis_cache(
+        p, "rg-apps", "redis-sessions-we", "westeurope", linked=[f"{sessions_id}/linkedServers/redis-sessions-ne"]
+    )
+    sessions_ne = redis_cache(
+        p, "rg-apps", "redis-sessions-ne", "northeurope", linked=[f"{sessions_ne_id}/linkedServers/redis-sessions-we"]
+    )
+    cache_plain = redis_cache(p, "rg-apps", "redis-cache-se", "swedencentral")
+    fake.add_children(
+        sessions_id, "linkedServers", [redis_link(sessions_id, sessions_ne_id, "North Europe", "Secondary")]
+    )
+    fake.add_children(
+        sessions_ne_id, "linkedServers", [redis_link(sessions_ne_id, sessions_id, "West Europe", "Primary")]
+    )
+
+    # Geo-disaster-recovery aliases: Service Bus to UK South (named by its id), Event Hubs to North Europe.
+    sb = service_bus_namespace(p, "rg-apps", "sb-orders-we", "westeurope")
+    sb_uk = service_bus_namespace(p, "rg-apps", "sb-orders-uk", "uksouth")
+    fake.add_children(sb["id"], "disasterRecoveryConfigs", [dr_alias(sb["id"], "sb-orders", sb_uk["id"], "Primary")])
+    fake.add_children(
+        sb_uk["id"], "disasterRecoveryConfigs", [dr_alias(sb_uk["id"], "sb-orders", sb["id"], "Secondary")]
+    )
+    evh = event_hub_namespace(a, "rg-analytics", "evh-telemetry-fr", "francecentral")
+    evh_fs = event_hub_namespace(a, "rg-analytics", "evh-telemetry-fs", "francesouth")
+    fake.add_children(
+        evh["id"], "disasterRecoveryConfigs", [dr_alias(evh["id"], "evh-telemetry", "evh-telemetry-fs", "Primary")]
+    )
+    fake.add_children(
+        evh_fs["id"],
+        "disasterRecoveryConfigs",
+        [dr_alias(evh_fs["id"], "evh-telemetry", "evh-telemetry-fr", "Secondary")],
+    )
+
+    # Object replication: invoices to the legacy East US account; media to the analytics account in France.
+    invoices = rid(p, "rg-data", "Microsoft.Storage/storageAccounts", "stinvoiceswe")
+    legacy_us = rid(legacy, "rg-old", "Microsoft.Storage/storageAccounts", "stlegacyus")
+    media = rid(p, "rg-data", "Microsoft.Storage/storageAccounts", "stmediade")
+    analytics = rid(a, "rg-analytics", "Microsoft.Storage/storageAccounts", "stanalyticsfr")
+    fake.add_children(
+        invoices,
+        "objectReplicationPolicies",
+        [object_replication_policy(invoices, "orp-invoices", invoices, legacy_us)],
+    )
+    fake.add_children(
+        legacy_us,
+        "objectReplicationPolicies",
+        [object_replication_policy(legacy_us, "orp-invoices", invoices, legacy_us)],
+    )
+    fake.add_children(
+        media,
+        "objectReplicationPolicies",
+        [object_replication_policy(media, "orp-media", "stmediade", "stanalyticsfr")],
+    )
+    fake.add_children(
+        analytics,
+        "objectReplicationPolicies",
+        [object_replication_policy(analytics, "orp-media", "stmediade", "stanalyticsfr")],
+    )
+
+    # App Service: nightly backups to the Sweden Central archive account (a SAS URL, never shown).
+    portal = web_site(p, "rg-data", "app-portal-we", "westeurope")
+    sas = "sv=2022-11-02&ss=b&srt=co&sp=rwdlac&se=2030-01-01T00:00:00Z&sig=" + BACKUP_SAS_SIGNATURE
+    fake.add_children(
+        portal["id"],
+        "backups",
+        [site_backup(portal["id"], 1017, f"https://starchivesc.blob.core.windows.net/webapp-backups?{sas}")],
+    )
+
+    # Log Analytics: a central EU workspace replicated to North Europe, and an operations workspace in East US
+    # that a West Europe Key Vault sends its audit logs to; the CRM database's audit goes to the EU one.
+    central = log_analytics_workspace(p, "rg-data", "log-central-we", "westeurope", replication="northeurope")
+    ops_us = log_analytics_workspace(p, "rg-apps", "log-ops-us", "eastus")
+    payments = key_vault(p, "rg-data", "kv-payments-we", "westeurope")
+    fake.add_children(
+        payments["id"], DIAGNOSTIC_SETTINGS, [diagnostic_setting(payments["id"], "to-ops", workspaceId=ops_us["id"])]
+    )
+    crm = f"{crm_server}/databases/crm"
+    fake.add_children(crm, DIAGNOSTIC_SETTINGS, [diagnostic_setting(crm, "audit", workspaceId=central["id"])])
+    fake.add_children(
+        invoices, BLOB_DIAGNOSTIC_SETTINGS, [diagnostic_setting(invoices, "blob-audit", storageAccountId=analytics)]
+    )
+
+    fake.resources[p] += [
+        hr, reporting, master, sql_server(p, "rg-data", "sql-hr-uk", "uksouth"), mi,
+        orders, orders_replica, batch, shared, platform, basic, sessions, sessions_ne, cache_plain,
+        sb, sb_uk, portal, central, ops_us, payments,
+    ]  # fmt: skip
+    fake.resources[a] += [shop, shop_replica, evh, evh_fs]
 
 
 @contextmanager

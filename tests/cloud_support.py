@@ -64,7 +64,11 @@ def scan_azure(fake: FakeArm, inventory: str = "arm", max_workers: int = 8) -> S
 
 def inventory(result: ScanResult) -> dict[str, list[tuple[str | None, str]]]:
     """Resource id -> its locations: what 'nothing lost' compares."""
-    return {r.id: sorted((loc.region, loc.role) for loc in r.locations) for r in result.resources}
+    return {r.id: sorted(((loc.region, loc.role) for loc in r.locations), key=_unknown_first) for r in result.resources}
+
+
+def _unknown_first(location: tuple[str | None, str]) -> tuple[bool, str, str]:
+    return (location[0] is not None, location[0] or "", location[1])
 
 
 def owners(result: ScanResult) -> dict[str, str]:

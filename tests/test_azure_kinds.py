@@ -12,7 +12,15 @@ from residency_audit.kinds import classify
 from residency_audit.providers import api
 from residency_audit.providers.azure import readers
 from residency_audit.providers.azure.client import operation_for
-from residency_audit.providers.azure.kinds import GENERIC, GUARDRAIL_READS, KINDS, ArmKind, kind, read_operations
+from residency_audit.providers.azure.kinds import (
+    GENERIC,
+    GUARDRAIL_READS,
+    KINDS,
+    LIST_RESOURCE_GROUPS,
+    ArmKind,
+    kind,
+    read_operations,
+)
 from residency_audit.providers.azure.terraform import TYPES
 
 NAMES = [k.name for k in KINDS]
@@ -49,14 +57,30 @@ def test_the_demo_estate_holds_every_declared_kind() -> None:
     assert set(NAMES) - planted == set()
 
 
-def test_a_detail_read_is_declared_with_its_kind() -> None:
-    """A kind with a detail read names its api-version and its own GET beyond the listing."""
-    listing = set(GENERIC.reads)
-    for k in KINDS:
-        own = [op for op in k.reads if op not in listing]
-        if k.api_version:
-            assert own, k.name
-        assert not k.child or k.api_version, k.name
+def _sample_id(k: ArmKind) -> str:
+    """An id of a resource of the kind: `.../providers/microsoft.sql/servers/n1/databases/n2`."""
+    namespace, *types = k.name.split("/")
+    return (
+        "/subscriptions/s/resourcegroups/g/providers/" + namespace + "".join(f"/{t}/n{i}" for i, t in enumerate(types))
+    )
+
+
+@pytest.mark.parametrize("k", KINDS, ids=NAMES)
+def test_a_detail_read_is_declared_with_its_kind(k: ArmKind) -> None:
+    """Each read beyond the listing is the kind's own GET (with its api-version) or one of its
+    children's, every child's read is declared, and every `when` names a predicate of the readers."""
+    own = [op for op in k.reads if op not in {*GENERIC.reads, LIST_RESOURCE_GROUPS}]  # beyond the listings
+    get = operation_for("GET", _sample_id(k))
+    assert (get in own) == bool(k.api_version), k.name
+    assert set(own) == {c.read for c in k.children} | ({get} if k.api_version else set()), k.name
+    for name in (k.get_when, *(c.when for c in k.children)):
+        assert callable(readers.predicate(name)), name
+    for child in k.children:
+        raw = {"id": _sample_id(k), "location": "westeurope"}
+        path = child.path.format(id=raw["id"], group="/subscriptions/s/resourcegroups/g", location="westeurope")
+        assert operation_for("GET", path.lower()) == child.read, (k.name, child.key)
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", child.api_version), child
+    assert not k.get_when or k.api_version, k.name
 
 
 def test_every_declared_read_is_what_the_guard_lets_through() -> None:
@@ -72,6 +96,23 @@ def test_every_declared_read_is_what_the_guard_lets_through() -> None:
         "/subscriptions/s/resourcegroups/g/providers/microsoft.sql/servers/v/databases/d/replicationlinks": "GET",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.recoveryservices/vaults/v": "GET",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.dataprotection/backupvaults/v": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.storage/storageaccounts/a/objectreplicationpolicies": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.keyvault/vaults/v/providers/microsoft.insights/"
+        "diagnosticsettings": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.sql/servers/v/failovergroups": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.sql/servers/v/databases/d": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.sql/managedinstances/m": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.sql/locations/westeurope/instancefailovergroups": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.dbforpostgresql/flexibleservers/p": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.dbforpostgresql/flexibleservers/p/replicas": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.dbformysql/flexibleservers/m": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.dbformysql/flexibleservers/m/replicas": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.containerregistry/registries/r/replications": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.cache/redis/r/linkedservers": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.eventhub/namespaces/n/disasterrecoveryconfigs": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.servicebus/namespaces/n/disasterrecoveryconfigs": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.web/sites/w/backups": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.operationalinsights/workspaces/w": "GET",
         "/subscriptions/s/providers/microsoft.authorization/policyassignments": "GET",
         "/subscriptions/s/providers/microsoft.authorization/policyexemptions": "GET",
         "/providers/microsoft.authorization/policydefinitions/d": "GET",
@@ -85,6 +126,14 @@ def test_every_declared_read_is_what_the_guard_lets_through() -> None:
     assert (
         operation_for("DELETE", "/subscriptions/s/resourcegroups/g/providers/microsoft.storage/storageaccounts/a")
         is None
+    )
+    # the config/backup/list POST returns the backup container's SAS URL: never sent
+    assert (
+        operation_for("POST", "/subscriptions/s/resourcegroups/g/providers/microsoft.web/sites/w/config/backup/list")
+        is None
+    )
+    assert (
+        operation_for("GET", "/subscriptions/s/resourcegroups/g/providers/microsoft.web/sites/w/config/backup") is None
     )
 
 

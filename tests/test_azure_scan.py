@@ -33,12 +33,39 @@ STORAGE = "microsoft.storage/storageaccounts"
 COSMOS = "microsoft.documentdb/databaseaccounts"
 VM = "microsoft.compute/virtualmachines"
 KEY_VAULT = "microsoft.keyvault/vaults"
+POSTGRES = "microsoft.dbforpostgresql/flexibleservers"
+SQL_SERVER = "microsoft.sql/servers"
+SQL_DB = "microsoft.sql/servers/databases"
+REGISTRY = "microsoft.containerregistry/registries"
+SERVICE_BUS = "microsoft.servicebus/namespaces"
+WORKSPACE = "microsoft.operationalinsights/workspaces"
 
+#: The copies services keep elsewhere (residency_emulator.azure._copies), one trap per family.
+COPIES = {
+    # geo-redundant backup of a Switzerland North server: Switzerland West (neither is EU)
+    ("RA-EU-OUTSIDE", POSTGRES, "psql-batch-ch", "primary", "switzerlandnorth"),
+    ("RA-EU-OUTSIDE", POSTGRES, "psql-batch-ch", "backup", "switzerlandwest"),
+    # a UK South SQL database with Geo backup storage: backups in UK West
+    ("RA-EU-OUTSIDE", SQL_SERVER, "sql-hr-uk", "primary", "uksouth"),
+    ("RA-EU-OUTSIDE", SQL_DB, "sql-hr-uk/hr", "primary", "uksouth"),
+    ("RA-EU-OUTSIDE", SQL_DB, "sql-hr-uk/hr", "backup", "ukwest"),
+    # a West Europe registry geo-replicated to East US
+    ("RA-US-SOIL", REGISTRY, "acrsharedwe", "replica", "eastus"),
+    # a Service Bus geo-DR alias whose partner namespace is in UK South
+    ("RA-EU-OUTSIDE", SERVICE_BUS, "sb-orders-we", "replica", "uksouth"),
+    ("RA-EU-OUTSIDE", SERVICE_BUS, "sb-orders-uk", "primary", "uksouth"),
+    # a West Europe Key Vault whose diagnostic setting sends its logs to an East US workspace
+    ("RA-US-SOIL", KEY_VAULT, "kv-payments-we", "replica", "eastus"),
+    ("RA-US-SOIL", WORKSPACE, "log-ops-us", "primary", "eastus"),
+}
 # (rule, kind, name, role, region): what the estate must yield with the legacy subscription unreadable.
 EXPECTED = {
     ("RA-EU-OUTSIDE", STORAGE, "stexportsuk", "primary", "uksouth"),
     ("RA-US-SOIL", COSMOS, "cosmos-orders", "replica", "eastus"),
     ("RA-EU-OUTSIDE", VM, "vm-batch-ch", "primary", "switzerlandnorth"),
+    *COPIES,
+    # object replication to the legacy account, which this scan cannot see: fails closed
+    ("RA-EU-UNKNOWN", STORAGE, "stinvoiceswe", "replica", None),
 }
 #: The legacy subscription, readable: an East US account, and a UK South Key Vault whose
 #: contents Azure replicates to the pair, UK West (both outside the EU).
@@ -47,13 +74,16 @@ LEGACY_EXPECTED = {
     ("RA-EU-OUTSIDE", KEY_VAULT, "kv-legacy-uk", "primary", "uksouth"),
     ("RA-EU-OUTSIDE", KEY_VAULT, "kv-legacy-uk", "secondary", "ukwest"),
 }
-#: The demo reads the legacy subscription too.
-DEMO_EXPECTED = EXPECTED | LEGACY_EXPECTED
+#: The demo reads the legacy subscription too: the object replication's destination is in East US.
+DEMO_EXPECTED = (
+    (EXPECTED - {("RA-EU-UNKNOWN", STORAGE, "stinvoiceswe", "replica", None)})
+    | LEGACY_EXPECTED
+    | {("RA-US-SOIL", STORAGE, "stinvoiceswe", "replica", "eastus")}
+)
 
 CLEAN = {
-    "stinvoiceswe",  # GRS, West Europe -> North Europe
     "starchivesc",  # Sweden Central
-    "stmediade",  # RA-GZRS Germany, secondary from the paired region
+    "stmediade",  # RA-GZRS Germany, secondary from the paired region; object replication to France
     "stanalyticsfr",
     "vm-app-se",
     "vm-app-se-osdisk",
@@ -65,6 +95,23 @@ CLEAN = {
     "rg-data",
     "rg-apps",
     "rg-analytics",
+    # their counterparts of the copies' traps
+    "sql-crm/master",
+    "sql-crm/reporting",  # Local backup storage
+    "sqlmi-core-we",  # geo backups and failover group in North Europe
+    "psql-orders-we",  # geo-redundant backup in North Europe, read replica there
+    "psql-orders-ne",
+    "mysql-shop-fr",  # read replica in Germany
+    "mysql-shop-fr-replica",
+    "acrplatformse",  # replicated to North Europe
+    "acrtoolsse",  # Basic: no geo-replication
+    "redis-sessions-we",  # linked to North Europe
+    "redis-sessions-ne",
+    "redis-cache-se",
+    "evh-telemetry-fr",  # geo-DR alias to France South
+    "evh-telemetry-fs",
+    "app-portal-we",  # backups in the Sweden Central archive account
+    "log-central-we",  # replicated to North Europe
 }
 
 SECRET_PREFIX = "ra-test-secret-DO-NOT-LEAK-"
@@ -143,7 +190,7 @@ def _locs(r: dict[str, Any]) -> set[tuple[str | None, str]]:
 def test_exact_findings(estate: dict[str, Any]) -> None:
     assert {_key(f) for f in estate["findings"]} == EXPECTED
     us = [f for f in estate["findings"] if f["rule_id"] == "RA-US-SOIL"]
-    assert [f["severity"] for f in us] == ["critical"]
+    assert {f["severity"] for f in us} == {"critical"} and len(us) == 4
 
 
 def test_clean_resources_are_seen_and_have_no_finding(estate: dict[str, Any]) -> None:
@@ -162,13 +209,28 @@ def test_unreadable_subscription_is_the_only_gap(estate: dict[str, Any]) -> None
 
 
 def test_locations_where_data_leaves_the_primary_region(estate: dict[str, Any]) -> None:
-    assert _locs(_resource(estate, "stinvoiceswe")) == {("westeurope", "primary"), ("northeurope", "secondary")}
     assert _locs(_resource(estate, "starchivesc")) == {("swedencentral", "primary")}
     media = _resource(estate, "stmediade")
-    assert _locs(media) == {("germanywestcentral", "primary"), ("germanynorth", "secondary")}
+    assert _locs(media) == {
+        ("germanywestcentral", "primary"),
+        ("germanynorth", "secondary"),
+        ("francecentral", "replica"),  # object replication to stanalyticsfr
+    }
     assert "paired region" in media["locations"][1]["detail"]
     assert _locs(_resource(estate, "cosmos-orders")) == {("westeurope", "primary"), ("eastus", "replica")}
-    assert _locs(_resource(estate, "sql-crm/crm")) == {("westeurope", "primary"), ("francecentral", "replica")}
+    assert _locs(_resource(estate, "sql-crm/crm")) == {
+        ("westeurope", "primary"),
+        ("francecentral", "replica"),
+        ("northeurope", "backup"),  # Geo backup storage
+    }
+    invoices = _resource(estate, "stinvoiceswe")
+    assert _locs(invoices) == {
+        ("westeurope", "primary"),
+        ("northeurope", "secondary"),
+        (None, "replica"),  # object replication to stlegacyus, in the unreadable subscription
+        ("francecentral", "replica"),  # the blob service's logs, sent to stanalyticsfr
+    }
+    assert "not in this scan" in next(loc["detail"] for loc in invoices["locations"] if loc["region"] is None)
     rsv = _resource(estate, "rsv-backup-we")
     assert _locs(rsv) == {("westeurope", "primary"), ("northeurope", "backup")}
     assert "cross-region restore" in rsv["locations"][1]["detail"]
@@ -183,7 +245,8 @@ def test_locations_where_data_leaves_the_primary_region(estate: dict[str, Any]) 
 @pytest.mark.parametrize("mode", ["arm", "graph"])
 def test_key_vault_contents_are_in_the_paired_region(azure_env: FakeArm, tmp_path: Path, mode: str) -> None:
     """Key Vault replicates its contents to the region's pair: UK South -> UK West. An EU region
-    without a catalogued pair (Italy North) keeps them in the region. No detail read is needed."""
+    Microsoft documents as unpaired (Italy North) keeps them in the region. The vault itself
+    needs no read: only its diagnostic settings are read."""
     from residency_emulator.azure import key_vault
 
     azure_env.denied = set()
@@ -199,7 +262,9 @@ def test_key_vault_contents_are_in_the_paired_region(azure_env: FakeArm, tmp_pat
     assert (vault["category"], vault["judged"]) == ("data", "footprint")
     assert _locs(_resource(report, "kv-lab-it")) == {("italynorth", "primary")}
     assert report["scan"]["gaps"] == [] and report["_exit"] == 1
-    assert not [e for e in _arm(azure_env) if "microsoft.keyvault" in e.path.lower()]
+    vault_reads = [e.path.lower().split("?")[0] for e in _arm(azure_env) if "microsoft.keyvault" in e.path.lower()]
+    assert len(vault_reads) == 2  # kv-legacy-uk and kv-lab-it
+    assert all(p.endswith("/providers/microsoft.insights/diagnosticsettings") for p in vault_reads), vault_reads
 
 
 def test_owner_chain_subscription_management_groups_tenant(estate: dict[str, Any]) -> None:
@@ -230,11 +295,11 @@ def test_paging_is_followed(estate: dict[str, Any]) -> None:
     assert any(p.startswith("/subscriptions?") and "$skiptoken=2" in p for p in paths)  # 3 subscriptions, pages of 2
     if estate["_mode"] == "arm":
         prod = [p for p in paths if p.startswith(f"/subscriptions/{SUB_PROD}/resources?")]
-        assert len(prod) == 6  # 12 resources, pages of 2
+        assert len(prod) == 16  # 32 resources, pages of 2
     else:
         assert sum(1 for e in estate["_wire"] if e.method == "POST") > 2  # $skipToken pages
     prod_names = {r["name"] for r in estate["resources"] if r["owner"]["id"] == SUB_PROD}
-    assert len(prod_names) == 12 + 2  # resources + resource groups
+    assert len(prod_names) == 32 + 2  # resources + resource groups
 
 
 def test_secret_never_in_the_output(estate: dict[str, Any], azure_fake: FakeArm) -> None:
@@ -252,8 +317,8 @@ def test_throttled_then_success_is_retried_not_a_gap(
     needle = f"/subscriptions/{SUB_ANALYTICS}/resources".lower()
     azure_env.throttle = {needle: 1}
     report = _scan(["--inventory", "arm"], tmp_path / "r.json", azure_env)
-    hits = [e for e in azure_env.log if e.path.lower().startswith(needle + "?")]
-    assert [e.status for e in hits] == [429, 200]
+    hits = [e for e in azure_env.log if e.path.lower().startswith(needle + "?") and "skiptoken" not in e.path.lower()]
+    assert [e.status for e in hits] == [429, 200]  # the first page
     assert hits[1].at - hits[0].at >= 0.9  # Retry-After: 1 honoured
     assert [g["scope"] for g in report["scan"]["gaps"]] == [SUB_LEGACY]
     assert "stanalyticsfr" in {r["name"] for r in report["resources"]}
@@ -301,6 +366,8 @@ def test_unreadable_detail_is_a_gap_and_never_triggers_provider_registration(
     assert gaps == {
         (SUB_LEGACY, "Microsoft.Resources", "AuthorizationFailed"),
         (SUB_PROD, COSMOS, "MissingSubscriptionRegistration"),
+        # the account's diagnostic settings sit below its id: the fake's error answers them too
+        (SUB_PROD, "Microsoft.Insights/diagnosticSettings", "MissingSubscriptionRegistration"),
     }
     assert {e.method for e in azure_env.log if "/oauth2/" not in e.path} == {"GET", "POST"}
     assert not [e for e in azure_env.log if "register" in e.path.lower()]
@@ -401,7 +468,10 @@ def test_bad_subscription_id_is_exit_2(azure_env: FakeArm, capsys: pytest.Captur
 def test_management_group_scope(azure_env: FakeArm, tmp_path: Path) -> None:
     report = _scan(["--management-group", "mg-production", "--inventory", "arm"], tmp_path / "r.json", azure_env)
     assert {r["owner"]["id"] for r in report["resources"]} == {SUB_PROD}
-    assert {_key(f) for f in report["findings"]} == EXPECTED
+    # stmediade replicates its blobs to stanalyticsfr, in a subscription outside this scope: unknown
+    assert {_key(f) for f in report["findings"]} == EXPECTED | {
+        ("RA-EU-UNKNOWN", STORAGE, "stmediade", "replica", None)
+    }
     assert report["scan"]["gaps"] == []
 
 

@@ -143,6 +143,21 @@ def test_kind_classes_reference_has_every_row() -> None:
             assert f"`{row.match[0]}`" in text
 
 
+def test_azure_kinds_reference_has_every_declared_kind_and_read() -> None:
+    from residency_audit.providers import api
+
+    text = gen().azure_kinds_reference(REPO)
+    kinds = api("azure").kinds()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z.*/]+)` \|.*$", text, re.M)}
+    assert set(rows) == {k.name for k in kinds}
+    for k in kinds:
+        assert f"| {k.judged} |" in rows[k.name], k.name
+        for op in k.reads:
+            if op not in kinds[-1].reads:  # beyond the inventory (the generic kind's reads)
+                assert f"`{op.permission}`" in rows[k.name], (k.name, op.permission)
+    assert "`Microsoft.Web/sites/backups/read`" in rows["microsoft.web/sites"]
+
+
 @pytest.mark.parametrize("provider", ["aws", "gcp", "azure"])
 def test_permissions_reference_is_what_the_command_prints(provider: str) -> None:
     proc = subprocess.run(

@@ -994,6 +994,16 @@ def test_azure_region_as_microsoft_lists_it(catalog: Catalog, code: str) -> None
         assert (azure_physical_country(row["physical"]),) == place.countries
 
 
+def test_azure_regions_documented_as_unpaired_are_exactly_the_regions_lists(catalog: Catalog) -> None:
+    """`unpaired: true` (Key Vault then keeps a vault's copies in the region) only where the
+    transcribed regions list says "N/A"; every other region without a pair fails closed."""
+    marked = {p.code for p in catalog.places("azure") if catalog.unpaired("azure", p.code)}
+    assert marked == {code for code, row in PUBLISHED_AZURE["regions"].items() if row["pair"] is None}
+    assert all(not catalog.resolve("azure", code).paired_region for code in marked)
+    assert not catalog.unpaired("azure", "jioindiawest") and not catalog.unpaired("azure", "westeurope")
+    assert not catalog.unpaired("azure", "no-such-region")
+
+
 def _listed(*rows: tuple[str, str, str, str]) -> list[LocationInfo]:
     return [LocationInfo(name, display, physical, "", pair, "Physical") for name, display, physical, pair in rows]
 

@@ -83,3 +83,11 @@ def test_azure_scans_use_exactly_the_allow_list(azure: FakeArm) -> None:
     guardrail_audit = {op for op in allowed if "guardrail audit" in op.operation}
     assert not used & guardrail_audit, "a resource scan never reads Azure Policy"
     assert used | guardrail_audit == set(allowed)
+    # the role `permissions azure` prints holds exactly the RBAC actions of those requests
+    from residency_audit.providers.azure.api import role
+
+    assert sorted(role("/subscriptions/x")["Actions"]) == sorted({op.permission for op in used | guardrail_audit})
+    footprint_reads = {
+        op.permission for op in used if op.permission.startswith(("Microsoft.Insights", "Microsoft.Web"))
+    }
+    assert footprint_reads == {"Microsoft.Insights/diagnosticSettings/read", "Microsoft.Web/sites/backups/read"}

@@ -167,6 +167,8 @@ class Catalog:
             raise CatalogError(f"{provider}:{code}: not ISO 3166 alpha-2 country codes: {bad!r}")
         if members:
             countries = self._member_countries(provider, members)
+        if entry.get("unpaired") and entry.get("paired_region"):
+            raise CatalogError(f"{provider}:{code}: both unpaired and paired with {entry['paired_region']}")
         op_key = entry.get("operator", "")
         operator = operators.get(op_key, {})
         source_key = entry.get("source", "")
@@ -397,6 +399,12 @@ class Catalog:
     def raw(self, provider: str) -> dict[str, Any]:
         self._ensure(provider)
         return self._raw.get(provider, {})
+
+    def unpaired(self, provider: str, code: str) -> bool:
+        """Whether the catalog's source documents the location as having no paired region
+        (`unpaired: true`), as opposed to the catalog not knowing its pair."""
+        entry = (self.raw(provider).get("locations") or {}).get(code.strip().lower()) or {}
+        return entry.get("unpaired") is True
 
     def explain(self, place: Place) -> list[str]:
         """Why a place is (not) in the EU, member by member for composites."""

@@ -12,9 +12,12 @@ under one management group). Inventory comes from one of two sources:
   answer, or it becomes a gap.
 
 Where data leaves the primary location (the kinds in `kinds.KINDS`), the detail is read
-per resource with ``resources.get_by_id`` (Resource Graph rows carry the same ARM
-``properties``, so both paths share one reader per kind); every other resource is judged
-at its own location (`kinds.GENERIC`).
+per resource with ``resources.get_by_id``: the resource's own document where the listing
+lacks its ``properties`` (Resource Graph rows carry them, so both paths share one reader per
+kind), and its child collections on both paths. Every other resource is judged at its own
+location (`kinds.GENERIC`). A copy that another resource holds (a geo-DR partner, an object
+replication destination, a diagnostic setting's workspace) is placed where that resource is
+once the whole inventory is in, and is unknown when the scan did not see it.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from ...core import Collector
 from ...errors import UserError
-from ...model import Gap, Owner, Resource
+from ...model import Gap, Location, Owner, Resource
 from ..base import WorkerPool, error_code
 from . import readers
 from .client import ArmClient, connect, describe, plain, reraise_violation
-from .kinds import GENERIC, KINDS, LISTING, ArmKind, kind
-from .readers import LocationInfo, Places, lower
+from .kinds import GENERIC, KINDS, ArmKind, Child, kind
+from .readers import LocationInfo, Places, Ref, lower
 
 if TYPE_CHECKING:
     from ...geography import Catalog
@@ -74,12 +77,15 @@ def owner_of(sub: Subscription, chain: list[dict[str, Any]] | None = None) -> Ow
     return readers.owner(sub.id, sub.name, sub.tenant_id, chain or [])
 
 
-def _detail_service(k: ArmKind) -> str:
-    """What a gap of a kind's detail read names: its ARM type, or its child collection's RBAC resource."""
-    if not k.child:
-        return k.name
-    child = next(op for op in k.reads if op not in LISTING)
-    return child.permission.removesuffix("/read")
+def _child_service(child: Child) -> str:
+    """What a gap of a child collection's read names: its RBAC resource."""
+    return child.read.permission.removesuffix("/read")
+
+
+def _child_path(child: Child, raw: dict[str, Any]) -> str:
+    rid = str(raw["id"])
+    parts = rid.split("/")
+    return child.path.format(id=rid, group="/".join(parts[:5]), location=lower(raw.get("location")).replace(" ", ""))
 
 
 @dataclass
@@ -94,6 +100,9 @@ class AzureAdapter(ArmClient):
     provider: str = PROVIDER
     _places: Places | None = field(default=None, init=False, repr=False)
     _seen_by_graph: set[str] = field(default_factory=set, init=False, repr=False)
+    #: Resources with copies other resources hold (`readers.Ref`), placed once the inventory is in.
+    _pending: list[tuple[Resource, list[Ref]]] = field(default_factory=list, init=False, repr=False)
+    _pending_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def from_environment(
@@ -133,6 +142,13 @@ class AzureAdapter(ArmClient):
     def scan(self, collector: Collector) -> None:
         self._stop.clear()
         self._places = None
+        self._pending = []
+        try:
+            self._scan(collector)
+        finally:  # Ctrl-C or a deadline: what was read is still placed and kept
+            self._settle(collector)
+
+    def _scan(self, collector: Collector) -> None:
         self.check_credential()
         subs = self.scope(collector)
         if not subs:
@@ -146,6 +162,7 @@ class AzureAdapter(ArmClient):
             if graph:
                 collector.note("azure: Resource Graph not readable; listed every subscription through ARM instead")
             self._scan_arm(collector, subs)
+        self._settle(collector)
         self._place_unknown(collector)
 
     def list_locations(self, collector: Collector) -> list[LocationInfo]:
@@ -290,10 +307,10 @@ class AzureAdapter(ArmClient):
                 if found is None:
                     continue
                 k = kind(lower(row.get("type")))
-                if k.child and _needs_detail(k, row):
-                    children.append(lambda r=row, s=found, k=k: self._detailed(collector, r, s, k))  # type: ignore[misc]
+                if _wants_detail(k, row, graph=True):
+                    children.append(lambda r=row, s=found, k=k: self._detailed(collector, r, s, k, graph=True))  # type: ignore[misc]
                 else:
-                    collector.add(self._resource(row, found))
+                    self._record(collector, row, found)
         except Exception as exc:  # noqa: BLE001 - what was read so far stays collected
             reraise_violation(exc)
             collector.gap(Gap(PROVIDER, "", "", "Microsoft.ResourceGraph", describe(exc), error_code(exc)))
@@ -325,11 +342,11 @@ class AzureAdapter(ArmClient):
                 for item in rm.resources.list():
                     raw = plain(item)
                     k = kind(lower(raw.get("type")))
-                    if k.api_version and _needs_detail(k, raw):
+                    if _wants_detail(k, raw, graph=False):
                         with detail_lock:
-                            detail.append(lambda raw=raw, k=k: self._detailed(collector, raw, sub, k))  # type: ignore[misc]
+                            detail.append(lambda raw=raw, k=k: self._detailed(collector, raw, sub, k, graph=False))  # type: ignore[misc]
                     else:
-                        collector.add(self._resource(raw, sub))
+                        self._record(collector, raw, sub)
             except Exception as exc:  # noqa: BLE001 - one unreadable subscription is a gap, not the end
                 reraise_violation(exc)
                 collector.gap(Gap(PROVIDER, sub.id, "", "Microsoft.Resources", describe(exc), error_code(exc)))
@@ -337,24 +354,38 @@ class AzureAdapter(ArmClient):
         self._run(collector, [lambda s=s: list_subscription(s) for s in subs], label="subscriptions")  # type: ignore[misc]
         self._run(collector, detail)
 
-    def _detailed(self, collector: Collector, raw: dict[str, Any], sub: Subscription, k: ArmKind) -> None:
-        """The kind's detail read (the resource itself, or its child collection); a failed read is a gap
-        and the resource still counts, with what the listing said."""
-        try:
-            if k.child:
-                links = list(self.get_collection(collector, f"{raw['id']}/{k.child}", k.api_version))
-                raw = {**raw, k.child: links}
-            else:
+    def _detailed(self, collector: Collector, raw: dict[str, Any], sub: Subscription, k: ArmKind, graph: bool) -> None:
+        """The kind's detail reads: its own document where the inventory lacks it, then each child
+        collection that can hold anything. A failed read is a gap; the resource still counts, with
+        what was read."""
+        if _needs_document(k, raw, graph):
+            try:
                 full = self.get_by_id(collector, raw["id"], k.api_version, sub.id)
                 raw = {**raw, "properties": full.get("properties") or {}}
-        except Exception as exc:  # noqa: BLE001
-            reraise_violation(exc)
-            collector.gap(
-                Gap(PROVIDER, sub.id, lower(raw.get("location")), _detail_service(k), describe(exc), error_code(exc))
-            )
-            if not k.child:
+            except Exception as exc:  # noqa: BLE001
+                reraise_violation(exc)
+                collector.gap(Gap(PROVIDER, sub.id, lower(raw.get("location")), k.name, describe(exc), error_code(exc)))
                 raw = {**raw, "properties": None}
-        collector.add(self._resource(raw, sub))
+        for child in k.children:
+            if not readers.predicate(child.when)(raw):
+                continue
+            try:
+                items = list(self.get_collection(collector, _child_path(child, raw), child.api_version))
+            except Exception as exc:  # noqa: BLE001
+                reraise_violation(exc)
+                collector.gap(
+                    Gap(
+                        PROVIDER,
+                        sub.id,
+                        lower(raw.get("location")),
+                        _child_service(child),
+                        describe(exc),
+                        error_code(exc),
+                    )
+                )
+                continue
+            raw = {**raw, child.key: items}
+        self._record(collector, raw, sub)
 
     def _run(self, collector: Collector, tasks: list[Callable[[], None]], label: str = "detail") -> None:
         """The tasks on the scan's worker pool; Ctrl-C stops it (the guard raises ScanCancelled)."""
@@ -381,13 +412,22 @@ class AzureAdapter(ArmClient):
             id=str(raw["id"]),
             name=str(raw.get("name", "")),
             owner=sub.owner or owner_of(sub),
-            locations=readers.reader(k.reader)(raw, self.places),
+            locations=[f for f in readers.reader(k.reader)(raw, self.places) if not isinstance(f, Ref)],
             tags=dict(raw.get("tags") or {}),
             category=k.category,
             judged=k.judged,
         )
 
-    def _resource(self, raw: dict[str, Any], sub: Subscription) -> Resource:
+    def _record(self, collector: Collector, raw: dict[str, Any], sub: Subscription) -> None:
+        """The resource into the collector, or, with copies other resources hold, into `_pending`."""
+        resource, refs = self._resource(raw, sub)
+        if refs:
+            with self._pending_lock:
+                self._pending.append((resource, refs))
+        else:
+            collector.add(resource)
+
+    def _resource(self, raw: dict[str, Any], sub: Subscription) -> tuple[Resource, list[Ref]]:
         name = lower(raw.get("type"))
         k = kind(name)
         attributes: dict[str, Any] = {
@@ -396,18 +436,43 @@ class AzureAdapter(ArmClient):
         sku = readers.sku_of(raw)
         if sku:
             attributes["sku"] = sku
-        return Resource(
+        found = readers.locate(k.reader, raw, self.places)
+        resource = Resource(
             provider=PROVIDER,
             kind=name,
             id=str(raw["id"]),
             name=str(raw.get("name", "")),
             owner=sub.owner or owner_of(sub),
-            locations=readers.reader(k.reader)(raw, self.places),
+            locations=[f for f in found if not isinstance(f, Ref)],
             tags={str(key): str(value) for key, value in (raw.get("tags") or {}).items()},
             attributes=attributes,
             category="" if k is GENERIC else k.category,  # the generic path: classified by its ARM type
             judged=k.judged,
         )
+        return resource, [f for f in found if isinstance(f, Ref)]
+
+    def _settle(self, collector: Collector) -> None:
+        """Place the copies other resources hold where those resources are (their primary location),
+        now that the inventory is in; one the scan did not see is unknown. A copy in the resource's
+        own region adds nothing; copies in one region and role are one location."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
+        where: dict[str, set[str | None]] = {}
+        for r in [*(r for r in collector.resources if r.provider == PROVIDER), *(r for r, _ in pending)]:
+            home = next((loc.region for loc in r.locations if loc.role in ("primary", "global")), None)
+            for key in (r.id.lower(), f"{r.kind}:{r.name.lower()}"):
+                where.setdefault(key, set()).add(home)
+        for resource, refs in pending:
+            home = resource.locations[0].region if resource.locations else None
+            for ref in refs:
+                regions = where.get(ref.target, set())
+                found = len(regions) == 1  # a name two resources share is no answer
+                loc = readers.settle(ref, next(iter(regions)) if found else None, found)
+                if loc.region is None or loc.region != home:
+                    _merge(resource.locations, loc)
+            collector.add(resource)
 
     def _place_unknown(self, collector: Collector) -> None:
         """Places for locations the catalog lacks, from the subscription's metadata (with a note),
@@ -442,6 +507,32 @@ class AzureAdapter(ArmClient):
                 collector.note(note)
 
 
-def _needs_detail(k: ArmKind, raw: dict[str, Any]) -> bool:
-    when = readers.NEEDS_DETAIL.get(k.reader)
-    return when is None or when(raw)
+def _needs_document(k: ArmKind, raw: dict[str, Any], graph: bool) -> bool:
+    """The resource's own GET: where its reader needs `properties` the inventory did not carry."""
+    if not k.api_version or (graph and k.graph_properties):
+        return False
+    return readers.predicate(k.get_when)(raw)
+
+
+def _wants_detail(k: ArmKind, raw: dict[str, Any], graph: bool) -> bool:
+    """Any detail read at all. On the ARM path a child's `when` may need the document first, so a
+    kind with children always gets its detail task there (which then reads only what applies)."""
+    if k is GENERIC:
+        return False
+    if _needs_document(k, raw, graph):
+        return True
+    if not graph:
+        return bool(k.children)
+    return any(readers.predicate(c.when)(raw) for c in k.children)
+
+
+def _merge(locations: list[Location], new: Location) -> None:
+    """Add a location, or fold its detail into the one already there for the same region and role."""
+    for i, loc in enumerate(locations):
+        if (loc.region, loc.role, loc.zone) == (new.region, new.role, new.zone):
+            if new.detail and new.detail not in loc.detail:
+                locations[i] = Location(
+                    loc.region, loc.role, loc.zone, f"{loc.detail}; {new.detail}" if loc.detail else new.detail
+                )
+            return
+    locations.append(new)

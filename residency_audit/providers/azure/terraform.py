@@ -16,7 +16,7 @@ from ...terraform.adapter import (
     PlanAdapter,
     blocks,
 )
-from .readers import key_vault_replica
+from .readers import geo_redundant, key_vault_replica
 
 PROVIDER = "azure"
 GLOBAL_LOCATION = "global"
@@ -28,10 +28,6 @@ NOT_PARENTS = frozenset({"azurerm_resource_group"})
 def normalise(code: str) -> str:
     """Azure accepts `West Europe` for westeurope."""
     return code.replace(" ", "").lower()
-
-
-#: Azure replication types that keep a copy in the paired region.
-AZURE_GEO_REPLICATION = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
 
 
 def azure_location(ch: Change, attr: str = "location", role: str = "primary") -> Location:
@@ -55,7 +51,7 @@ def _storage_account(a: PlanAdapter, ch: Change) -> list[Location]:
     rtype = ch.get("account_replication_type")
     if not isinstance(rtype, str):
         return [primary, Location(None, role="secondary", detail="account_replication_type is computed: unknown")]
-    if rtype.upper().replace("-", "").removeprefix("STANDARD_") in AZURE_GEO_REPLICATION:
+    if geo_redundant(rtype):
         return [primary, a.paired(primary, "secondary", f"account_replication_type {rtype}", PROVIDER)]
     return [primary]
 
@@ -64,7 +60,7 @@ def _mssql_database(a: PlanAdapter, ch: Change) -> list[Location]:
     """A database lives where its server is; geo-redundant backups (the default) in the pair."""
     servers = a.references(ch, a.expr(ch, "server_id"), "azurerm_mssql_server")
     sat = ch.get("storage_account_type")
-    geo = sat in (None, "Geo", "GeoZone") and not (sat is None and "storage_account_type" in ch.after)
+    geo = geo_redundant(sat) or (sat is None and "storage_account_type" not in ch.after)  # Geo is the default
     if not servers:
         locs = [Location(None, detail="server_id is not a planned server: location unknown")]
         if geo:
@@ -98,10 +94,7 @@ def _geo_backup(flag: str, default: bool) -> Extractor:
         if value is None and ch.is_unknown(flag):
             return [primary, Location(None, role="backup", detail=f"{flag} is computed: unknown")]
         on = default if value is None else value
-        if on is True or (
-            isinstance(on, str)
-            and (on.lower().startswith("geo") or on.upper().replace("-", "") in AZURE_GEO_REPLICATION)
-        ):
+        if geo_redundant(on):  # the live readers' rule
             shown = value if value is not None else "(default)"
             return [primary, a.paired(primary, "backup", f"{flag} {shown}", PROVIDER)]
         return [primary]
