@@ -589,6 +589,7 @@ API_VERSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("microsoft.web/sites", "backups"): frozenset({"2023-01-01", "2023-12-01"}),
     ("microsoft.operationalinsights/workspaces", ""): frozenset({"2023-09-01", "2025-02-01"}),
     ("microsoft.recoveryservices/vaults", ""): frozenset({"2024-04-01"}),
+    ("microsoft.compute/snapshots", ""): frozenset({"2023-10-02", "2024-03-02"}),
     ("microsoft.dataprotection/backupvaults", ""): frozenset({"2024-04-01"}),
     ("*", "providers/microsoft.insights/diagnosticsettings"): frozenset({"2021-05-01-preview"}),
     ("*", "blobservices/default/providers/microsoft.insights/diagnosticsettings"): frozenset({"2021-05-01-preview"}),

@@ -93,6 +93,7 @@ def test_every_declared_read_is_what_the_guard_lets_through() -> None:
         "/providers/microsoft.resourcegraph/resources": "POST",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.storage/storageaccounts/a": "GET",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.documentdb/databaseaccounts/a": "GET",
+        "/subscriptions/s/resourcegroups/g/providers/microsoft.compute/snapshots/n": "GET",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.sql/servers/v/databases/d/replicationlinks": "GET",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.recoveryservices/vaults/v": "GET",
         "/subscriptions/s/resourcegroups/g/providers/microsoft.dataprotection/backupvaults/v": "GET",

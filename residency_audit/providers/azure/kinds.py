@@ -475,12 +475,14 @@ KINDS: tuple[ArmKind, ...] = (
         "microsoft.compute/snapshots",
         service="Microsoft.Compute",
         category="data",
-        reads=LISTING,
+        reads=_reads(_get("Microsoft.Compute/snapshots", "the snapshot's source disk (which data it copies)")),
         reader="snapshot",
         terraform=("azurerm_snapshot",),
         footprint=True,
         seed="snapshot",
-        doc="managed disk snapshots, as `backup` where they are stored (Resource Graph names their source disk)",
+        doc="managed disk snapshots, as `backup` where they are stored, linked to their source disk "
+        "(Resource Graph carries it; the ARM listing needs one read per snapshot)",
+        api_version="2024-03-02",
         graph_properties=True,
     ),
     ArmKind(

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...model import Location, Owner, OwnerNode
+from ...model import CopyLink, Location, Owner, OwnerNode
 
 if TYPE_CHECKING:
     from ...geography import Catalog
@@ -502,6 +502,27 @@ def diagnostic_copies(raw: dict[str, Any]) -> list[Ref]:
                 why = f"diagnostic setting {setting.get('name', '')}: logs sent to {what} {last(target)}"
                 out.append(Ref(target, "replica", why))
     return out
+
+
+def copy_links(raw: dict[str, Any]) -> list[CopyLink]:
+    """What this resource was copied from, as ARM says it (`copies` follows these): a snapshot or
+    a disk created from another disk or snapshot, a read replica's source server, a database
+    copy's source database, and each geo-replication partner database."""
+    props = _props(raw)
+    links: list[CopyLink] = []
+    source = (props.get("creationData") or {}).get("sourceResourceId")
+    if isinstance(source, str) and source:
+        how = "snapshot" if lower(raw.get("type")).endswith("/snapshots") else "created from"
+        links.append(CopyLink("copy-of", source, how))
+    for key, how in (("sourceServerResourceId", "read replica"), ("sourceDatabaseId", "database copy")):
+        value = props.get(key)
+        if isinstance(value, str) and value:
+            links.append(CopyLink("copy-of", value, how))
+    for link in raw.get("replicationLinks") or []:
+        partner = (link.get("properties") or {}).get("partnerDatabaseId")
+        if isinstance(partner, str) and partner:
+            links.append(CopyLink("copies-to", partner, "geo-replication"))
+    return links
 
 
 def settle(ref: Ref, where: str | None, found: bool) -> Location:

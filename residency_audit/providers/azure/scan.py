@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core import Collector
 from ...errors import UserError
-from ...model import Gap, Location, Owner, Resource
+from ...model import CopyLink, Gap, Location, Owner, Resource
 from ..base import WorkerPool, error_code
 from . import readers
 from .client import ArmClient, connect, describe, plain, reraise_violation
@@ -147,6 +147,7 @@ class AzureAdapter(ArmClient):
             self._scan(collector)
         finally:  # Ctrl-C or a deadline: what was read is still placed and kept
             self._settle(collector)
+            self._canonical_links(collector)
 
     def _scan(self, collector: Collector) -> None:
         self.check_credential()
@@ -448,6 +449,7 @@ class AzureAdapter(ArmClient):
             attributes=attributes,
             category="" if k is GENERIC else k.category,  # the generic path: classified by its ARM type
             judged=k.judged,
+            links=readers.copy_links(raw),
         )
         return resource, [f for f in found if isinstance(f, Ref)]
 
@@ -460,19 +462,35 @@ class AzureAdapter(ArmClient):
         if not pending:
             return
         where: dict[str, set[str | None]] = {}
+        ids: dict[str, set[str]] = {}
         for r in [*(r for r in collector.resources if r.provider == PROVIDER), *(r for r, _ in pending)]:
             home = next((loc.region for loc in r.locations if loc.role in ("primary", "global")), None)
             for key in (r.id.lower(), f"{r.kind}:{r.name.lower()}"):
                 where.setdefault(key, set()).add(home)
+                ids.setdefault(key, set()).add(r.id)
         for resource, refs in pending:
             home = resource.locations[0].region if resource.locations else None
             for ref in refs:
                 regions = where.get(ref.target, set())
-                found = len(regions) == 1  # a name two resources share is no answer
+                found = len(regions) == 1 and len(ids.get(ref.target, ())) == 1  # a shared name is no answer
                 loc = readers.settle(ref, next(iter(regions)) if found else None, found)
                 if loc.region is None or loc.region != home:
                     _merge(resource.locations, loc)
+                # `copies` follows the copy to the resource holding it (or lists the name it could not find)
+                target = next(iter(ids[ref.target])) if found else ref.target
+                resource.links.append(CopyLink("copies-to", target, ref.role, ref.detail))
             collector.add(resource)
+
+    def _canonical_links(self, collector: Collector) -> None:
+        """ARM ids are case-insensitive and ARM spells one id differently in different places
+        (a snapshot's `sourceResourceId`, the disk's own `id`): a link names the target as its
+        own record does, so `copies` finds it."""
+        spelled = {r.id.lower(): r.id for r in collector.resources if r.provider == PROVIDER}
+        for r in collector.resources:
+            if r.provider == PROVIDER and r.links:
+                r.links[:] = [
+                    CopyLink(x.relation, spelled.get(x.target.lower(), x.target), x.how, x.detail) for x in r.links
+                ]
 
     def _place_unknown(self, collector: Collector) -> None:
         """Places for locations the catalog lacks, from the subscription's metadata (with a note),
