@@ -386,3 +386,21 @@ def test_subscriptions_are_where_their_topic_keeps_messages_and_where_they_write
     gcp.asset_enabled.add(f"organizations/{ORG}")
     _, by_asset = scan(gcp, tmp_path, capsys, "--services", "pubsub,bigquery,storage")
     assert _view(by_asset) == _view(report)
+
+
+def test_a_resolver_that_fails_is_a_gap_and_keeps_what_was_read(
+    gcp: GcpEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A malformed organisation policy: the topic it governs is kept (unknown: fails closed), and the
+    scan says it is incomplete, on both paths."""
+    gcp.org_policy("projects/ledger-nl", {"rules": "not a list"}, "pubsub.allowedPersistenceRegions")
+    for extra in (("--inventory", "services"), ("--inventory", "asset")):
+        gcp.asset_enabled.add(f"organizations/{ORG}")
+        code, report = scan(gcp, tmp_path, capsys, "--services", "pubsub", *extra)
+        assert [(g["scope"], g["service"]) for g in report["scan"]["gaps"]] == [("ledger-nl", "pubsub")], extra
+        topic = next(x for x in report["resources"] if x["name"] == "ledger-notifications")
+        assert [loc["region"] for loc in topic["locations"]] == [None]
+        assert ("RA-EU-UNKNOWN", "pubsub.topic", "ledger-notifications", "primary", None) in {
+            _key(f) for f in report["findings"]
+        }
+        assert code == 1

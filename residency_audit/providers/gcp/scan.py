@@ -100,11 +100,15 @@ class _Context:
             by_kind.setdefault(r.kind, []).append(r)
         for name, records in by_kind.items():
             resolver = RESOLVERS.get(name)
-            declared = list(_declared(resolver(self, records) if resolver else records))
-            if name in FINISHERS:
-                self._adapter.defer(name, declared)
-            else:
-                self._collector.extend(declared)
+            try:
+                if resolver:
+                    records = resolver(self, records)
+            finally:  # should the resolver fail, the records still count as parsed (unresolved: unknown)
+                declared = list(_declared(records))
+                if name in FINISHERS:
+                    self._adapter.defer(name, declared)
+                else:
+                    self._collector.extend(declared)
 
     def gap(self, region: str, service: str, error: str, code: str = "") -> None:
         self._collector.gap(Gap(PROVIDER, self.project.project_id, region, service, error, code))
@@ -221,10 +225,10 @@ class GcpAdapter:
         if self.inventory in ("auto", "asset"):
             collector.progress.add_work(f"gcp:{scope}", 1)
             try:
-                self._asset_search(collector, scope, targets)
+                resolving = self._asset_search(collector, scope, targets)
                 collector.learn("inventory", "asset", scope=scope)
                 collector.note(f"gcp: {scope}: inventoried with Cloud Asset Inventory (searchAllResources)")
-                return []
+                return resolving
             except ReadOnlyViolation:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure: per-service listing, or a gap
@@ -277,10 +281,13 @@ class GcpAdapter:
 
     # ----------------------------------------------------------------- the Asset Inventory path
 
-    def _asset_search(self, collector: Collector, scope: str, targets: dict[str, ProjectInfo]) -> None:
+    def _asset_search(
+        self, collector: Collector, scope: str, targets: dict[str, ProjectInfo]
+    ) -> list[Callable[[], None]]:
         """One paged searchAllResources call for the whole scope, every asset type (a `--services`
         subset: its kinds' types only). A declared kind's JSON feeds its parser; every other
-        resource is judged at the location Asset Inventory reports."""
+        resource is judged at the location Asset Inventory reports. Returns the tasks that read
+        what the JSON does not say (a kind's resolver), one per project and kind, for the pool."""
         everything = set(ALL_SERVICES) <= set(self.services)
         wanted = {t for t, kind in ASSET_TYPES.items() if _KINDS[kind].service in self.services}
         params: list[tuple[str, Any]] = [] if everything else [("assetTypes", t) for t in sorted(wanted)]
@@ -315,10 +322,14 @@ class GcpAdapter:
             if not token:
                 break
         deep: set[str] = set()
+        resolving: list[Callable[[], None]] = []
         for (_, kind), (project, items) in batches.items():
             records = PARSERS[kind](project, items)
             deep.update(r.id for r in records)
-            _Context(self, collector, project).add(records)
+            if kind in RESOLVERS:
+                resolving.append(lambda p=project, k=kind, rs=records: self._resolve(collector, p, k, rs))  # type: ignore[misc]
+            else:
+                _Context(self, collector, project).add(records)
         # A resource a declared kind read is judged there (its footprint), never twice; one inside such
         # a resource (a secret's version, a key ring's key, a dataset's table) is judged with it.
         for project, result in others:
@@ -336,6 +347,17 @@ class GcpAdapter:
                 "are the search result's `location` only (no dual-region data locations or replica links); "
                 "use --inventory services for those"
             )
+        return resolving
+
+    def _resolve(self, collector: Collector, project: ProjectInfo, kind: str, records: list[Resource]) -> None:
+        """A kind's resolver over one project's records; should it fail, the records still count as
+        parsed (what is unresolved stays unknown: fail closed) and the failure is a gap."""
+        try:
+            _Context(self, collector, project).add(records)
+        except ReadOnlyViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a gap; `add` kept the records
+            collector.gap(Gap(PROVIDER, project.project_id, "", _KINDS[kind].service, describe(exc), error_code(exc)))
 
 
 def services_note(scope: str, services: tuple[str, ...]) -> str:
