@@ -78,3 +78,13 @@ def test_asset_inventory_types_derive_from_the_kinds_and_the_fake_serves_one_per
     served = {asset_type for asset_type, *_ in _ASSET_VIEWS}
     assert served <= set(ASSET_TYPES)
     assert {ASSET_TYPES[t] for t in served} == {k.name for k in KINDS}
+
+
+def test_the_google_cloud_page_names_every_kind() -> None:
+    """docs/clouds/gcp.md's table of what is read: one row names each kind."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "clouds" / "gcp.md").read_text("utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    for k in KINDS:
+        assert any(f"`{k.name}`" in row.split("|")[1] for row in rows), k.name
