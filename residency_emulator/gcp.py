@@ -20,6 +20,7 @@ the scanner reads are planted with `asset()`: Asset Inventory alone lists them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -66,6 +67,11 @@ SERVICE_HOSTS = {
 BASE_REGIONS = ("europe-west1", "europe-west4", "us-central1")
 #: Extra locations of the APIs that have multi-regions (Cloud KMS also has `global`).
 EXTRA_LOCATIONS = {"cloudkms": ("global", "europe", "us"), "artifactregistry": ("europe", "us")}
+
+
+def _number(*parts: str) -> int:
+    """A numeric id that is the same in every run (`hash()` of a str is not, across processes)."""
+    return int(hashlib.sha256("/".join(parts).encode()).hexdigest()[:15], 16)
 
 
 def _host_service(headers: dict[str, str]) -> str | None:
@@ -571,7 +577,7 @@ class GcpEmulator:
     ) -> dict[str, Any]:
         db = {
             "name": f"projects/{p.project_id}/databases/{name}",
-            "uid": f"{abs(hash((p.project_id, name))) % 10**12:012d}",
+            "uid": f"{_number(p.project_id, name) % 10**12:012d}",
             "locationId": location,
             "type": mode,
             "concurrencyMode": "PESSIMISTIC",
@@ -680,7 +686,7 @@ class GcpEmulator:
                 "goog-dataproc-location": region,
             },
             "status": {"state": "RUNNING"},
-            "clusterUuid": f"{abs(hash((p.project_id, name))) % 10**12:012d}",
+            "clusterUuid": f"{_number(p.project_id, name) % 10**12:012d}",
         }
         p.items("dataproc").append(cluster)
         return cluster
@@ -699,7 +705,7 @@ class GcpEmulator:
 
     def vertex_dataset(self, p: FakeProject, name: str, region: str) -> dict[str, Any]:
         ds = {
-            "name": f"projects/{p.number}/locations/{region}/datasets/{abs(hash((p.number, name))) % 10**15}",
+            "name": f"projects/{p.number}/locations/{region}/datasets/{_number(p.number, name) % 10**15}",
             "displayName": name,
             "metadataSchemaUri": "gs://google-cloud-aiplatform/schema/dataset/metadata/tabular_1.0.0.yaml",
         }
@@ -708,7 +714,7 @@ class GcpEmulator:
 
     def vertex_endpoint(self, p: FakeProject, name: str, region: str) -> dict[str, Any]:
         ep = {
-            "name": f"projects/{p.number}/locations/{region}/endpoints/{abs(hash((p.number, name, 1))) % 10**15}",
+            "name": f"projects/{p.number}/locations/{region}/endpoints/{_number(p.number, name) % 10**15}",
             "displayName": name,
         }
         p.items("vertexEndpoints").append(ep)

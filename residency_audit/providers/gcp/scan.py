@@ -361,13 +361,12 @@ class GcpAdapter:
 
 
 def services_note(scope: str, services: tuple[str, ...]) -> str:
-    """What the per-service path cannot see: every type no declared kind reads."""
+    """What the per-service path cannot see: every resource of a type no declared kind reads."""
     kinds = [k.name for k in KINDS if k.service in services]
-    types = sorted({t for k in KINDS if k.service in services for t in k.asset_types})
     return (
-        f"gcp: {scope}: listed per service, which reads only the {len(kinds)} declared kinds "
-        f"({len(types)} Cloud Asset Inventory types: {', '.join(types)}); resources of every other type are not "
-        "seen or judged on this path (Cloud Asset Inventory searches every type: --inventory auto|asset)"
+        f"gcp: {scope}: listed per service, which reads only the {len(kinds)} modelled kinds "
+        f"({', '.join(kinds)}); resources of every other type are not seen or judged on this path "
+        "(Cloud Asset Inventory searches every type: --inventory auto|asset)"
     )
 
 
