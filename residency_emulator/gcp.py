@@ -9,10 +9,18 @@ paging (pages kept small so that paging really happens), Google error bodies
 cannot be changed over HTTP at all; the estate is built in Python. The one
 POST it serves is IAM Credentials' generateAccessToken (impersonation's token
 exchange, not a resource call).
+
+Google's APIs share path shapes across hosts (Spanner and Cloud SQL both list
+`/v1/projects/P/instances`): one base URL serves them all, and a request names its
+API in the Host header (`spanner.googleapis.com`), as it would reach Google's front ends.
+Per-location lists (`projects.locations.list`, Compute `regions.list`) answer with a
+few base regions plus every location the estate uses. Resources of types no kind of
+the scanner reads are planted with `asset()`: Asset Inventory alone lists them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -41,7 +49,38 @@ SERVICE_HOSTS = {
     "cloudfunctions": "cloudfunctions.googleapis.com",
     "pubsub": "pubsub.googleapis.com",
     "orgpolicy": "orgpolicy.googleapis.com",
+    "secretmanager": "secretmanager.googleapis.com",
+    "spanner": "spanner.googleapis.com",
+    "bigtableadmin": "bigtableadmin.googleapis.com",
+    "firestore": "firestore.googleapis.com",
+    "logging": "logging.googleapis.com",
+    "cloudkms": "cloudkms.googleapis.com",
+    "artifactregistry": "artifactregistry.googleapis.com",
+    "redis": "redis.googleapis.com",
+    "file": "file.googleapis.com",
+    "dataproc": "dataproc.googleapis.com",
+    "composer": "composer.googleapis.com",
+    "aiplatform": "aiplatform.googleapis.com",
 }
+
+#: Locations every per-location list answers with (real ones list dozens), besides those in use.
+BASE_REGIONS = ("europe-west1", "europe-west4", "us-central1")
+#: Extra locations of the APIs that have multi-regions (Cloud KMS also has `global`).
+EXTRA_LOCATIONS = {"cloudkms": ("global", "europe", "us"), "artifactregistry": ("europe", "us")}
+
+
+def _number(*parts: str) -> int:
+    """A numeric id that is the same in every run (`hash()` of a str is not, across processes)."""
+    return int(hashlib.sha256("/".join(parts).encode()).hexdigest()[:15], 16)
+
+
+def _host_service(headers: dict[str, str]) -> str | None:
+    """The API a request is for, by its Host header (`spanner.googleapis.com`,
+    `europe-west4-aiplatform.googleapis.com`): paths repeat across Google's APIs."""
+    host = next((v for k, v in headers.items() if k.lower() == "host"), "").split(":")[0].lower()
+    if not host.endswith(".googleapis.com"):
+        return None
+    return host.split(".", 1)[0].rsplit("-", 1)[-1]
 
 
 @dataclass
@@ -63,7 +102,7 @@ class Rule:
     service: str
     status: int
     reason: str
-    scope: str = "*"  # project id, organizations/ID, folders/ID, or *
+    scope: str = "*"  # project id, project@location (per-location lists), organizations/ID, folders/ID, or *
     count: int | None = None
 
 
@@ -146,6 +185,68 @@ class GcpEmulator:
             ("run", re.compile(r"^/apis/serving\.knative\.dev/v1/namespaces/([^/]+)/services$"), self._run),
             ("cloudfunctions", re.compile(r"^/v2/projects/([^/]+)/locations/-/functions$"), self._functions),
             ("pubsub", re.compile(r"^/v1/projects/([^/]+)/topics$"), self._topics),
+            (
+                "pubsub",
+                re.compile(r"^/v1/projects/([^/]+)/subscriptions$"),
+                self._listing("subscriptions", "subscriptions"),
+            ),
+            ("secretmanager", re.compile(r"^/v1/projects/([^/]+)/secrets$"), self._listing("secrets", "secrets")),
+            ("spanner", re.compile(r"^/v1/projects/([^/]+)/instances$"), self._listing("spanner", "instances")),
+            ("spanner", re.compile(r"^/v1/projects/([^/]+)/instanceConfigs/([^/]+)$"), self._spanner_config),
+            ("bigtableadmin", re.compile(r"^/v2/projects/([^/]+)/instances$"), self._listing("bigtable", "instances")),
+            (
+                "bigtableadmin",
+                re.compile(r"^/v2/projects/([^/]+)/instances/-/clusters$"),
+                self._listing("bigtableClusters", "clusters"),
+            ),
+            ("firestore", re.compile(r"^/v1/projects/([^/]+)/databases$"), self._firestore),
+            (
+                "logging",
+                re.compile(r"^/v2/projects/([^/]+)/locations/-/buckets$"),
+                self._listing("logBuckets", "buckets"),
+            ),
+            ("logging", re.compile(r"^/v2/projects/([^/]+)/sinks$"), self._listing("logSinks", "sinks")),
+            ("cloudkms", re.compile(r"^/v1/projects/([^/]+)/locations$"), self._locations("cloudkms")),
+            (
+                "cloudkms",
+                re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/keyRings$"),
+                self._located("keyRings", "keyRings"),
+            ),
+            ("artifactregistry", re.compile(r"^/v1/projects/([^/]+)/locations$"), self._locations("artifactregistry")),
+            (
+                "artifactregistry",
+                re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/repositories$"),
+                self._located("repositories", "repositories"),
+            ),
+            ("redis", re.compile(r"^/v1/projects/([^/]+)/locations/-/instances$"), self._listing("redis", "instances")),
+            (
+                "file",
+                re.compile(r"^/v1/projects/([^/]+)/locations/-/instances$"),
+                self._listing("filestore", "instances"),
+            ),
+            (
+                "file",
+                re.compile(r"^/v1/projects/([^/]+)/locations/-/backups$"),
+                self._listing("filestoreBackups", "backups"),
+            ),
+            ("compute", re.compile(r"^/compute/v1/projects/([^/]+)/regions$"), self._regions),
+            ("dataproc", re.compile(r"^/v1/projects/([^/]+)/regions/([^/]+)/clusters$"), self._dataproc),
+            (
+                "composer",
+                re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/environments$"),
+                self._located("composer", "environments"),
+            ),
+            ("aiplatform", re.compile(r"^/v1/projects/([^/]+)/locations$"), self._locations("aiplatform")),
+            (
+                "aiplatform",
+                re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/datasets$"),
+                self._located("vertexDatasets", "datasets"),
+            ),
+            (
+                "aiplatform",
+                re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/endpoints$"),
+                self._located("vertexEndpoints", "endpoints"),
+            ),
             (
                 "orgpolicy",
                 re.compile(r"^/v2/((?:projects|folders|organizations)/[^/:]+)/policies/([^/:]+)$"),
@@ -379,6 +480,253 @@ class GcpEmulator:
         p.items("topics").append(t)
         return t
 
+    def subscription(
+        self,
+        p: FakeProject,
+        name: str,
+        topic: dict[str, Any] | str,
+        bigquery_table: str | None = None,
+        bucket: str | None = None,
+    ) -> dict[str, Any]:
+        """A Pub/Sub subscription; a BigQuery (`project.dataset.table`) or Cloud Storage one writes messages on."""
+        sub: dict[str, Any] = {
+            "name": f"projects/{p.project_id}/subscriptions/{name}",
+            "topic": topic if isinstance(topic, str) else topic["name"],
+            "ackDeadlineSeconds": 10,
+            "messageRetentionDuration": "604800s",
+            "state": "ACTIVE",
+        }
+        if bigquery_table:
+            sub["bigqueryConfig"] = {"table": bigquery_table, "state": "ACTIVE"}
+        if bucket:
+            sub["cloudStorageConfig"] = {"bucket": bucket, "state": "ACTIVE"}
+        p.items("subscriptions").append(sub)
+        return sub
+
+    def secret(
+        self, p: FakeProject, name: str, replicas: list[str] | None = None, labels: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A Secret Manager secret; `replicas`: user-managed replica locations (None: automatic)."""
+        replication: dict[str, Any] = (
+            {"userManaged": {"replicas": [{"location": r} for r in replicas]}} if replicas else {"automatic": {}}
+        )
+        s = {
+            "name": f"projects/{p.number}/secrets/{name}",  # the API names the project by number
+            "replication": replication,
+            "createTime": "2026-01-05T10:00:00.000000Z",
+            "etag": '"16a9f2d0e1b2c3"',
+            **({"labels": labels} if labels else {}),
+        }
+        p.items("secrets").append(s)
+        return s
+
+    def spanner_instance(
+        self, p: FakeProject, name: str, config: str, custom_replicas: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """A Spanner instance on `config` (`nam3`, `regional-europe-west4`, ...); a `custom-...`
+        config gets an instanceConfigs entry with `custom_replicas` [(location, READ_WRITE|READ_ONLY|WITNESS)]."""
+        if custom_replicas is not None:
+            p.items("spannerConfigs").append(
+                {
+                    "name": f"projects/{p.project_id}/instanceConfigs/{config}",
+                    "displayName": config,
+                    "configType": "USER_MANAGED",
+                    "replicas": [
+                        {"location": loc, "type": kind, **({"defaultLeaderLocation": True} if i == 0 else {})}
+                        for i, (loc, kind) in enumerate(custom_replicas)
+                    ],
+                    "state": "READY",
+                }
+            )
+        inst = {
+            "name": f"projects/{p.project_id}/instances/{name}",
+            "config": f"projects/{p.project_id}/instanceConfigs/{config}",
+            "displayName": name,
+            "nodeCount": 1,
+            "processingUnits": 1000,
+            "state": "READY",
+            "instanceType": "PROVISIONED",
+            "edition": "STANDARD",
+        }
+        p.items("spanner").append(inst)
+        return inst
+
+    def bigtable_instance(self, p: FakeProject, name: str, zones: list[str]) -> dict[str, Any]:
+        """A Bigtable instance with one cluster per zone (replication)."""
+        inst = {
+            "name": f"projects/{p.project_id}/instances/{name}",
+            "displayName": name,
+            "state": "READY",
+            "type": "PRODUCTION",
+        }
+        p.items("bigtable").append(inst)
+        for i, zone in enumerate(zones):
+            p.items("bigtableClusters").append(
+                {
+                    "name": f"projects/{p.project_id}/instances/{name}/clusters/{name}-c{i + 1}",
+                    "location": f"projects/{p.project_id}/locations/{zone}",
+                    "state": "READY",
+                    "serveNodes": 1,
+                    "defaultStorageType": "SSD",
+                }
+            )
+        return inst
+
+    def firestore_database(
+        self, p: FakeProject, name: str, location: str, mode: str = "FIRESTORE_NATIVE"
+    ) -> dict[str, Any]:
+        db = {
+            "name": f"projects/{p.project_id}/databases/{name}",
+            "uid": f"{_number(p.project_id, name) % 10**12:012d}",
+            "locationId": location,
+            "type": mode,
+            "concurrencyMode": "PESSIMISTIC",
+        }
+        p.items("firestore").append(db)
+        return db
+
+    def log_buckets(self, p: FakeProject, location: str = "global") -> list[dict[str, Any]]:
+        """The `_Default` and `_Required` log buckets every project has, and the sinks routing to them."""
+        out = []
+        for name, days, locked in (("_Default", 30, False), ("_Required", 400, True)):
+            bucket = {
+                "name": f"projects/{p.project_id}/locations/{location}/buckets/{name}",
+                "retentionDays": days,
+                "lifecycleState": "ACTIVE",
+                **({"locked": True} if locked else {}),
+            }
+            p.items("logBuckets").append(bucket)
+            self.log_sink(p, name, f"logging.googleapis.com/{bucket['name']}")
+            out.append(bucket)
+        return out
+
+    def log_sink(self, p: FakeProject, name: str, destination: str) -> dict[str, Any]:
+        sink = {
+            "name": name,
+            "destination": destination,
+            "filter": "" if name != "_Required" else 'LOG_ID("cloudaudit.googleapis.com/activity")',
+            "writerIdentity": f"serviceAccount:service-{p.number}@gcp-sa-logging.iam.gserviceaccount.com",
+        }
+        p.items("logSinks").append(sink)
+        return sink
+
+    def key_ring(self, p: FakeProject, name: str, location: str) -> dict[str, Any]:
+        ring = {
+            "name": f"projects/{p.project_id}/locations/{location}/keyRings/{name}",
+            "createTime": "2026-01-05T10:00:00Z",
+        }
+        p.items("keyRings").append(ring)
+        return ring
+
+    def repository(self, p: FakeProject, name: str, location: str, fmt: str = "DOCKER") -> dict[str, Any]:
+        repo = {
+            "name": f"projects/{p.project_id}/locations/{location}/repositories/{name}",
+            "format": fmt,
+            "mode": "STANDARD_REPOSITORY",
+            "sizeBytes": "1048576",
+        }
+        p.items("repositories").append(repo)
+        return repo
+
+    def redis_instance(
+        self, p: FakeProject, name: str, zone: str, standby: str | None = None, read_replicas: int = 0
+    ) -> dict[str, Any]:
+        """Memorystore for Redis: Basic tier in `zone`; Standard tier with a standby in `standby`."""
+        region = zone.rsplit("-", 1)[0]
+        nodes = [{"id": "node-0", "zone": zone}] + ([{"id": "node-1", "zone": standby}] if standby else [])
+        inst: dict[str, Any] = {
+            "name": f"projects/{p.project_id}/locations/{region}/instances/{name}",
+            "locationId": zone,
+            "redisVersion": "REDIS_7_0",
+            "tier": "STANDARD_HA" if standby else "BASIC",
+            "memorySizeGb": 1,
+            "state": "READY",
+            "nodes": nodes,
+        }
+        if standby:
+            inst["alternativeLocationId"] = standby
+        if read_replicas:
+            inst["readReplicasMode"] = "READ_REPLICAS_ENABLED"
+            inst["replicaCount"] = read_replicas
+        p.items("redis").append(inst)
+        return inst
+
+    def filestore_instance(self, p: FakeProject, name: str, location: str) -> dict[str, Any]:
+        inst = {
+            "name": f"projects/{p.project_id}/locations/{location}/instances/{name}",
+            "tier": "BASIC_HDD",
+            "state": "READY",
+            "fileShares": [{"name": "vol1", "capacityGb": "1024"}],
+        }
+        p.items("filestore").append(inst)
+        return inst
+
+    def filestore_backup(self, p: FakeProject, name: str, region: str, source: dict[str, Any]) -> dict[str, Any]:
+        backup = {
+            "name": f"projects/{p.project_id}/locations/{region}/backups/{name}",
+            "sourceInstance": source["name"],
+            "sourceFileShare": "vol1",
+            "state": "READY",
+            "sourceInstanceTier": source.get("tier", "BASIC_HDD"),
+        }
+        p.items("filestoreBackups").append(backup)
+        return backup
+
+    def dataproc_cluster(self, p: FakeProject, name: str, region: str, zone: str | None = None) -> dict[str, Any]:
+        zone = zone or f"{region}-b"
+        cluster = {
+            "projectId": p.project_id,
+            "clusterName": name,
+            "config": {
+                "configBucket": f"dataproc-staging-{region}-{p.number}",
+                "gceClusterConfig": {"zoneUri": self._link(p, "zones", zone)},
+            },
+            "labels": {
+                "goog-dataproc-cluster-name": name,
+                "goog-dataproc-location": region,
+            },
+            "status": {"state": "RUNNING"},
+            "clusterUuid": f"{_number(p.project_id, name) % 10**12:012d}",
+        }
+        p.items("dataproc").append(cluster)
+        return cluster
+
+    def composer_environment(self, p: FakeProject, name: str, region: str) -> dict[str, Any]:
+        env = {
+            "name": f"projects/{p.project_id}/locations/{region}/environments/{name}",
+            "config": {
+                "gkeCluster": f"projects/{p.project_id}/locations/{region}/clusters/{region}-{name}-gke",
+                "dagGcsPrefix": f"gs://{region}-{name}-bucket/dags",
+            },
+            "state": "RUNNING",
+        }
+        p.items("composer").append(env)
+        return env
+
+    def vertex_dataset(self, p: FakeProject, name: str, region: str) -> dict[str, Any]:
+        ds = {
+            "name": f"projects/{p.number}/locations/{region}/datasets/{_number(p.number, name) % 10**15}",
+            "displayName": name,
+            "metadataSchemaUri": "gs://google-cloud-aiplatform/schema/dataset/metadata/tabular_1.0.0.yaml",
+        }
+        p.items("vertexDatasets").append(ds)
+        return ds
+
+    def vertex_endpoint(self, p: FakeProject, name: str, region: str) -> dict[str, Any]:
+        ep = {
+            "name": f"projects/{p.number}/locations/{region}/endpoints/{_number(p.number, name) % 10**15}",
+            "displayName": name,
+        }
+        p.items("vertexEndpoints").append(ep)
+        return ep
+
+    def asset(self, p: FakeProject, asset_type: str, relative: str, location: str) -> dict[str, Any]:
+        """A resource of a type no kind reads: only Cloud Asset Inventory lists it."""
+        host = asset_type.split("/", 1)[0]
+        a = {"assetType": asset_type, "name": f"//{host}/{relative}", "location": location}
+        p.items("assets").append(a)
+        return a
+
     def org_policy(self, node: str, spec: dict[str, Any], constraint: str = "gcp.resourceLocations") -> None:
         """Set an Org Policy v2 policy (`spec`) on organizations/ID, folders/ID or projects/ID|NUMBER."""
         kind, _, ident = node.partition("/")
@@ -403,9 +751,10 @@ class GcpEmulator:
             return self._generate_access_token(req, m.group(1))
         if req.method != "GET":
             return _error(405, "", f"{req.method} is not served by this fake (it is read-only)")
+        meant = _host_service(req.headers)
         for service, pattern, handler in self._routes:
             m = pattern.match(url.path)
-            if m is None:
+            if m is None or (meant is not None and service != meant):
                 continue
             scope = self._scope_of(service, m, query)
             scripted = self._scripted(service, scope)
@@ -430,12 +779,14 @@ class GcpEmulator:
         if service == "run":  # namespaces may be a project number
             ns = m.group(1)
             return next((p.project_id for p in self.projects.values() if ns in (p.number, p.project_id)), ns)
+        if service in ("cloudkms", "artifactregistry", "dataproc", "composer", "aiplatform") and len(m.groups()) == 2:
+            return f"{m.group(1)}@{m.group(2)}"  # one location of a project: `fail(scope="p@loc")`, or the project
         return m.group(1) if m.groups() else ""
 
     def _scripted(self, service: str, scope: str) -> Response | None:
         with self._lock:
             for rule in self.rules:
-                if rule.service != service or rule.scope not in ("*", scope):
+                if rule.service != service or rule.scope not in ("*", scope, scope.split("@")[0]):
                     continue
                 if rule.count is not None:
                     if rule.count <= 0:
@@ -596,6 +947,97 @@ class GcpEmulator:
         page, token = self._page(p.items("topics"), query)
         return self._reply({"topics": page}, token)
 
+    def _listing(self, collection: str, key: str) -> Callable[..., Response]:
+        """A project-wide paged list (`{key: [...], nextPageToken}`)."""
+
+        def answer(query: dict[str, list[str]], ident: str) -> Response:
+            p = self._project(ident)
+            if p is None:
+                return self._not_found(ident)
+            page, token = self._page(p.items(collection), query)
+            return self._reply({key: page}, token)
+
+        return answer
+
+    def _located(self, collection: str, key: str) -> Callable[..., Response]:
+        """A per-location paged list: the items whose name is under `locations/<loc>/`."""
+
+        def answer(query: dict[str, list[str]], ident: str, loc: str) -> Response:
+            p = self._project(ident)
+            if p is None:
+                return self._not_found(ident)
+            mine = [i for i in p.items(collection) if f"/locations/{loc}/" in str(i.get("name", ""))]
+            page, token = self._page(mine, query)
+            return self._reply({key: page}, token)
+
+        return answer
+
+    def _used_locations(self, p: FakeProject, *collections: str) -> set[str]:
+        used = set()
+        for collection in collections:
+            for item in p.items(collection):
+                name = str(item.get("name") or "")
+                m = re.search(r"/locations/([^/]+)/", name)
+                used.add(m.group(1) if m else str(item.get("labels", {}).get("goog-dataproc-location", "")))
+        return {u for u in used if u}
+
+    def _locations(self, service: str) -> Callable[..., Response]:
+        """`projects.locations.list` of an API: the base regions, its multi-regions, and those in use."""
+        collections = {
+            "cloudkms": ("keyRings",),
+            "artifactregistry": ("repositories",),
+            "aiplatform": ("vertexDatasets", "vertexEndpoints"),
+        }[service]
+
+        def answer(query: dict[str, list[str]], ident: str) -> Response:
+            p = self._project(ident)
+            if p is None:
+                return self._not_found(ident)
+            codes = sorted({*BASE_REGIONS, *EXTRA_LOCATIONS.get(service, ()), *self._used_locations(p, *collections)})
+            items = [
+                {"name": f"projects/{p.project_id}/locations/{c}", "locationId": c, "displayName": c} for c in codes
+            ]
+            page, token = self._page(items, query)
+            return self._reply({"locations": page}, token)
+
+        return answer
+
+    def _regions(self, query: dict[str, list[str]], ident: str) -> Response:
+        """Compute Engine `regions.list`: the base regions and those Dataproc and Composer use."""
+        p = self._project(ident)
+        if p is None:
+            return self._not_found(ident)
+        codes = sorted({*BASE_REGIONS, *self._used_locations(p, "dataproc", "composer")})
+        items = [
+            {"kind": "compute#region", "name": c, "status": "UP", "selfLink": self._link(p, "regions", c)}
+            for c in codes
+        ]
+        page, token = self._page(items, query, size_param="maxResults")
+        return self._reply({"kind": "compute#regionList", "items": page}, token)
+
+    def _spanner_config(self, query: dict[str, list[str]], ident: str, config: str) -> Response:
+        p = self._project(ident)
+        if p is None:
+            return self._not_found(ident)
+        for c in p.items("spannerConfigs"):
+            if c["name"].endswith(f"/instanceConfigs/{config}"):
+                return self._reply(dict(c))
+        return _error(404, "", f"Instance config projects/{ident}/instanceConfigs/{config} not found", "spanner")
+
+    def _firestore(self, query: dict[str, list[str]], ident: str) -> Response:
+        p = self._project(ident)
+        if p is None:
+            return self._not_found(ident)
+        return self._reply({"databases": p.items("firestore")})  # not paged, as in Firestore
+
+    def _dataproc(self, query: dict[str, list[str]], ident: str, region: str) -> Response:
+        p = self._project(ident)
+        if p is None:
+            return self._not_found(ident)
+        mine = [c for c in p.items("dataproc") if c["labels"].get("goog-dataproc-location") == region]
+        page, token = self._page(mine, query)
+        return self._reply({"clusters": page}, token)
+
     def _org_policy(self, query: dict[str, list[str]], node: str, constraint: str) -> Response:
         """policies.get: the policy set on exactly this node; NOT_FOUND when none is (as in the API)."""
         kind, _, ident = node.partition("/")
@@ -655,6 +1097,22 @@ class GcpEmulator:
                     if full and self.asset_versioned:
                         result["versionedResources"] = [{"version": "v1", "resource": item}]
                     results.append(result)
+            for item in p.items("assets"):  # types no kind of the scanner reads
+                if wanted and item["assetType"] not in wanted:
+                    continue
+                ancestors = self._ancestors(p)
+                results.append(
+                    {
+                        "name": item["name"],
+                        "assetType": item["assetType"],
+                        "project": f"projects/{p.number}",
+                        "displayName": item["name"].rsplit("/", 1)[-1],
+                        "location": item["location"],
+                        "folders": [a for a in ancestors if a.startswith("folders/")],
+                        "organization": next((a for a in ancestors if a.startswith("organizations/")), ""),
+                        "parentFullResourceName": f"//cloudresourcemanager.googleapis.com/projects/{p.number}",
+                    }
+                )
         page, token = self._page(results, query)
         return self._reply({"results": page}, token)
 
@@ -665,6 +1123,21 @@ def _loc_zone_or_region(item: dict[str, Any]) -> str:
 
 def _compute_name(p: FakeProject, item: dict[str, Any]) -> str:
     return "//compute.googleapis.com/projects/" + str(item["selfLink"]).split("/projects/", 1)[1]
+
+
+def _full(service: str) -> Callable[[FakeProject, dict[str, Any]], str]:
+    """The full resource name of an item whose `name` is its relative name."""
+    host = SERVICE_HOSTS[service]
+    return lambda p, item: f"//{host}/{item['name']}"
+
+
+def _tail(name: str) -> str:
+    return str(name).rsplit("/", 1)[-1]
+
+
+def _loc_of(item: dict[str, Any]) -> str:
+    m = re.search(r"/locations/([^/]+)/", str(item["name"]))
+    return m.group(1) if m else ""
 
 
 #: (asset type, estate collection, full resource name, location) for searchAllResources.
@@ -716,6 +1189,41 @@ _ASSET_VIEWS: list[tuple[str, str, Callable[[FakeProject, dict[str, Any]], str],
     ),
     # Topics are global resources to Asset Inventory; where messages are stored is the storage policy.
     ("pubsub.googleapis.com/Topic", "topics", lambda p, t: f"//pubsub.googleapis.com/{t['name']}", lambda t: "global"),
+    ("pubsub.googleapis.com/Subscription", "subscriptions", _full("pubsub"), lambda s: "global"),
+    ("secretmanager.googleapis.com/Secret", "secrets", _full("secretmanager"), lambda s: "global"),
+    ("spanner.googleapis.com/Instance", "spanner", _full("spanner"), lambda i: str(i["config"]).rsplit("/", 1)[-1]),
+    ("bigtableadmin.googleapis.com/Instance", "bigtable", _full("bigtableadmin"), lambda i: "global"),
+    (
+        "bigtableadmin.googleapis.com/Cluster",
+        "bigtableClusters",
+        _full("bigtableadmin"),
+        lambda c: _tail(c["location"]),
+    ),
+    ("firestore.googleapis.com/Database", "firestore", _full("firestore"), lambda d: str(d["locationId"])),
+    ("logging.googleapis.com/LogBucket", "logBuckets", _full("logging"), lambda b: _loc_of(b)),
+    (
+        "logging.googleapis.com/LogSink",
+        "logSinks",
+        lambda p, s: f"//logging.googleapis.com/projects/{p.project_id}/sinks/{s['name']}",
+        lambda s: "global",
+    ),
+    ("cloudkms.googleapis.com/KeyRing", "keyRings", _full("cloudkms"), _loc_of),
+    ("artifactregistry.googleapis.com/Repository", "repositories", _full("artifactregistry"), _loc_of),
+    ("redis.googleapis.com/Instance", "redis", _full("redis"), lambda i: str(i["locationId"])),
+    ("file.googleapis.com/Instance", "filestore", _full("file"), _loc_of),
+    ("file.googleapis.com/Backup", "filestoreBackups", _full("file"), _loc_of),
+    (
+        "dataproc.googleapis.com/Cluster",
+        "dataproc",
+        lambda p, c: (
+            f"//dataproc.googleapis.com/projects/{p.project_id}/regions/"
+            f"{c['labels']['goog-dataproc-location']}/clusters/{c['clusterName']}"
+        ),
+        lambda c: str(c["labels"]["goog-dataproc-location"]),
+    ),
+    ("composer.googleapis.com/Environment", "composer", _full("composer"), _loc_of),
+    ("aiplatform.googleapis.com/Dataset", "vertexDatasets", _full("aiplatform"), _loc_of),
+    ("aiplatform.googleapis.com/Endpoint", "vertexEndpoints", _full("aiplatform"), _loc_of),
 ]
 
 
@@ -743,6 +1251,17 @@ EXPECTED_FINDINGS = {
     ("RA-EU-OUTSIDE", "compute.machine_image", "web-image-london", "backup", "europe-west2"),
     ("RA-US-SOIL", "functions.function", "webhook-iowa", "primary", "us-central1"),
     ("RA-US-SOIL", "gke.cluster", "ml-training", "primary", "us-east1"),
+    # The services that keep copies elsewhere (issue 17).
+    ("RA-US-SOIL", "spanner.instance", "payments-nam3", "primary", "spanner/nam3"),
+    ("RA-EU-UNKNOWN", "secretmanager.secret", "api-key-auto", "primary", "global"),
+    ("RA-EU-UNKNOWN", "logging.bucket", "_Default", "primary", "global"),
+    ("RA-EU-UNKNOWN", "logging.bucket", "_Required", "primary", "global"),
+    ("RA-EU-UNKNOWN", "logging.sink", "_Default", "replica", "global"),
+    ("RA-EU-UNKNOWN", "logging.sink", "_Required", "replica", "global"),
+    ("RA-US-SOIL", "logging.sink", "audit-to-bigquery", "replica", "us"),
+    ("RA-US-SOIL", "firestore.database", "events-nam5", "primary", "nam5"),
+    ("RA-EU-OUTSIDE", "bigtable.instance", "metrics", "replica", "australia-southeast1"),
+    ("RA-EU-OUTSIDE", "redis.instance", "sessions-london", "primary", "europe-west2"),
 }
 
 #: Resources of the sample estate that must have no finding.
@@ -760,6 +1279,24 @@ CLEAN_RESOURCES = {
     "ledger",
     "ledger-ha",
     "ledger-nightly",
+    "ledger-notifications",
+    "ledger-notifications-worker",
+    "ledger-spanner",
+    "checkout-custom",
+    "ledger-db-password",
+    "checkout-signing-key",
+    "orders-eur3",
+    "ledger-bigtable",
+    "ledger-cache",
+    "audit-archive",
+    "ledger-keys",
+    "ledger-images",
+    "ledger-share",
+    "ledger-share-nightly",
+    "ledger-etl",
+    "ledger-airflow",
+    "ledger-training",
+    "ledger-scoring",
 }
 
 
@@ -809,10 +1346,51 @@ def seed_gcp(emu: GcpEmulator) -> dict[str, Any]:
     emu.run_service(clean, "ledger-api", "europe-west4")
     emu.function(clean, "ledger-export", "europe-west4")
 
+    # The services that keep copies elsewhere: a trap each, and counterparts that must pass.
+    emu.spanner_instance(shop, "payments-nam3", "nam3")  # Virginia, South Carolina, Iowa
+    emu.spanner_instance(  # Belgium and the Netherlands read-write, a witness in Finland, reads in NL
+        shop,
+        "checkout-custom",
+        "custom-eur3-nl-reads",
+        [("europe-west1", "READ_WRITE"), ("europe-west4", "READ_WRITE"), ("europe-north1", "WITNESS")],
+    )
+    emu.secret(shop, "api-key-auto")  # automatic replication: any region
+    emu.secret(shop, "checkout-signing-key", ["europe-west1", "europe-west4"])
+    emu.log_buckets(shop, "global")  # _Default and _Required where Google puts them by default
+    emu.firestore_database(shop, "orders-eur3", "eur3")
+    emu.firestore_database(data, "events-nam5", "nam5")  # Iowa, Oklahoma, South Carolina
+    emu.bigtable_instance(data, "metrics", ["europe-west4-a", "australia-southeast1-b"])  # a replica in Sydney
+    emu.redis_instance(data, "sessions-london", "europe-west2-a", standby="europe-west2-b")
+    emu.log_sink(data, "audit-to-bigquery", "bigquery.googleapis.com/projects/data-platform/datasets/analytics_us")
+
+    emu.spanner_instance(clean, "ledger-spanner", "regional-europe-west4")
+    emu.secret(clean, "ledger-db-password", ["europe-west4"])
+    emu.log_buckets(clean, "europe-west4")
+    emu.log_sink(clean, "audit-archive", "storage.googleapis.com/archive-netherlands")
+    emu.firestore_database(clean, "(default)", "europe-west4", mode="DATASTORE_MODE")
+    emu.bigtable_instance(clean, "ledger-bigtable", ["europe-west4-a", "europe-west4-b"])
+    emu.redis_instance(clean, "ledger-cache", "europe-west4-a", standby="europe-west4-b", read_replicas=1)
+    notifications = emu.topic(clean, "ledger-notifications")  # no storage policy: the project's policy pins it
+    emu.subscription(clean, "ledger-notifications-worker", notifications)
+    emu.key_ring(clean, "ledger-keys", "europe-west4")
+    emu.repository(clean, "ledger-images", "europe-west4")
+    share = emu.filestore_instance(clean, "ledger-share", "europe-west4-a")
+    emu.filestore_backup(clean, "ledger-share-nightly", "europe-west4", share)
+    emu.dataproc_cluster(clean, "ledger-etl", "europe-west4")
+    emu.composer_environment(clean, "ledger-airflow", "europe-west4")
+    emu.vertex_dataset(clean, "ledger-training", "europe-west4")
+    emu.vertex_endpoint(clean, "ledger-scoring", "europe-west4")
+
     # gcp.resourceLocations (the guardrail audit): EU-only at the organisation; the "eu-workloads"
     # folder merges in `in:europe-locations` (Europe, not the EU: London, Zurich); data-platform
     # stops inheriting and allows everything. ledger-nl inherits the organisation's EU-only list.
     emu.org_policy(org, {"rules": [{"values": {"allowedValues": ["in:eu-locations"]}}]})
     emu.org_policy(eu, {"rules": [{"values": {"allowedValues": ["in:europe-locations"]}}], "inheritFromParent": True})
     emu.org_policy("projects/data-platform", {"rules": [{"allowAll": True}], "inheritFromParent": False})
+    # ledger-nl's Pub/Sub topics without a storage policy persist messages in europe-west4 only.
+    emu.org_policy(
+        "projects/ledger-nl",
+        {"rules": [{"values": {"allowedValues": ["in:europe-west4-locations"]}}]},
+        "pubsub.allowedPersistenceRegions",
+    )
     return {"organization": org, "projects": sorted(emu.projects)}

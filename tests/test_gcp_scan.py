@@ -11,13 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from residency_audit.providers.base import ReadOnlyViolation
-from residency_audit.providers.gcp.client import READ_OPERATIONS, route_of
+from residency_audit.providers.gcp.client import READ_OPERATIONS, host_service, route_of
 from residency_audit.providers.gcp.scan import GcpAdapter
 from residency_emulator.gcp import CLEAN_RESOURCES, EXPECTED_FINDINGS, GcpEmulator
 
 from .conftest import read_json, run_cli
 
 ORG = "100000000001"
+#: Resources of the clean project ledger-nl in the sample estate (every kind has one or more there).
+LEDGER_RESOURCES = 30
 
 
 def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
@@ -66,8 +68,26 @@ def test_clean_project_has_no_finding(gcp: GcpEmulator, tmp_path: Path, capsys: 
         "gke.cluster",
         "run.service",
         "functions.function",
+        "pubsub.topic",
+        "pubsub.subscription",
+        "secretmanager.secret",
+        "spanner.instance",
+        "bigtable.instance",
+        "firestore.database",
+        "logging.bucket",
+        "logging.sink",
+        "kms.keyring",
+        "artifactregistry.repository",
+        "redis.instance",
+        "filestore.instance",
+        "filestore.backup",
+        "dataproc.cluster",
+        "composer.environment",
+        "vertexai.dataset",
+        "vertexai.endpoint",
     }
-    assert {loc["region"] for r in report["resources"] for loc in r["locations"]} == {"europe-west4"}
+    regions = {loc["region"] for r in report["resources"] for loc in r["locations"]}
+    assert regions == {"europe-west4", "spanner/regional-europe-west4"}  # a Spanner configuration in that region
     assert all(loc["in_eu"] and loc["countries"] == ["NL"] for r in report["resources"] for loc in r["locations"])
 
 
@@ -128,7 +148,7 @@ def test_every_request_is_an_allow_listed_read(
     log = list(gcp.log)
     assert log
     assert {r.method for r in log} == {"GET"}
-    routes = [route_of(r.method, urlsplit(r.path).path) for r in log]
+    routes = [route_of(r.method, urlsplit(r.path).path, host_service(r.headers)) for r in log]
     assert None not in routes
     seen = {(rt.service, rt.method) for rt in routes if rt}
     assert seen <= set(READ_OPERATIONS)
@@ -137,7 +157,13 @@ def test_every_request_is_an_allow_listed_read(
         ("cloudresourcemanager", "projects.get"),
         ("cloudresourcemanager", "folders.get"),
         ("cloudresourcemanager", "organizations.get"),
-        ("orgpolicy", "policies.get"),  # the guardrail audit's read, not the scan's
+    }
+    # Organisation policy: the scan reads only the Pub/Sub persistence constraint (for a topic without a
+    # storage policy, along its project's chain); gcp.resourceLocations is the guardrail audit's.
+    policies = {urlsplit(r.path).path for r, rt in zip(log, routes, strict=True) if rt and rt.service == "orgpolicy"}
+    assert policies == {
+        f"/v2/{node}/policies/pubsub.allowedPersistenceRegions"
+        for node in (f"organizations/{ORG}", "folders/200000000003", "projects/300000000003")
     }
     assert sum(report["scan"]["api_calls"].values()) == len(log)
     # Pages are small in the fake: paging really happened, with each API's own token parameter.
@@ -151,6 +177,11 @@ def test_every_request_is_an_allow_listed_read(
         ("cloudresourcemanager", "folders.search"),
         ("storage", "buckets.list"),
         ("sqladmin", "instances.list"),
+        ("logging", "sinks.list"),
+        ("compute", "regions.list"),
+        ("cloudkms", "locations.list"),
+        ("artifactregistry", "locations.list"),
+        ("aiplatform", "locations.list"),
     }
     assert all(READ_OPERATIONS[k].count(".") >= 2 for k in READ_OPERATIONS)  # IAM permission names
 
@@ -170,8 +201,14 @@ def test_asset_inventory_path_gives_the_same_result(
         return {(r["id"], r["owner"]["id"], json.dumps(r["locations"])) for r in report["resources"]}
 
     assert view(by_asset) == view(by_services)
-    services = {route_of(r.method, urlsplit(r.path).path).service for r in gcp.log}  # type: ignore[union-attr]
-    assert services == {"cloudresourcemanager", "cloudasset"}
+    reads = {route_of(r.method, urlsplit(r.path).path, host_service(r.headers)) for r in gcp.log}
+    assert {rt.service for rt in reads if rt} == {"cloudresourcemanager", "cloudasset", "spanner", "orgpolicy"}
+    # Besides the search, only what the resources' own JSON cannot say: a custom Spanner configuration's
+    # replicas, and the organisation policy over a topic without a storage policy.
+    assert {(rt.service, rt.method) for rt in reads if rt and rt.service in ("spanner", "orgpolicy")} == {
+        ("spanner", "instanceConfigs.get"),
+        ("orgpolicy", "policies.get"),
+    }
     asset_calls = [r for r in gcp.log if ":searchAllResources" in r.path]
     assert all(r.path.startswith(f"/v1/organizations/{ORG}:searchAllResources") for r in asset_calls)
     assert len(asset_calls) > 1  # paged
@@ -213,7 +250,13 @@ def test_403_on_one_project_is_a_gap_and_the_scan_goes_on(
     gcp.fail("run", 403, "SERVICE_DISABLED", scope="ledger-nl")
     code, report = scan(gcp, tmp_path, capsys, "--inventory", "services")
     gaps = {(g["provider"], g["scope"], g["region"], g["service"], g["code"]) for g in report["scan"]["gaps"]}
-    assert gaps == {("gcp", "data-platform", "", "compute", "403"), ("gcp", "ledger-nl", "", "run", "403")}
+    assert gaps == {
+        ("gcp", "data-platform", "", "compute", "403"),
+        ("gcp", "ledger-nl", "", "run", "403"),
+        # Dataproc and Composer are listed per Compute Engine region: without regions.list, not at all.
+        ("gcp", "data-platform", "", "dataproc", "403"),
+        ("gcp", "data-platform", "", "composer", "403"),
+    }
     assert all("\n" not in g["error"] for g in report["scan"]["gaps"])
     disabled = next(g for g in report["scan"]["gaps"] if g["service"] == "run")
     assert disabled["error"].startswith("SERVICE_DISABLED")
@@ -228,9 +271,10 @@ def test_429_is_retried_then_succeeds(gcp: GcpEmulator, tmp_path: Path, capsys: 
     code, report = scan(gcp, tmp_path, capsys, "--inventory", "services")
     assert code == 1 and report["scan"]["gaps"] == []
     assert {_key(f) for f in report["findings"]} == EXPECTED_FINDINGS
-    sql_shop = [r for r in gcp.log if r.path.startswith("/v1/projects/shop-prod/instances")]
+    sql = [r for r in gcp.log if host_service(r.headers) == "sqladmin"]  # Spanner lists the same path
+    sql_shop = [r for r in sql if r.path.startswith("/v1/projects/shop-prod/instances")]
     assert len(sql_shop) == 2 + 2  # two 429s, then two pages of three instances
-    sql_all = [r for r in gcp.log if "/instances" in r.path and r.path.startswith("/v1/")]
+    sql_all = [r for r in sql if "/instances" in r.path and r.path.startswith("/v1/")]
     assert report["scan"]["api_calls"]["sqladmin:instances.list"] == len(sql_all)
 
 
@@ -322,7 +366,7 @@ def test_service_account_key_signs_its_own_jwt(
     code, stdout, err = run_cli([*args, "-f", "json", "-o", str(out), "-q"], capsys)
     assert (code, err) == (0, "")
     report = read_json(out)
-    assert report["scan"]["gaps"] == [] and len(report["resources"]) == 10
+    assert report["scan"]["gaps"] == [] and len(report["resources"]) == LEDGER_RESOURCES
     quota = {next((v for k, v in r.headers.items() if k.lower() == "x-goog-user-project"), "") for r in gcp.log}
     assert quota == {"billing-nl"}
     assert pem.splitlines()[1] not in json.dumps(report) + stdout  # no key material in output
@@ -351,7 +395,7 @@ def test_impersonation_exchanges_a_token_once(
     assert [r.path for r in exchanges] == [f"/v1/projects/-/serviceAccounts/{target}:generateAccessToken"]
     reads = [r for r in gcp.log if r.method == "GET"]
     assert reads and {_bearer(r) for r in reads} == {f"Bearer ya29.fake-{target}"}
-    assert len(read_json(out)["resources"]) == 10
+    assert len(read_json(out)["resources"]) == LEDGER_RESOURCES
 
 
 def test_missing_credentials_is_one_line_exit_2(
@@ -397,7 +441,18 @@ def test_json_to_stdout(gcp: GcpEmulator, capsys: pytest.CaptureFixture[str]) ->
     report = json.loads(out)
     assert code == 1
     assert {_key(f) for f in report["findings"]} == {
-        k for k in EXPECTED_FINDINGS if k[2] in ("analytics_us", "batch-zurich", "ml-training")
+        k
+        for k in EXPECTED_FINDINGS
+        if k[2]
+        in (
+            "analytics_us",
+            "batch-zurich",
+            "ml-training",
+            "events-nam5",
+            "metrics",
+            "sessions-london",
+            "audit-to-bigquery",
+        )
     }
     assert report["scan"]["request"]["scopes"] == ["projects/data-platform"]
 
@@ -462,11 +517,24 @@ def test_asset_results_without_versioned_resources_fall_back_to_their_location(
     gcp.asset_versioned = False
     _, report = scan(gcp, tmp_path, capsys, "--inventory", "asset")
     assert {r["id"] for r in report["resources"]} == {r["id"] for r in by_services["resources"]}
-    # Only the search result's location is known: the Cloud SQL replica link is not visible.
-    assert {_key(f) for f in report["findings"]} == EXPECTED_FINDINGS - {
-        ("RA-US-SOIL", "cloudsql.instance", "crm", "replica", "us-central1")
-    }
-    assert any("31 Asset Inventory results without versionedResources" in n for n in report["scan"]["notes"])
+    # Only the search result's location is known: the Cloud SQL replica link is not visible, and
+    # neither are a secret's replication nor a log sink's destination, so those fail closed.
+    lost = {("RA-US-SOIL", "cloudsql.instance", "crm", "replica", "us-central1")}
+    lost |= {k for k in EXPECTED_FINDINGS if k[1] in ("secretmanager.secret", "logging.sink")}
+    # (and a subscription's topic, so its location too)
+    unknown = (
+        {
+            ("RA-EU-UNKNOWN", "secretmanager.secret", name, "primary", None)
+            for name in ("api-key-auto", "checkout-signing-key", "ledger-db-password")
+        }
+        | {
+            ("RA-EU-UNKNOWN", "logging.sink", name, "replica", None)
+            for name in ("_Default", "_Required", "audit-archive", "audit-to-bigquery")
+        }
+        | {("RA-EU-UNKNOWN", "pubsub.subscription", "ledger-notifications-worker", "primary", None)}
+    )
+    assert {_key(f) for f in report["findings"]} == (EXPECTED_FINDINGS - lost) | unknown
+    assert any("68 Asset Inventory results without versionedResources" in n for n in report["scan"]["notes"])
     dual = next(r for r in report["resources"] if r["name"] == "backups-custom-dual")
     assert [loc["region"] for loc in dual["locations"]] == ["eu"]
 
@@ -491,8 +559,15 @@ def test_pubsub_topics_are_where_their_storage_policy_allows(
         ("RA-EU-OUTSIDE", "pubsub.topic", "mixed-london", "primary", "europe-west2"),
         ("RA-EU-UNKNOWN", "pubsub.topic", "events-anywhere", "primary", None),
     }
-    topics = {r["name"]: r for r in report["resources"]}
-    assert set(topics) == {"orders-eu", "audit-iowa", "events-anywhere", "mixed-london", "ledger-events"}
+    topics = {r["name"]: r for r in report["resources"] if r["kind"] == "pubsub.topic"}
+    assert set(topics) == {
+        "orders-eu",
+        "audit-iowa",
+        "events-anywhere",
+        "mixed-london",
+        "ledger-events",
+        "ledger-notifications",  # the sample estate's: pinned by ledger-nl's organisation policy
+    }
     orders = topics["orders-eu"]
     assert orders["id"] == "//pubsub.googleapis.com/projects/shop-prod/topics/orders-eu"
     assert [(loc["region"], loc["in_eu"]) for loc in orders["locations"]] == [

@@ -555,7 +555,7 @@ def test_report_alerts_for_scheduled_jobs(tmp_path: Path, capsys: pytest.Capture
                 options={"inventory": {"organizations/1": "asset", "projects/p": "services"}},
             ),
             "Google Cloud: organisation 1 and project p",
-            "inventory: Cloud Asset Inventory for organisation 1; per-service listing for project p",
+            "inventory: Cloud Asset Inventory for organisation 1; per-service listing (modelled kinds only) for project p",
         ),
         (
             ScanRequest("azure", options={"cloud": "china", "inventory": "graph"}),

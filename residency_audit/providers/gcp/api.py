@@ -38,7 +38,8 @@ _SCOPE_WORDS = {"organizations": "organisation", "folders": "folder", "projects"
 _INVENTORY_WORDS = {
     "asset": "Cloud Asset Inventory",
     "asset (failed)": "Cloud Asset Inventory (failed: a coverage gap)",
-    "services": "per-service listing",
+    # The per-service path lists the modelled kinds only: a report must not read as "everything".
+    "services": "per-service listing (modelled kinds only)",
 }
 
 

@@ -76,11 +76,32 @@ READ_OPERATIONS: Mapping[tuple[str, str], str] = {r.op.key: r.permission for r i
 ENDPOINT_SERVICES: tuple[str, ...] = (*dict.fromkeys(r.service for r in ROUTES), "iamcredentials")
 
 
-def route_of(method: str, path: str) -> Route | None:
-    for route in ROUTES:
-        if route.http == method and route.path.match(path):
-            return route
-    return None
+def route_of(method: str, path: str, service: str | None = None) -> Route | None:
+    """The declared read a request is, or None (refused).
+
+    Google's APIs share path shapes across hosts (Spanner and Cloud SQL both list
+    `/v1/projects/P/instances`; Memorystore and Filestore `/v1/projects/P/locations/-/instances`),
+    so a request names its service where it can (`GcpClient.get_json` does); one that does not
+    (the client libraries' own requests) must match the routes of exactly one service.
+    """
+    found = [r for r in ROUTES if r.http == method and r.path.match(path) and service in (None, r.service)]
+    if not found or len({r.service for r in found}) > 1:
+        return None
+    return found[0]
+
+
+#: The service the current thread's request is for (set by `GcpClient.get_json` around each GET).
+_REQUEST = threading.local()
+
+
+def host_service(headers: Mapping[str, str]) -> str | None:
+    """The API a request was meant for, from its Host header (`spanner.googleapis.com`,
+    `europe-west4-aiplatform.googleapis.com`), or None; the fake routes and the tests
+    attribute requests by it."""
+    host = next((v for k, v in headers.items() if k.lower() == "host"), "").split(":")[0].lower()
+    if not host.endswith(".googleapis.com"):
+        return None
+    return host.split(".", 1)[0].rsplit("-", 1)[-1]
 
 
 class ApiError(Exception):
@@ -280,7 +301,7 @@ def guarded_session(
     class Guard(HTTPAdapter):
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
             path = urlsplit(request.url).path
-            route = route_of(str(request.method), path)
+            route = route_of(str(request.method), path, getattr(_REQUEST, "service", None))
             if route is None:
                 raise ReadOnlyViolation(f"refusing {request.method} {path}: not on the read allow-list")
             collector = collector_ref()
@@ -344,20 +365,45 @@ class GcpClient:
                 self._session = guarded_session(self.credentials, lambda: self.collector, self.pool, self.stop.is_set)
             return self._session
 
-    def host(self, service: str) -> str:
+    def host(self, service: str, region: str = "") -> str:
+        """The base URL of an API: its override, else `https://<service>.googleapis.com` (or the
+        regional `https://<region>-<service>.googleapis.com` an API such as Vertex AI needs)."""
         override = self.endpoints.get(service) or self.endpoints.get("*")
-        return override.rstrip("/") if override else f"https://{service}.googleapis.com"
+        return override.rstrip("/") if override else self.host_of(service, region)
 
     def _endpoint_option(self, service: str) -> dict[str, Any]:
         override = self.endpoints.get(service) or self.endpoints.get("*")
         return {"api_endpoint": override.rstrip("/")} if override else {}
 
-    def get_json(self, service: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
-        """One GET of `path` (the full path, version prefix included) on the service's host."""
-        resp = self.session.get(self.host(service) + path, params=params, timeout=self.read_timeout)
+    def get_json(
+        self,
+        service: str,
+        path: str,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        region: str = "",
+    ) -> Any:
+        """One GET of `path` (the full path, version prefix included) on the service's host.
+
+        The guard is told which API the request is for (paths repeat across APIs). A plain-http
+        override is an emulator or a loopback proxy: it gets the API's own host name in the Host
+        header, as Google's front ends do, so one base URL can serve every API."""
+        base = self.host(service, region)
+        headers = {}
+        if base.startswith("http://"):
+            headers["Host"] = urlsplit(self.host_of(service, region)).netloc
+        _REQUEST.service = service
+        try:
+            resp = self.session.get(base + path, params=params, timeout=self.read_timeout, headers=headers)
+        finally:
+            _REQUEST.service = None
         if resp.status_code >= 400:
             raise _parse_error(resp)
         return resp.json() if resp.content else {}
+
+    @staticmethod
+    def host_of(service: str, region: str = "") -> str:
+        """Google's own base URL of an API (no override)."""
+        return f"https://{region}-{service}.googleapis.com" if region else f"https://{service}.googleapis.com"
 
     def pages(
         self,
@@ -366,11 +412,12 @@ class GcpClient:
         key: str,
         params: dict[str, Any] | None = None,
         token_param: str = "pageToken",
+        region: str = "",
     ) -> Iterator[Any]:
         """Items of a paged Google list call (`nextPageToken`)."""
         query = dict(params or {})
         for _ in range(100_000):
-            doc = self.get_json(service, path, query)
+            doc = self.get_json(service, path, query, region)
             items = doc.get(key) or []
             yield from (items.items() if isinstance(items, dict) else items)
             token = doc.get("nextPageToken")

@@ -6,91 +6,109 @@ location that holds their data. A reader lists one kind in one project through t
 context's guarded client and hands each page to its parser as it arrives, so what was
 read before an error or a Ctrl-C is kept. Readers raise on API errors: the scan turns
 them into a gap for that project and service.
+
+The first kinds' readers are here; Pub/Sub's are in `pubsub.py` and the managed services'
+(Secret Manager, Spanner, ... Vertex AI) in `managed.py`; all are reachable here by the
+names the kinds declare.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from ...model import Location, Resource
 from .client import ApiError
+from .managed import (
+    bigtable_instances,
+    composer_environments,
+    dataproc_clusters,
+    filestore,
+    firestore_databases,
+    key_rings,
+    log_buckets,
+    log_sinks,
+    parse_bigtable,
+    parse_composer,
+    parse_dataproc,
+    parse_filestore_backups,
+    parse_filestore_instances,
+    parse_firestore,
+    parse_key_rings,
+    parse_log_buckets,
+    parse_log_sinks,
+    parse_redis,
+    parse_repositories,
+    parse_secrets,
+    parse_spanner,
+    parse_vertex_datasets,
+    parse_vertex_endpoints,
+    redis_instances,
+    repositories,
+    secrets,
+    sink_destinations,
+    spanner_configs,
+    spanner_instances,
+    vertex,
+)
 from .projects import ProjectInfo
+from .pubsub import (
+    parse_subscriptions,
+    parse_topics,
+    subscription_topics,
+    subscriptions,
+    topic_policies,
+    topics,
+)
+from .readbase import NO_STORAGE_POLICY, PROVIDER, ReadContext, zone_region
+from .readbase import labels_of as _labels
+from .readbase import last as _last
+from .readbase import location_segment as _location_segment
+from .readbase import lower as _lower
+from .readbase import record as _resource
 
-PROVIDER = "gcp"
-
-
-class ReadContext(Protocol):
-    """What a reader sees of the scan: one project, the guarded client, and where results go."""
-
-    project: ProjectInfo
-
-    def get_json(self, service: str, path: str, params: dict[str, Any] | None = None) -> Any: ...
-
-    def pages(
-        self, service: str, path: str, key: str, params: dict[str, Any] | None = None, token_param: str = "pageToken"
-    ) -> Iterator[Any]: ...
-
-    def buckets(self) -> Iterator[dict[str, Any]]: ...
-
-    def add(self, resources: Iterable[Resource]) -> None: ...
-
-    def gap(self, region: str, service: str, error: str) -> None: ...
-
-
-# --------------------------------------------------------------------- helpers
-
-
-_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
-
-
-def zone_region(zone: str) -> str | None:
-    """europe-west6-a -> europe-west6 (Compute zones are <region>-<letter>); anything else is
-    not a zone: None, so that the location is unknown rather than a guessed region."""
-    m = _ZONE.match(zone.lower())
-    return m.group(1) if m else None
-
-
-def _last(url: str | None) -> str:
-    return url.rstrip("/").rsplit("/", 1)[-1] if url else ""
-
-
-def _lower(code: str | None) -> str | None:
-    return code.strip().lower() if code and code.strip() else None
-
-
-def _location_segment(name: str) -> str:
-    """projects/P/locations/L/... -> L."""
-    m = re.search(r"(?:^|/)locations/([^/]+)", name)
-    return m.group(1) if m else ""
-
-
-def _labels(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-def _resource(
-    project: ProjectInfo,
-    kind: str,
-    rid: str,
-    name: str,
-    locations: list[Location],
-    labels: dict[str, str] | None = None,
-    attributes: dict[str, Any] | None = None,
-) -> Resource:
-    attrs = {"project_number": project.number} if project.number else {}
-    attrs.update(attributes or {})
-    return Resource(
-        provider=PROVIDER,
-        kind=kind,
-        id=rid,
-        name=name,
-        owner=project.owner_or_id(),
-        locations=locations,
-        tags=labels or {},
-        attributes=attrs,
-    )
+__all__ = [  # the kinds' readers, parsers, resolvers and finishers, by the names they declare
+    "NO_STORAGE_POLICY",
+    "PROVIDER",
+    "ReadContext",
+    "bigtable_instances",
+    "composer_environments",
+    "dataproc_clusters",
+    "filestore",
+    "firestore_databases",
+    "key_rings",
+    "log_buckets",
+    "log_sinks",
+    "parse_bigtable",
+    "parse_composer",
+    "parse_dataproc",
+    "parse_filestore_backups",
+    "parse_filestore_instances",
+    "parse_firestore",
+    "parse_key_rings",
+    "parse_log_buckets",
+    "parse_log_sinks",
+    "parse_redis",
+    "parse_repositories",
+    "parse_secrets",
+    "parse_spanner",
+    "parse_subscriptions",
+    "parse_topics",
+    "parse_vertex_datasets",
+    "parse_vertex_endpoints",
+    "redis_instances",
+    "repositories",
+    "secrets",
+    "sink_destinations",
+    "spanner_configs",
+    "spanner_instances",
+    "subscription_topics",
+    "subscriptions",
+    "topic_policies",
+    "topics",
+    "vertex",
+    "zone_region",
+]
 
 
 # --------------------------------------------------------------------- parsers
@@ -347,43 +365,6 @@ def parse_functions(project: ProjectInfo, items: list[dict[str, Any]]) -> list[R
     return out
 
 
-#: Where messages of a topic without a storage policy may be stored: anywhere (fail closed).
-NO_STORAGE_POLICY = (
-    "no messageStoragePolicy: Pub/Sub may store messages in any region (unless an organisation policy restricts it)"
-)
-
-
-def parse_topics(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
-    """Pub/Sub topics: messages are persisted only in the regions the storage policy allows;
-    without a policy, in any region, so the location is unknown rather than assumed."""
-    out = []
-    for topic in items:
-        full = str(topic.get("name", ""))
-        name = full.rsplit("/", 1)[-1]
-        if "/topics/" not in full:  # an Asset Inventory summary names the topic only
-            full = f"projects/{project.project_id}/topics/{name}"
-        policy = topic.get("messageStoragePolicy") or {}
-        regions = [_lower(r) for r in policy.get("allowedPersistenceRegions") or [] if isinstance(r, str)]
-        locations = [Location(r, detail="message storage policy: allowed region") for r in regions if r]
-        if not locations:
-            locations = [Location(None, detail=NO_STORAGE_POLICY)]
-        attrs: dict[str, Any] = {}
-        if policy.get("enforceInTransit"):
-            attrs["enforce_in_transit"] = True
-        out.append(
-            _resource(
-                project,
-                "pubsub.topic",
-                f"//pubsub.googleapis.com/{full}",
-                name,
-                locations,
-                _labels(topic.get("labels")),
-                attrs,
-            )
-        )
-    return out
-
-
 # --------------------------------------------------------------------- readers (per project)
 
 
@@ -466,8 +447,3 @@ def functions(ctx: ReadContext) -> None:
             break
         query["pageToken"] = doc["nextPageToken"]
     ctx.add(parse_functions(ctx.project, items))
-
-
-def topics(ctx: ReadContext) -> None:
-    for topic in ctx.pages("pubsub", f"/v1/projects/{ctx.project.project_id}/topics", "topics"):
-        ctx.add(parse_topics(ctx.project, [topic]))

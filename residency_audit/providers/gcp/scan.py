@@ -1,27 +1,37 @@
-"""Google Cloud: the scan of the projects in scope, every declared kind.
+"""Google Cloud: the scan of the projects in scope, every declared kind and every other resource.
 
 The projects and their folder/organisation chains first (`projects.py`), then per
 inventory scope (a requested organisation or folder, else each visible organisation,
-else each project) one paged Cloud Asset Inventory search, or, where that is not usable,
-one task per (project, service) running the readers of that service's kinds
-(`readers.py`, chosen through `kinds.py`). Every request goes through the guarded client
+else each project) one paged Cloud Asset Inventory search of every asset type, or, where
+that is not usable, one task per (project, service) running the readers of that service's
+kinds (`readers.py`, chosen through `kinds.py`). Every request goes through the guarded client
 of `client.py`; a failure is a gap for exactly that project (or scope) and service.
+
+On the Asset Inventory path a resource of a declared kind is parsed from its own JSON (its
+footprint), and a resource of any other type is judged at the location Asset Inventory
+reports (`judged="primary"`); the per-service path lists the declared kinds only, and says so.
+Resolvers (a custom Spanner configuration, a topic's organisation policy) run on both paths;
+finishers (a log sink's destination) run once every other record of the scan is in.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ...core import Collector
-from ...model import Gap, Resource
+from ...model import Gap, Location, Owner, OwnerNode, Resource
 from ..base import ReadOnlyViolation, WorkerPool, error_code
 from . import readers
 from .client import GcpClient, connect, describe
 from .kinds import ASSET_TYPES, KINDS, SERVICES
 from .projects import ProjectInfo, asset_project, discover
+from .readbase import place
+
+T = TypeVar("T")
 
 PROVIDER = "gcp"
 INVENTORY_MODES = ("auto", "asset", "services")
@@ -36,6 +46,14 @@ READERS: dict[str, tuple[Callable[[readers.ReadContext], None], ...]] = {
 PARSERS: dict[str, Callable[[ProjectInfo, list[dict[str, Any]]], list[Resource]]] = {
     k.name: getattr(readers, k.parser) for k in KINDS
 }
+#: kind -> what completes its records from further reads, on both paths (`GcpKind.resolver`)
+RESOLVERS: dict[str, Callable[[readers.ReadContext, list[Resource]], list[Resource]]] = {
+    k.name: getattr(readers, k.resolver) for k in KINDS if k.resolver
+}
+#: kind -> what locates its records from the rest of the scan (`GcpKind.finisher`)
+FINISHERS: dict[str, Callable[[list[Resource], Callable[[str], Resource | None]], None]] = {
+    k.name: getattr(readers, k.finisher) for k in KINDS if k.finisher
+}
 
 
 def _declared(resources: Iterable[Resource]) -> Iterator[Resource]:
@@ -49,27 +67,51 @@ def _declared(resources: Iterable[Resource]) -> Iterator[Resource]:
 class _Context:
     """A reader's view of one project (`readers.ReadContext`)."""
 
-    def __init__(self, client: GcpClient, collector: Collector, project: ProjectInfo) -> None:
+    def __init__(self, adapter: GcpAdapter, collector: Collector, project: ProjectInfo) -> None:
         self.project = project
-        self._client = client
+        self._adapter = adapter
+        self._client = adapter.client
         self._collector = collector
 
-    def get_json(self, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self._client.get_json(service, path, params)
+    def get_json(self, service: str, path: str, params: dict[str, Any] | None = None, region: str = "") -> Any:
+        return self._client.get_json(service, path, params, region)
 
     def pages(
-        self, service: str, path: str, key: str, params: dict[str, Any] | None = None, token_param: str = "pageToken"
+        self,
+        service: str,
+        path: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        token_param: str = "pageToken",
+        region: str = "",
     ) -> Iterator[Any]:
-        return self._client.pages(service, path, key, params, token_param)
+        return self._client.pages(service, path, key, params, token_param, region)
 
     def buckets(self) -> Iterator[dict[str, Any]]:
         return self._client.buckets(self.project.project_id)
 
-    def add(self, resources: Iterable[Resource]) -> None:
-        self._collector.extend(_declared(resources))
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        return self._adapter.memo(key, compute)
 
-    def gap(self, region: str, service: str, error: str) -> None:
-        self._collector.gap(Gap(PROVIDER, self.project.project_id, region, service, error, ""))
+    def add(self, resources: Iterable[Resource]) -> None:
+        """Each kind's records through its resolver; those with a finisher wait for the end of the scan."""
+        by_kind: dict[str, list[Resource]] = {}
+        for r in resources:
+            by_kind.setdefault(r.kind, []).append(r)
+        for name, records in by_kind.items():
+            resolver = RESOLVERS.get(name)
+            try:
+                if resolver:
+                    records = resolver(self, records)
+            finally:  # should the resolver fail, the records still count as parsed (unresolved: unknown)
+                declared = list(_declared(records))
+                if name in FINISHERS:
+                    self._adapter.defer(name, declared)
+                else:
+                    self._collector.extend(declared)
+
+    def gap(self, region: str, service: str, error: str, code: str = "") -> None:
+        self._collector.gap(Gap(PROVIDER, self.project.project_id, region, service, error, code))
 
 
 @dataclass
@@ -84,6 +126,11 @@ class GcpAdapter:
     inventory: str = "auto"
     max_workers: int = 8
     provider: str = PROVIDER
+    #: what readers read once per scan (`memo`), and the records waiting for a finisher
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _memo_locks: dict[str, threading.Lock] = field(default_factory=dict, init=False, repr=False)
+    _deferred: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def create(
@@ -111,6 +158,36 @@ class GcpAdapter:
     def get_json(self, service: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
         return self.client.get_json(service, path, params)
 
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per scan and key, even when several workers ask at once (a failure is
+        not kept: the next asker tries again)."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+            key_lock = self._memo_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._memo:
+                    return self._memo[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._memo[key] = value
+            return value
+
+    def defer(self, kind: str, records: list[Resource]) -> None:
+        with self._lock:
+            self._deferred.setdefault(kind, []).extend(records)
+
+    def _finish(self, collector: Collector) -> None:
+        """Locate the deferred records (log sinks) from everything else collected, then add them:
+        pure, no API call, so it runs after an interrupt too and nothing read is lost."""
+        with self._lock:
+            deferred, self._deferred = self._deferred, {}
+        index = {r.id: r for r in collector.resources}
+        for kind, records in deferred.items():
+            FINISHERS[kind](records, index.get)
+            collector.extend(records)
+
     # ----------------------------------------------------------------- scanning
 
     def discover(self, collector: Collector) -> dict[str, ProjectInfo]:
@@ -125,15 +202,22 @@ class GcpAdapter:
             collector.note("gcp: no project in scope was readable")
             return
         collector.learn("inventory", {})
+        with self._lock:
+            self._memo.clear()
+            self._memo_locks.clear()
+            self._deferred.clear()
         # Ctrl-C (or a fatal error): running tasks stop at their next request (the guard
         # raises ScanCancelled), and the caller gets control back now to write what was
         # collected, without waiting for them.
-        WorkerPool(self.max_workers, "gcp", self.client.stop).run(
-            [
-                lambda s=scope, ps=projects: self._inventory_scope(collector, s, ps, targets)  # type: ignore[misc]
-                for scope, projects in self._asset_scopes(targets).items()
-            ]
-        )
+        try:
+            WorkerPool(self.max_workers, "gcp", self.client.stop).run(
+                [
+                    lambda s=scope, ps=projects: self._inventory_scope(collector, s, ps, targets)  # type: ignore[misc]
+                    for scope, projects in self._asset_scopes(targets).items()
+                ]
+            )
+        finally:
+            self._finish(collector)
 
     def _inventory_scope(
         self, collector: Collector, scope: str, projects: list[ProjectInfo], targets: dict[str, ProjectInfo]
@@ -141,10 +225,10 @@ class GcpAdapter:
         if self.inventory in ("auto", "asset"):
             collector.progress.add_work(f"gcp:{scope}", 1)
             try:
-                self._asset_search(collector, scope, targets)
+                resolving = self._asset_search(collector, scope, targets)
                 collector.learn("inventory", "asset", scope=scope)
                 collector.note(f"gcp: {scope}: inventoried with Cloud Asset Inventory (searchAllResources)")
-                return []
+                return resolving
             except ReadOnlyViolation:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure: per-service listing, or a gap
@@ -159,11 +243,12 @@ class GcpAdapter:
             finally:
                 collector.progress.done(f"gcp:{scope}", "cloudasset searchAllResources")
         collector.learn("inventory", "services", scope=scope)
+        collector.note(services_note(scope, self.services))
         tasks: list[Callable[[], None]] = []
         for project in projects:
             # Announced before the first task can finish: the display never passes 100%.
             collector.progress.add_work(f"gcp:{project.project_id}", len(self.services))
-            ctx = _Context(self.client, collector, project)
+            ctx = _Context(self, collector, project)
             tasks += [lambda c=ctx, s=service: self._guarded(collector, c, s) for service in self.services]  # type: ignore[misc]
         return tasks
 
@@ -196,13 +281,20 @@ class GcpAdapter:
 
     # ----------------------------------------------------------------- the Asset Inventory path
 
-    def _asset_search(self, collector: Collector, scope: str, targets: dict[str, ProjectInfo]) -> None:
-        """One paged searchAllResources call for the whole scope; the resource JSON feeds the parsers."""
+    def _asset_search(
+        self, collector: Collector, scope: str, targets: dict[str, ProjectInfo]
+    ) -> list[Callable[[], None]]:
+        """One paged searchAllResources call for the whole scope, every asset type (a `--services`
+        subset: its kinds' types only). A declared kind's JSON feeds its parser; every other
+        resource is judged at the location Asset Inventory reports. Returns the tasks that read
+        what the JSON does not say (a kind's resolver), one per project and kind, for the pool."""
+        everything = set(ALL_SERVICES) <= set(self.services)
         wanted = {t for t, kind in ASSET_TYPES.items() if _KINDS[kind].service in self.services}
-        params: list[tuple[str, Any]] = [("assetTypes", t) for t in sorted(wanted)]
+        params: list[tuple[str, Any]] = [] if everything else [("assetTypes", t) for t in sorted(wanted)]
         params += [("readMask", "*"), ("pageSize", 500)]
         by_number = {p.number: p for p in targets.values()}
         batches: dict[tuple[str, str], tuple[ProjectInfo, list[dict[str, Any]]]] = {}
+        others: list[tuple[ProjectInfo | None, dict[str, Any]]] = []
         token = ""
         summaries = 0
         for _ in range(100_000):
@@ -210,27 +302,122 @@ class GcpAdapter:
                 "cloudasset", f"/v1/{scope}:searchAllResources", [*params, *([("pageToken", token)] if token else [])]
             )
             for result in doc.get("results") or []:
-                kind = ASSET_TYPES.get(str(result.get("assetType", "")))
-                if kind is None:
-                    continue
+                asset_type = str(result.get("assetType", ""))
+                kind = ASSET_TYPES.get(asset_type)
                 number = str(result.get("project", "")).split("/")[-1]
-                project = by_number.get(number) or asset_project(number, result)
+                project = (by_number.get(number) or asset_project(number, result)) if number else None
+                if kind is None or project is None:
+                    if everything or asset_type in wanted:
+                        others.append((project, result))
+                    continue
+                if asset_type not in wanted:
+                    continue
                 body = _asset_body(result)
                 if body is None:
                     summaries += 1
                     body = _asset_summary(result)
+                body.setdefault("_location", result.get("location"))  # for JSON that names no location
                 batches.setdefault((project.project_id, kind), (project, []))[1].append(body)
             token = str(doc.get("nextPageToken") or "")
             if not token:
                 break
+        deep: set[str] = set()
+        resolving: list[Callable[[], None]] = []
         for (_, kind), (project, items) in batches.items():
-            collector.extend(_declared(PARSERS[kind](project, items)))
+            records = PARSERS[kind](project, items)
+            deep.update(r.id for r in records)
+            if kind in RESOLVERS:
+                resolving.append(lambda p=project, k=kind, rs=records: self._resolve(collector, p, k, rs))  # type: ignore[misc]
+            else:
+                _Context(self, collector, project).add(records)
+        # A resource a declared kind read is judged there (its footprint), never twice; one inside such
+        # a resource (a secret's version, a key ring's key, a dataset's table) is judged with it.
+        for project, result in others:
+            name = str(result.get("name"))
+            if name in deep:
+                continue
+            record = generic(project, result)
+            parent = next((p for p in _parents(name) if p in deep), "")
+            if parent:
+                record.part_of, record.judged = parent, "parent"
+            collector.add(record)
         if summaries:
             collector.note(
                 f"gcp: {scope}: {summaries} Asset Inventory results without versionedResources: their locations "
                 "are the search result's `location` only (no dual-region data locations or replica links); "
                 "use --inventory services for those"
             )
+        return resolving
+
+    def _resolve(self, collector: Collector, project: ProjectInfo, kind: str, records: list[Resource]) -> None:
+        """A kind's resolver over one project's records; should it fail, the records still count as
+        parsed (what is unresolved stays unknown: fail closed) and the failure is a gap."""
+        try:
+            _Context(self, collector, project).add(records)
+        except ReadOnlyViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a gap; `add` kept the records
+            collector.gap(Gap(PROVIDER, project.project_id, "", _KINDS[kind].service, describe(exc), error_code(exc)))
+
+
+def services_note(scope: str, services: tuple[str, ...]) -> str:
+    """What the per-service path cannot see: every resource of a type no declared kind reads."""
+    kinds = [k.name for k in KINDS if k.service in services]
+    return (
+        f"gcp: {scope}: listed per service, which reads only the {len(kinds)} modelled kinds "
+        f"({', '.join(kinds)}); resources of every other type are not seen or judged on this path "
+        "(Cloud Asset Inventory searches every type: --inventory auto|asset)"
+    )
+
+
+def generic(project: ProjectInfo | None, result: dict[str, Any]) -> Resource:
+    """A resource no declared kind reads, judged where Asset Inventory says it is (a zone: its
+    region, zone kept; a list: each entry; none: unknown), at its primary location only. Its kind
+    is its asset type, its category the classification table's (`providers/gcp/classes.py`;
+    unclassified: as data). (A declared kind's resource outside any project, e.g. an organisation
+    sink, is judged so too, under its kind.)"""
+    full = str(result.get("name", ""))
+    asset_type = str(result.get("assetType", ""))
+    declared = _KINDS.get(ASSET_TYPES.get(asset_type, ""))
+    codes = [c.strip() for c in str(result.get("location") or "").split(",") if c.strip()]
+    locations = [place(c, detail="Cloud Asset Inventory location") for c in codes] or [
+        Location(None, detail="Cloud Asset Inventory reports no location")
+    ]
+    attrs: dict[str, Any] = {"asset_type": asset_type}
+    if project is not None and project.number:
+        attrs["project_number"] = project.number
+    labels = result.get("labels")
+    return Resource(
+        provider=PROVIDER,
+        kind=declared.name if declared else asset_type,
+        id=full,
+        name=str(result.get("displayName") or full.rsplit("/", 1)[-1]),
+        owner=project.owner_or_id() if project is not None else _owner_above_projects(result),
+        locations=locations,
+        tags={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        attributes=attrs,
+        category=declared.category if declared else "",
+        judged="primary",
+    )
+
+
+def _parents(name: str) -> Iterator[str]:
+    """//host/a/b/c/d -> //host/a/b/c, //host/a/b, ... (nearest first)."""
+    while "/" in name.removeprefix("//").partition("/")[2]:
+        name = name.rsplit("/", 1)[0]
+        yield name
+
+
+def _owner_above_projects(result: dict[str, Any]) -> Owner:
+    """An organisation- or folder-level resource (a folder, an organisation sink): owned by the
+    nearest folder, else the organisation."""
+    org = str(result.get("organization") or "").split("/")[-1]
+    folders = [str(f).split("/")[-1] for f in result.get("folders") or []]  # nearest first
+    path = [OwnerNode("organization", org)] if org else []
+    path += [OwnerNode("folder", f) for f in reversed(folders[1:])]
+    if folders:
+        return Owner("folder", folders[0], "", tuple(path))
+    return Owner("organization", org) if org else Owner("organization", "")
 
 
 def _asset_body(result: dict[str, Any]) -> dict[str, Any] | None:
@@ -245,8 +432,9 @@ def _asset_body(result: dict[str, Any]) -> dict[str, Any] | None:
 def _asset_summary(result: dict[str, Any]) -> dict[str, Any]:
     """What the search result alone says, in the service JSON shape the parsers read.
 
-    Only the `location` is known: dual-region data locations, replica links and
-    several snapshot storage locations are not, so the scan says so in a note.
+    Only the `location` is known: dual-region data locations, replica links, several
+    snapshot storage locations, secret replicas, sink destinations are not (those fail
+    closed), so the scan says so in a note.
     """
     full = str(result.get("name", ""))
     host, _, relative = full.removeprefix("//").partition("/")
@@ -263,8 +451,13 @@ def _asset_summary(result: dict[str, Any]) -> dict[str, Any]:
         body["zone"] = location
     if host.startswith("compute."):
         body["selfLink"] = "https://compute.googleapis.com/compute/v1/" + relative
-    if host.startswith(("run.", "cloudfunctions.")):
-        body["name"] = relative  # projects/P/locations/L/...: the parsers read the region from it
+    if not host.startswith(("storage.", "compute.", "cloudsql.", "bigquery.", "container.")):
+        # projects/P/locations/L/...: the parsers read the location (and the parent) from the name
+        body["name"] = relative
+        body["locationId"] = location or None
+        body["clusterName"] = body["id"]
+    if host.startswith("spanner."):
+        body["config"] = location  # a code that is no configuration resolves to unknown (fails closed)
     return body
 
 
