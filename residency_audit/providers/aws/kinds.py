@@ -309,15 +309,6 @@ MORE_KINDS: tuple[Kind, ...] = (
     ),
     # -- storage and copies of it
     _kind(
-        "s3.multiregionaccesspoint",
-        "s3_multi_region_access_points",
-        "data",
-        (_r("s3control", "ListMultiRegionAccessPoints", "s3:ListMultiRegionAccessPoints"),),
-        "S3 Multi-Region Access Points: every bucket they route to (other accounts' buckets included)",
-        ("s3:accesspoint",),
-        seed="s3",
-    ),
-    _kind(
         "fsx.filesystem",
         "fsx",
         "data",
@@ -402,7 +393,7 @@ MORE_KINDS: tuple[Kind, ...] = (
         "data",
         (_r("kafka", "ListClustersV2"),),
         "MSK clusters (provisioned and serverless), in their region",
-        ("kafka:cluster",),
+        ("kafka:cluster", "kafka:serverless-cluster"),
         footprint=False,
     ),
     _kind(
@@ -484,7 +475,7 @@ INVENTORY_READS: tuple[ReadOperation, ...] = (
 #: Services a scan can be limited to (`scan aws --services`), in the order they are read.
 SERVICES: tuple[str, ...] = tuple(dict.fromkeys(k.service for k in KINDS))
 #: Listed once per account (S3 buckets are global; each bucket then says its region).
-GLOBAL_SERVICES: tuple[str, ...] = ("s3", "s3control", "cloudfront")
+GLOBAL_SERVICES: tuple[str, ...] = ("s3", "cloudfront")
 
 
 def read_operations() -> tuple[ReadOperation, ...]:

@@ -135,24 +135,6 @@ def redshift(ctx: ReadContext, region: str) -> None:
 # ------------------------------------------------------------------ storage
 
 
-def s3_multi_region_access_points(ctx: ReadContext, region: str) -> None:
-    """Listed once per account, from us-west-2 (where AWS serves this control API): every bucket
-    an access point routes to holds the data, another account's bucket included."""
-    control_region = "us-west-2" if partition(ctx.home) == "aws" else ctx.home
-    client = ctx.client("s3control", control_region)
-    for ap in pages(client, "list_multi_region_access_points", "AccessPoints", AccountId=ctx.account_id):
-        locations: list[Location] = []
-        for r in ap.get("Regions") or ():
-            owner = str(r.get("BucketAccountId") or "")
-            other = f" of account {owner}" if owner and owner != ctx.account_id else ""
-            loc = Location(r.get("Region"), role="replica", detail=f"routes to bucket {r.get('Bucket', '')}{other}")
-            if loc not in locations:
-                locations.append(loc)
-        alias = str(ap.get("Alias") or ap.get("Name", ""))
-        arn = f"arn:{partition(control_region)}:s3::{ctx.account_id}:accesspoint/{alias}"
-        ctx.add("s3.multiregionaccesspoint", arn, str(ap.get("Name", alias)), locations or [Location(None)])
-
-
 def fsx(ctx: ReadContext, region: str) -> None:
     client = ctx.client("fsx", region)
     for fs in pages(client, "describe_file_systems", "FileSystems"):

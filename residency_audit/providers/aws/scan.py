@@ -268,6 +268,11 @@ class AwsAdapter:
             why = f"{inv.WORDS.get(mode, mode)} failed: {one_line(exc)}"
             collector.gap(Gap(PROVIDER, account, "", "inventory", why, error_code(exc)))
             listing = inv.Listing(f"{mode} (failed)")
+        if mode != self.inventory:
+            listing.cannot_see = (
+                "--services limits the scan to the services with a reader named there: resources of every other "
+                "service are not seen"
+            )
         with self._lock:
             self._listings.append((listing, ctx))
         for region in regions:
