@@ -124,11 +124,11 @@ def seed_kms(emu: AwsEmulator, c: Client) -> None:
 
 def seed_logs(emu: AwsEmulator, c: Client) -> None:
     """A log group in London, and a Frankfurt one streaming to a Kinesis stream in Virginia."""
-    for region, group in (("eu-west-2", "audit-london"), ("eu-central-1", "app-frankfurt")):
+    for region, group in (("eu-west-2", "audit-london"), ("eu-central-1", "app-logs-frankfurt")):
         c("logs", region).create_log_group(logGroupName=group)
         emu.fakes.index(_arn(region, "logs", f"log-group:{group}"))
     sink = _arn("us-east-1", "kinesis", "stream/log-sink")
-    emu.fakes.log_subscriptions[("eu-central-1", "app-frankfurt")] = [("to-siem", sink)]
+    emu.fakes.log_subscriptions[("eu-central-1", "app-logs-frankfurt")] = [("to-siem", sink)]
 
 
 def seed_kinesis(emu: AwsEmulator, c: Client) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...core import Collector
 from ...errors import CredentialsError, UserError
 from ...model import Gap, Location, Owner, OwnerNode, Resource
-from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
+from ..base import INVENTORY_BLIND_SPOT, ReadOnlyViolation, WorkerPool, error_code, one_line
 from . import inventory as inv
 from . import readers
 from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients
@@ -279,9 +279,9 @@ class AwsAdapter:
             path = "services" if region in listing.blind else listing.path
             collector.learn("inventory", path, scope=f"{account}/{region}")
         if listing.cannot_see:
-            collector.gap(Gap(PROVIDER, account, "", "inventory", listing.cannot_see, "InventoryBlindSpot"))
+            collector.gap(Gap(PROVIDER, account, "", "inventory", listing.cannot_see, INVENTORY_BLIND_SPOT))
         for region, why in sorted(listing.blind.items()):
-            collector.gap(Gap(PROVIDER, account, region, "inventory", why, "InventoryBlindSpot"))
+            collector.gap(Gap(PROVIDER, account, region, "inventory", why, INVENTORY_BLIND_SPOT))
         seen = listing.seen()
 
         def wanted(service: str, region: str) -> bool:
