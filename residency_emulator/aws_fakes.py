@@ -48,6 +48,49 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body)
 
 
+#: Types this fake's Resource Explorer says it indexes besides those its index holds (a subset
+#: of what AWS documents as supported), so that a reader is not asked where the index has none.
+EXPLORER_TYPES = frozenset(
+    {
+        "apprunner:service",
+        "backup:backup-plan",
+        "backup:backup-vault",
+        "cloudfront:distribution",
+        "cognito-idp:userpool",
+        "dynamodb:table",
+        "ec2:instance",
+        "ec2:snapshot",
+        "ec2:volume",
+        "ecr:repository",
+        "ecs:cluster",
+        "eks:cluster",
+        "elasticache:cluster",
+        "elasticache:globalreplicationgroup",
+        "elasticache:replicationgroup",
+        "elasticfilesystem:file-system",
+        "es:domain",
+        "fsx:backup",
+        "fsx:file-system",
+        "iam:role",
+        "kafka:cluster",
+        "kafka:serverless-cluster",
+        "kinesis:stream",
+        "kms:key",
+        "lambda:function",
+        "logs:log-group",
+        "memorydb:cluster",
+        "rds:cluster",
+        "rds:db",
+        "rds:global-cluster",
+        "redshift:cluster",
+        "s3:bucket",
+        "secretsmanager:secret",
+        "sns:topic",
+        "sqs:queue",
+    }
+)
+
+
 def _arn_type(arn: str) -> str:
     parts = arn.split(":", 5)
     resource = parts[5] if len(parts) > 5 else ""
@@ -173,7 +216,7 @@ class AwsFakes:
             return _json({"View": v, "Tags": {}})
         if op == "ListSupportedResourceTypes":
             with self._lock:
-                types = sorted({_arn_type(a) for a in self.resources} - self.explorer_unsupported)
+                types = sorted(({_arn_type(a) for a in self.resources} | EXPLORER_TYPES) - self.explorer_unsupported)
             return _json({"ResourceTypes": [{"Service": t.split(":")[0], "ResourceType": t} for t in types]})
         if op == "ListResources":
             if self.explorer_indexes[region] != "AGGREGATOR":

@@ -7,6 +7,7 @@ thing in sentences: what was scanned, how far, and whose resources were seen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,10 +16,14 @@ from ..model import ScanResult
 PROVIDER_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "terraform": "Terraform"}
 AZURE_CLOUDS = {"public": "", "china": "Azure operated by 21Vianet", "usgov": "Azure Government"}
 GCP_SCOPES = {"organizations": "organisation", "folders": "folder", "projects": "project"}
+_AWS_SCOPE = re.compile(r"^\d{12}/[a-z0-9-]+$")
 INVENTORY_WORDS = {
     "asset": "Cloud Asset Inventory",
     "asset (failed)": "Cloud Asset Inventory (failed: a coverage gap)",
     "services": "per-service listing",
+    "explorer": "AWS Resource Explorer",
+    "config": "AWS Config",
+    "tagging": "the Tagging API",
 }
 
 
@@ -88,7 +93,9 @@ def scope(result: ScanResult) -> str:
         if services:
             parts.append("services " + ", ".join(services))
     inventory = opts.get("inventory")
-    if isinstance(inventory, dict) and inventory:
+    if req.provider == "aws" and isinstance(inventory, dict) and inventory:
+        parts.append(aws_inventory(inventory))
+    elif isinstance(inventory, dict) and inventory:
         by_path: dict[str, list[str]] = {}
         for where, path in sorted(inventory.items()):
             by_path.setdefault(INVENTORY_WORDS.get(str(path), str(path)), []).append(_scope_item("gcp", str(where)))
@@ -105,6 +112,43 @@ def scope(result: ScanResult) -> str:
     if opts.get("endpoint"):
         parts.append(f"endpoint {opts['endpoint']}")
     return "; ".join(parts) or "as planned"
+
+
+def _path_words(path: str) -> str:
+    if path.endswith(" (failed)"):
+        return f"{INVENTORY_WORDS.get(path[:-9], path[:-9])} (failed: a coverage gap)"
+    return INVENTORY_WORDS.get(path, path)
+
+
+def aws_inventory(inventory: Mapping[str, Any]) -> str:
+    """The inventory path per account and region (`ACCOUNT/REGION` -> path), in words:
+    "inventory: AWS Resource Explorer for account 1111 in 30 regions; per-service listing for
+    account 1111 in 1 region (eu-south-2)"."""
+    by_path: dict[str, dict[str, list[str]]] = {}
+    for where, path in sorted(inventory.items()):
+        account, _, region = str(where).partition("/")
+        by_path.setdefault(_path_words(str(path)), {}).setdefault(account, []).append(region)
+    parts = []
+    for path, accounts in by_path.items():
+        regions = sorted({r for rs in accounts.values() for r in rs})
+        shown = f" ({_listed(regions, 3)})" if len(regions) <= 3 else ""
+        plural = "s" if len(regions) != 1 else ""
+        if len(accounts) == 1:
+            (account,) = accounts
+            parts.append(f"{path} for account {account} in {len(regions)} region{plural}{shown}")
+        else:
+            pairs = sum(len(rs) for rs in accounts.values())
+            parts.append(f"{path} for {len(accounts)} accounts ({pairs} account-regions)")
+    return "inventory: " + "; ".join(parts)
+
+
+def inventory_line(result: ScanResult) -> str:
+    """The AWS inventory path per account and region, for the terminal ("" when there is none)."""
+    inventory = result.scan.context.get("inventory")
+    if not isinstance(inventory, dict):
+        return ""
+    aws = {k: v for k, v in inventory.items() if _AWS_SCOPE.match(str(k))}
+    return aws_inventory(aws) if aws else ""
 
 
 def owners(result: ScanResult, limit: int = 4) -> str:

@@ -273,6 +273,8 @@ class AwsAdapter:
                 "--services limits the scan to the services with a reader named there: resources of every other "
                 "service are not seen"
             )
+        in_scope = {*regions, ""}  # an aggregator index or aggregator lists every region: keep those asked for
+        listing.items = {arn: it for arn, it in listing.items.items() if it.region in in_scope}
         with self._lock:
             self._listings.append((listing, ctx))
         for region in regions:
