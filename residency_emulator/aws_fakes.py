@@ -113,6 +113,8 @@ class AwsFakes:
     #: AWS Config: the aggregator ({"name", "accounts", "all_regions"}) and regions with a running recorder
     config_aggregator: dict[str, Any] | None = None
     config_recording: set[str] = field(default_factory=set)
+    #: regions whose recorder records only some types (not `allSupported`)
+    config_some_types: set[str] = field(default_factory=set)
     #: DocumentDB: global-cluster and cluster identifiers whose engine AWS reports as docdb
     docdb: set[str] = field(default_factory=set)
     #: ElastiCache global datastores: id -> [(replication group, region, PRIMARY|SECONDARY)]
@@ -277,6 +279,17 @@ class AwsFakes:
                     ]
                 },
                 kind,
+            )
+        if op == "DescribeConfigurationRecorders":
+            if region not in self.config_recording:
+                return _json({"ConfigurationRecorders": []}, kind)
+            everything = region not in self.config_some_types
+            group: dict[str, Any] = {"allSupported": everything, "includeGlobalResourceTypes": everything}
+            if not everything:
+                group["resourceTypes"] = ["AWS::S3::Bucket"]
+            role = f"arn:aws:iam::{ACCOUNT}:role/config"
+            return _json(
+                {"ConfigurationRecorders": [{"name": "default", "roleARN": role, "recordingGroup": group}]}, kind
             )
         if op == "DescribeConfigurationRecorderStatus":
             status = [{"name": "default", "recording": True}] if region in self.config_recording else []

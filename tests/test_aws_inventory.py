@@ -56,8 +56,10 @@ def test_a_type_no_reader_knows_is_judged_at_its_region(
     assert ("RA-US-SOIL", APPRUNNER) in {(f["rule_id"], f["resource_id"]) for f in report["findings"]}
     assert _paths(report) == {path}
     assert set(report["scan"]["context"]["inventory"]) == {f"{ACCOUNT}/{r}" for r in REGIONS.split(",")}
-    # the path cannot see every type: said, and the scan is partial
-    assert _gaps(report) == [("", "inventory", "InventoryBlindSpot")]
+    # every enabled region indexed, every recorder records everything: complete; what the path does
+    # not index by its nature (types it does not support) is stated
+    assert _gaps(report) == [] and report["scan"]["complete"] is True
+    assert any("resource types it supports" in n for n in report["scan"]["notes"])
     coverage = {c["type"]: c["judged"] for c in report["scan"]["coverage"]}
     assert coverage["apprunner.service"] == {"primary": 1}
     assert coverage["redshift.cluster"] == {"footprint": 2}
@@ -139,10 +141,33 @@ def test_config_without_aggregator_queries_each_recording_region(
     _, report = _scan(capsys, tmp_path, "--inventory", "config")
     calls = report["scan"]["api_calls"]
     assert calls["config:SelectResourceConfig"] == len(REGIONS.split(",")) - 1
-    assert _gaps(report) == [("", "inventory", "InventoryBlindSpot"), ("us-west-2", "inventory", "InventoryBlindSpot")]
+    assert _gaps(report) == [("us-west-2", "inventory", "InventoryBlindSpot")]
     assert report["scan"]["context"]["inventory"][f"{ACCOUNT}/us-west-2"] == "services"
     # the Oregon secret replica is still found, by its reader
     assert any(r["id"].startswith("arn:aws:secretsmanager:us-west-2:") for r in report["resources"])
+
+
+def test_a_recorder_of_some_types_leaves_its_region_to_the_readers(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_aws(aws_env)
+    aws_env.fakes.config_some_types.add("us-east-1")
+    _, report = _scan(capsys, tmp_path, "--inventory", "config")
+    (gap,) = report["scan"]["gaps"]
+    assert (gap["region"], gap["code"]) == ("us-east-1", "InventoryBlindSpot") and "some resource types" in gap["error"]
+    assert report["scan"]["context"]["inventory"][f"{ACCOUNT}/us-east-1"] == "services"
+    assert APPRUNNER not in {r["id"] for r in report["resources"]}  # only Virginia's recorder would have had it
+    assert "warehouse-virginia" in {r["name"] for r in report["resources"]}  # its reader did
+
+
+def test_a_filtered_explorer_view_is_a_gap(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_aws(aws_env)
+    aws_env.fakes.explorer_filter = "region:eu-west-1"
+    _, report = _scan(capsys, tmp_path, "--inventory", "explorer")
+    (gap,) = report["scan"]["gaps"]
+    assert gap["code"] == "InventoryBlindSpot" and "region:eu-west-1" in gap["error"]
 
 
 def test_an_explicit_path_that_cannot_be_used_is_a_gap(
@@ -198,6 +223,12 @@ def test_arn_types() -> None:
         "not-an-arn": "unknown:resource",
     }
     assert {a: inventory.arn_type(a) for a in cases} == cases
+    assert inventory.arn_name(APPRUNNER) == "storefront"
+    assert (
+        inventory.arn_name("arn:aws:kafka:eu-west-1:1:cluster/events/0d3c5f52-52c1-45b2-bf07-e2c32328ab8b-2")
+        == "events"
+    )
+    assert inventory.arn_name("arn:aws:iam::1:role/path/r") == "r"
 
 
 def test_every_kind_declares_terraform_types_as_the_gate_maps_them() -> None:
@@ -211,3 +242,17 @@ def test_every_new_kind_has_a_seed_and_an_inventory_type() -> None:
     for kind in MORE_KINDS:
         assert callable(getattr(estate_more, f"seed_{kind.seed}", None)), kind.name
         assert kind.inventory and all(":" in t for t in kind.inventory), kind.name
+
+
+def test_services_option_narrows_the_question_like_regions(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--services` asks about those services only (as `--regions` asks about those regions): no
+    inventory of the rest, no gap for it, and the request and the report's scope say which."""
+    seed_aws(aws_env)
+    code, report = _scan(capsys, tmp_path, "--services", "redshift,sqs")
+    assert report["scan"]["complete"] is True and code == 1
+    assert {r["kind"] for r in report["resources"]} == {"redshift.cluster", "sqs.queue"}
+    assert report["scan"]["request"]["options"]["services"] == ["redshift", "sqs"]
+    assert any("--services: only redshift, sqs read" in n for n in report["scan"]["notes"])
+    assert not any(op.startswith("resource-explorer-2:") for op in report["scan"]["api_calls"])

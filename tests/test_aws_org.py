@@ -111,10 +111,6 @@ def seed_org(emu: AwsEmulator) -> Org:
     return Org(org_id, accounts, paths)
 
 
-#: --services leaves the other services unseen: each account scanned has this gap (`inventory`).
-BLIND_SPOT = "InventoryBlindSpot"
-
-
 def _assume_role_target(req: Request) -> tuple[str, dict[str, list[str]]] | None:
     if signed_scope(req)[1] != "sts" or b"Action=AssumeRole" not in req.body:
         return None
@@ -196,10 +192,9 @@ def test_owner_chain_and_unassumable_account(
     # The root volume of shop-web belongs to shop-eu as well; nothing of 'lab' was read.
     volumes = [r for r in report["resources"] if r["kind"] == "ec2.volume"]
     assert [r["owner"]["id"] for r in volumes] == [ids["shop-eu"]]
-    gaps = [(g["scope"], g["service"], g["code"]) for g in report["scan"]["gaps"]]
-    assert [g for g in gaps if g[2] != BLIND_SPOT] == [(ids["lab"], "sts", "AccessDenied")]
-    # --services: every account read says what the services left out hold is not seen
-    assert sorted(g[0] for g in gaps if g[2] == BLIND_SPOT) == sorted(i for a, i in ids.items() if a != "lab")
+    assert [(g["scope"], g["service"], g["code"]) for g in report["scan"]["gaps"]] == [
+        (ids["lab"], "sts", "AccessDenied")
+    ]
     assert report["scan"]["complete"] is False
     assert code == 1  # London and Virginia findings fail the run regardless of the gap
     request = report["scan"]["request"]
@@ -218,11 +213,11 @@ def test_owner_chain_and_unassumable_account(
         assert kinds[("account_started", acct)] == 1 and kinds[("account_finished", acct)] == 1
     finished = {e["account"]: e for e in events if e["event"] == "account_finished"}
     assert finished[ids["shop-eu"]]["resources"] == 3 and finished[ids["lab"]]["gaps"] == 1
-    assert [e["scope"] for e in events if e["event"] == "gap" and e["code"] != BLIND_SPOT] == [ids["lab"]]
+    assert [e["scope"] for e in events if e["event"] == "gap"] == [ids["lab"]]
     assert events[0]["event"] == "scan_started" and events[-1]["event"] == "summary"
     summary = events[-1]
     assert summary["resources"] == len(report["resources"]) == 6
-    assert summary["gaps"] == len(gaps) == 5 and summary["exit_code"] == 1 and summary["complete"] is False
+    assert summary["gaps"] == 1 and summary["exit_code"] == 1 and summary["complete"] is False
     assert summary["api_calls"] == report["scan"]["api_calls_total"] == len(aws_emu.front.log)
     assert report["scan"]["resources_by_kind"] == {
         "dynamodb.table": 1,
@@ -265,7 +260,7 @@ def test_filters(org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     )
     assert sorted(report["scan"]["request"]["scopes"]) == sorted([ids["shop-eu"], ids["legacy"]])
     assert {r["owner"]["id"] for r in report["resources"]} == {ids["shop-eu"], ids["legacy"]}
-    assert {g["code"] for g in report["scan"]["gaps"]} == {BLIND_SPOT} and code == 1
+    assert report["scan"]["gaps"] == [] and code == 1
 
     code, _, _, err = _scan(tmp_path, capsys, "--accounts", "shop-eu,nobody")
     assert code == 2 and err.count("\n") == 1 and "not in the organisation: nobody" in err

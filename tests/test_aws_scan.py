@@ -64,12 +64,12 @@ EXPECTED = {
     ("RA-US-SOIL", "opensearch.domain", "search-ireland", "replica", "us-east-2"),  # cross-cluster connection
     ("RA-US-SOIL", "opensearch.domain", "search-ohio", "primary", "us-east-2"),
     ("RA-US-SOIL", "eks.cluster", "k8s-virginia", "primary", "us-east-1"),
-    ("RA-US-SOIL", "cognito.userpool", "customers-virginia", "primary", "us-east-1"),
+    ("RA-US-SOIL", "cognito.userpool", "<user pool>", "primary", "us-east-1"),
     ("RA-US-SOIL", "cloudfront.distribution", "<distribution>", "edge", "cloudfront-edge-all"),
     ("RA-US-SOIL", "bedrock.inferenceprofile", "assistant-us", "secondary", "us-east-1"),
     ("RA-US-SOIL", "bedrock.inferenceprofile", "assistant-us", "secondary", "us-east-2"),
     # what only the inventory sees: a type no reader knows, judged at its ARN's region
-    ("RA-US-SOIL", "apprunner.service", "8fe1e10304f84fd2b0df550fe98a71fa", "primary", "us-east-1"),
+    ("RA-US-SOIL", "apprunner.service", "storefront", "primary", "us-east-1"),
     ("RA-CONTROL-PLANE", "iam.role", "lambda-exec", "primary", "aws-global"),
 }
 
@@ -96,9 +96,6 @@ CLEAN = {
     "assistant-eu",
 }
 
-#: The inventory path's own gap: Resource Explorer does not index every type (the scan says so).
-BLIND_SPOT = ("", "inventory", "InventoryBlindSpot")
-
 
 def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
     name = f["resource_name"]
@@ -106,6 +103,8 @@ def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
         name = "<root volume>"
     if f["resource_kind"] == "cloudfront.distribution":
         name = "<distribution>"  # its generated domain name
+    if f["resource_kind"] == "cognito.userpool":
+        name = "<user pool>"  # listed by the inventory: named by its ARN (its generated id)
     return (f["rule_id"], f["resource_kind"], name, f["role"], f["region"])
 
 
@@ -148,10 +147,11 @@ def test_json_contract_and_exit_code(estate_report: dict[str, Any]) -> None:
     assert estate_report["_exit"] == 1
     assert estate_report["schema_version"].startswith("1.")
     scan = estate_report["scan"]
-    # Resource Explorer saw everything the estate holds, but it cannot see every type: partial, and said so
-    assert scan["complete"] is False
-    assert [(g["region"], g["service"], g["code"]) for g in scan["gaps"]] == [BLIND_SPOT]
-    assert "resource types it supports" in scan["gaps"][0]["error"]
+    # Resource Explorer's aggregator index covers every enabled region: complete; the types it does not
+    # index by its nature are stated (their readers ran everywhere)
+    assert scan["complete"] is True and scan["gaps"] == []
+    assert any("indexes the" in n and "resource types it supports" in n for n in scan["notes"])
+    assert set(scan["context"]["inventory"].values()) == {"explorer"}
     for r in estate_report["resources"]:
         assert {"provider", "kind", "id", "name", "owner", "locations"} <= r.keys()
         assert r["owner"]["id"] == "123456789012"
@@ -229,9 +229,8 @@ def test_access_denied_on_one_service_is_a_gap(
     report = read_json(out)
     gaps = report["scan"]["gaps"]
     assert report["scan"]["complete"] is False
-    assert sorted((g["region"], g["service"], g["code"]) for g in gaps) == [
-        BLIND_SPOT,
-        ("eu-central-1", "dynamodb", "AccessDeniedException"),
+    assert [(g["region"], g["service"], g["code"]) for g in gaps] == [
+        ("eu-central-1", "dynamodb", "AccessDeniedException")
     ]
     names = {r["name"] for r in report["resources"]}
     assert {"sessions", "batch-zurich", "exports-london"} <= names
@@ -306,8 +305,7 @@ def test_demo_writes_a_report(
     (report_file,) = (tmp_path / "reports").glob("demo-*.json")
     report = read_json(report_file)
     assert {_key(f) for f in report["findings"] if f["provider"] == "aws"} == EXPECTED
-    aws_gaps = [(g["region"], g["service"], g["code"]) for g in report["scan"]["gaps"] if g["provider"] == "aws"]
-    assert aws_gaps == [BLIND_SPOT]
+    assert report["scan"]["complete"] is True
 
 
 def test_live_scan_in_every_output_format(
@@ -339,9 +337,7 @@ def test_live_scan_in_every_output_format(
     suite = ET.parse(out["junit"]).getroot().find("testsuite")
     assert suite is not None
     cases = {c.get("name"): c for c in suite.findall("testcase")}
-    gaps = {f"{g['scope']} {g['region'] or 'global'} {g['service']}" for g in rep["scan"]["gaps"]}
-    assert gaps == {"123456789012 global inventory"}  # --services: what the other services hold is not seen
-    assert set(cases) == {r["id"] for r in rep["resources"]} | gaps
+    assert set(cases) == {r["id"] for r in rep["resources"]}
     assert {n for n, c in cases.items() if c.find("failure") is not None} == {rid for _, rid, _ in want}
 
     md = out["markdown"].read_text("utf-8")
@@ -357,8 +353,7 @@ def test_junit_and_markdown_agree_with_the_exit_code_of_fail_on(
     import xml.etree.ElementTree as ET
 
     seed_aws(aws_env)
-    # --allow-gaps: --services leaves the other services unseen (a gap), which is not what this is about
-    args = ["scan", "aws", "--regions", "eu-central-2", "--services", "ec2", "-q", "--no-store", "--allow-gaps"]
+    args = ["scan", "aws", "--regions", "eu-central-2", "--services", "ec2", "-q", "--no-store"]
     junit, md, js = tmp_path / "s.xml", tmp_path / "s.md", tmp_path / "s.json"
     assert run_cli([*args, "-f", "json", "-o", str(js)], capsys)[0] == 1
     assert {f["severity"] for f in read_json(js)["findings"]} == {"high"}  # Zurich: outside the EU, not US
@@ -398,14 +393,12 @@ def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
     aws_env.front.request_hooks.insert(0, gone)
     try:
         report = scan()
-        # --services: only the named readers ran, and the scan says what that leaves unseen
-        assert [(g["service"], g["code"]) for g in report["scan"]["gaps"]] == [("inventory", "InventoryBlindSpot")]
+        assert report["scan"]["complete"] is True
         assert {(r["kind"], r["name"]) for r in report["resources"]} == {("backup.vault", "vault-frankfurt")}
         answer.update(code="AccessDeniedException", status=403)
         report = scan()
     finally:
         aws_env.front.request_hooks.remove(gone)
-    assert sorted((g["region"], g["service"], g["code"]) for g in report["scan"]["gaps"]) == [
-        BLIND_SPOT,
-        ("eu-central-1", "backup", "AccessDeniedException"),
+    assert [(g["region"], g["service"], g["code"]) for g in report["scan"]["gaps"]] == [
+        ("eu-central-1", "backup", "AccessDeniedException")
     ]

@@ -77,9 +77,11 @@ def recorded_scan(aws_emu: AwsEmulator) -> dict[str, Any]:
         aws_emu.front.clear_log()
         session = boto3.Session()
         recorder = Recorder(session)
-        adapter = AwsAdapter(targets=[AccountTarget(session)], regions=REGIONS)
         collector = Collector(Scan(ScanRequest("aws")))
-        adapter.scan(collector)
+        # Through Resource Explorer (its reads, the readers where it saw resources), then every
+        # reader everywhere (the readers Explorer made unnecessary too): every operation is exercised.
+        for inventory in ("explorer", "services"):
+            AwsAdapter(targets=[AccountTarget(session)], regions=REGIONS, inventory=inventory).scan(collector)
         return {
             "recorder": recorder,
             "wire": list(aws_emu.front.log),

@@ -134,12 +134,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {json_path} (the scan as JSON)")
         print(f"open {html_path}: the report, with a map of where the data lives")
-    # The inventory's stated blind spot (AWS Resource Explorer does not index every type) is a gap
-    # the report shows, and like the findings it is there by design: any other gap is a failure.
-    from ..providers.base import INVENTORY_BLIND_SPOT
-
-    by_design = not result.scan.interrupted and all(g.code == INVENTORY_BLIND_SPOT for g in result.scan.gaps)
-    return EXIT_OK if result.scan.complete or by_design else EXIT_INCOMPLETE
+    return EXIT_OK if result.scan.complete else EXIT_INCOMPLETE
 
 
 def html_report(result: ScanResult, args: argparse.Namespace) -> str:

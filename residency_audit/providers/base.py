@@ -74,11 +74,6 @@ class Kind:
         return "footprint" if self.footprint else "primary"
 
 
-#: The `Gap.code` of what an inventory path cannot see by design (the Tagging API misses never-tagged
-#: resources, Resource Explorer and Config do not index every type): the scan is partial, and says why.
-INVENTORY_BLIND_SPOT = "InventoryBlindSpot"
-
-
 class ReadOnlyViolation(RuntimeError):
     """Raised before sending any operation that is not on the provider's read allow-list."""
 

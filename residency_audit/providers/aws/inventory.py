@@ -9,14 +9,18 @@ services AWS provides, before the per-service readers add the data footprint.
 - `tagging`: the Resource Groups Tagging API, `GetResources` per region;
 - `services`: the per-service readers alone.
 
-`auto` takes the first usable of explorer, config, tagging, services. None of them sees
-everything, and the scan says so: each path reports what it cannot see as a gap (service
-`inventory`), so a scan is never "complete" on a path that could have missed a resource.
+`auto` takes the first usable of explorer, config, tagging, services. What a path cannot see
+in the account makes the scan partial (a gap, service `inventory`): regions without an index
+or a recorder that records everything, a filtered view, never-tagged resources (Tagging API),
+services without a reader (`services`). What Resource Explorer and Config do not index by
+their nature (types they do not support) is stated in a note, and the readers list their kinds
+in every region the path does not cover.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +33,8 @@ AUTO_ORDER = ("explorer", "config", "tagging")
 
 #: ARN resources without a type segment: the service's one resource type.
 _UNTYPED = {"s3": "bucket", "sqs": "queue", "sns": "topic"}
+#: The `Gap.code` of what an inventory path cannot see (the scan is partial, and says why).
+BLIND_SPOT = "InventoryBlindSpot"
 #: Global ARNs (no region) are located where the global control plane is.
 GLOBAL_REGION = "aws-global"
 
@@ -56,8 +62,16 @@ def arn_type(arn: str) -> str:
     return f"{service}:{_UNTYPED.get(service, 'resource')}"
 
 
+_GENERATED = re.compile(r"^[0-9a-f-]{16,}(-\d+)?$")
+
+
 def arn_name(arn: str) -> str:
+    """The resource's name from its ARN: `service/storefront/8fe1e1...` (App Runner, MSK: a name
+    then a generated id) is `storefront`."""
     resource = arn.split(":", 5)[-1]
+    segments = resource.split("/")
+    if len(segments) >= 3 and _GENERATED.match(segments[-1]) and segments[-2]:
+        return segments[-2]
     for sep in ("/", ":"):
         resource = resource.rsplit(sep, 1)[-1] or resource
     return resource
@@ -86,8 +100,11 @@ class Listing:
     items: dict[str, Item] = field(default_factory=dict)
     #: Enabled regions this path did not see (no index, no recorder): readers run there in full.
     blind: dict[str, str] = field(default_factory=dict)
-    #: The account-wide blind spot of the path, in words (-> one `inventory` gap).
+    #: What the path cannot see in this account, in words: the scan is partial (one `inventory` gap).
     cannot_see: str = ""
+    #: What the path by its nature does not index (types an inventory service does not support),
+    #: stated as a note: the readers list their kinds wherever the path does not.
+    limits: str = ""
     #: Types the path indexes (Resource Explorer), or None: then readers run everywhere.
     indexed: frozenset[str] | None = None
 
@@ -136,12 +153,14 @@ def explorer(client: Client, account: str, home: str, regions: list[str]) -> Lis
         if str(r.get("OwningAccountId") or account) != account:
             continue
         listing.add(str(r.get("Arn", "")))
-    listing.cannot_see = (
-        f"AWS Resource Explorer indexes only the {len(supported)} resource types it supports: resources of "
-        "other types are not seen unless a reader lists them"
+    listing.limits = (
+        f"AWS Resource Explorer indexes the {len(supported)} resource types it supports: a type it does not "
+        "index is seen only where a reader lists it (the readers of such types run in every region)"
     )
     if filters:
-        listing.cannot_see += f"; the default view's filter '{filters}' hides every resource it does not match"
+        listing.cannot_see = (
+            f"Resource Explorer's default view filter '{filters}' hides every resource it does not match"
+        )
     return listing
 
 
@@ -192,13 +211,23 @@ def config(client: Client, account: str, home: str, regions: list[str]) -> Listi
             if not any(s.get("recording") for s in status):
                 listing.blind[region] = "no AWS Config recorder running in this region"
                 continue
+            recorders = regional.describe_configuration_recorders().get("ConfigurationRecorders") or ()
+            group = next((r.get("recordingGroup") or {} for r in recorders), {})
+            if not group.get("allSupported", False):
+                listing.blind[region] = "the AWS Config recorder here records only some resource types"
+                continue
             recording += 1
             rows(pages(regional, "select_resource_config", "Results", Expression=_SELECT))
         if not recording:
-            raise Unusable("no aggregator covers this account and no recorder runs in any region")
-    listing.cannot_see = (
-        "AWS Config lists only the resource types it supports and its recorders record: resources of other "
-        "types are not seen unless a reader lists them"
+            raise Unusable("no aggregator covers this account and no recorder records everything in any region")
+    listing.limits = (
+        "AWS Config lists the resource types it supports"
+        + (
+            f" and aggregator {aggregator} collects (as complete as the account's recorders, which it does not show)"
+            if aggregator
+            else ""
+        )
+        + ": a type it does not record is seen only where a reader lists it (every reader runs in every region)"
     )
     return listing
 

@@ -468,6 +468,7 @@ INVENTORY_READS: tuple[ReadOperation, ...] = (
     _r("config", "DescribeConfigurationAggregators"),
     _r("config", "SelectAggregateResourceConfig"),
     _r("config", "DescribeConfigurationRecorderStatus"),
+    _r("config", "DescribeConfigurationRecorders"),
     _r("config", "SelectResourceConfig"),
     _r("resourcegroupstaggingapi", "GetResources", "tag:GetResources"),
 )

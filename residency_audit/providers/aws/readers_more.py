@@ -205,6 +205,10 @@ def secretsmanager(ctx: ReadContext, region: str) -> None:
 def kms(ctx: ReadContext, region: str) -> None:
     client = ctx.client("kms", region)
     for k in pages(client, "list_keys", "Keys"):
+        if not str(k.get("KeyId", "")).startswith("mrk-"):
+            # Only a multi-Region key (its id begins with mrk-) has copies: one call less per other key.
+            ctx.add("kms.key", str(k["KeyArn"]), str(k["KeyId"]), [Location(region)])
+            continue
         meta = client.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
         if meta.get("KeyState") == "PendingReplicaDeletion":
             continue

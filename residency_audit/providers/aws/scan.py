@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ...core import Collector
 from ...errors import CredentialsError, UserError
 from ...model import Gap, Location, Owner, OwnerNode, Resource
-from ..base import INVENTORY_BLIND_SPOT, ReadOnlyViolation, WorkerPool, error_code, one_line
+from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
 from . import inventory as inv
 from . import readers
 from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients
 from .client import session as make_session
+from .inventory import BLIND_SPOT
 from .kinds import GLOBAL_SERVICES, KINDS, SERVICES
 
 if TYPE_CHECKING:  # boto3 is imported lazily: `--help` and the gate must not pay for it
@@ -38,6 +39,16 @@ _KINDS = {k.name: k for k in KINDS}
 SERVICE_TYPES: dict[str, frozenset[str]] = {
     s: frozenset(t for k in KINDS if k.service == s for t in k.inventory) for s in SERVICES
 }
+#: inventory type -> the kind it is, where only one kind is listed as that type (`rds:cluster` may be
+#: an Aurora, DocumentDB or Neptune cluster: it keeps the name its ARN gives it)
+TYPE_KIND: dict[str, str] = {
+    t: names[0]
+    for t, names in {t: [k.name for k in KINDS if t in k.inventory] for k in KINDS for t in k.inventory}.items()
+    if len(names) == 1
+}
+#: Services whose kinds only ever have their primary location: an inventory that lists them says
+#: all their reader would (kind, ARN, region), so the reader is not asked where the index covers them.
+PRIMARY_ONLY = frozenset(s for s in SERVICES if not any(k.footprint for k in KINDS if k.service == s))
 
 __all__ = ["ALL_SERVICES", "PROVIDER", "READ_OPERATIONS", "AccountTarget", "AwsAdapter", "ReadOnlyViolation"]
 
@@ -175,15 +186,17 @@ class AwsAdapter:
                 if item.arn in added:
                     continue
                 where = Location(item.region or inv.GLOBAL_REGION, detail=f"listed by {words}")
+                kind = TYPE_KIND.get(item.type, item.kind)
                 collector.add(
                     Resource(
                         provider=PROVIDER,
-                        kind=item.kind,
+                        kind=kind,
                         id=item.arn,
                         name=item.name,
                         owner=owner,
                         locations=[where],
                         tags=dict(item.tags),
+                        category=_KINDS[kind].category if kind in _KINDS else "",
                         judged="primary",
                         attributes={"inventory": listing.path},
                     )
@@ -269,10 +282,10 @@ class AwsAdapter:
             collector.gap(Gap(PROVIDER, account, "", "inventory", why, error_code(exc)))
             listing = inv.Listing(f"{mode} (failed)")
         if mode != self.inventory:
-            listing.cannot_see = (
-                "--services limits the scan to the services with a reader named there: resources of every other "
-                "service are not seen"
-            )
+            # --services asks a narrower question, as --regions does: what the other services hold is out
+            # of the scan's scope (the request and every report say which services), not a gap in it.
+            listing.cannot_see = ""
+            listing.limits = f"--services: only {', '.join(self.services)} read; no inventory of other services"
         in_scope = {*regions, ""}  # an aggregator index or aggregator lists every region: keep those asked for
         listing.items = {arn: it for arn, it in listing.items.items() if it.region in in_scope}
         with self._lock:
@@ -280,17 +293,19 @@ class AwsAdapter:
         for region in regions:
             path = "services" if region in listing.blind else listing.path
             collector.learn("inventory", path, scope=f"{account}/{region}")
+        if listing.limits:
+            collector.note(f"aws: account {account}: {listing.limits}")
         if listing.cannot_see:
-            collector.gap(Gap(PROVIDER, account, "", "inventory", listing.cannot_see, INVENTORY_BLIND_SPOT))
+            collector.gap(Gap(PROVIDER, account, "", "inventory", listing.cannot_see, BLIND_SPOT))
         for region, why in sorted(listing.blind.items()):
-            collector.gap(Gap(PROVIDER, account, region, "inventory", why, INVENTORY_BLIND_SPOT))
+            collector.gap(Gap(PROVIDER, account, region, "inventory", why, BLIND_SPOT))
         seen = listing.seen()
 
         def wanted(service: str, region: str) -> bool:
             types = SERVICE_TYPES.get(service, frozenset())
             if listing.indexed is None or region in listing.blind or not types or not types <= listing.indexed:
                 return True
-            return bool(types & seen.get(region, set()))
+            return service not in PRIMARY_ONLY and bool(types & seen.get(region, set()))
 
         def reading(service: str, region: str) -> Callable[[], Any]:
             read = READERS[service]
