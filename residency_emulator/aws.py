@@ -158,6 +158,16 @@ class AwsEmulator:
         """
         req = urllib.request.Request(f"{self.moto_url}/moto-api/seed?a={int(seed)}", method="POST")
         urllib.request.urlopen(req, timeout=30).read()
+        # moto's FSx and MSK draw their ids from the standard uuid module, not from that generator:
+        # point them there too (the server runs in this process), so their ids repeat as well.
+        import types
+
+        import moto.fsx.models
+        import moto.kafka.models
+        from moto.moto_api._internal import mock_random
+
+        moto.fsx.models.uuid4 = mock_random.uuid4  # type: ignore[attr-defined]
+        moto.kafka.models.uuid = types.SimpleNamespace(uuid4=mock_random.uuid4)  # type: ignore[assignment]
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
