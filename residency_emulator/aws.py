@@ -167,7 +167,7 @@ class AwsEmulator:
         from moto.moto_api._internal import mock_random
 
         moto.fsx.models.uuid4 = mock_random.uuid4  # type: ignore[attr-defined]
-        moto.kafka.models.uuid = types.SimpleNamespace(uuid4=mock_random.uuid4)  # type: ignore[assignment]
+        moto.kafka.models.uuid = types.SimpleNamespace(uuid4=mock_random.uuid4)  # type: ignore[assignment,attr-defined]
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
