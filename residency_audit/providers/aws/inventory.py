@@ -56,6 +56,8 @@ def arn_type(arn: str) -> str:
     if len(parts) < 6 or parts[0] != "arn":
         return "unknown:resource"
     service, resource = parts[2], parts[5]
+    if service == "sns" and ":" in resource:  # TOPIC:SUBSCRIPTION-ID
+        return "sns:subscription"
     cut = min((i for i in (resource.find("/"), resource.find(":")) if i >= 0), default=-1)
     if cut > 0:
         return f"{service}:{resource[:cut]}"
