@@ -198,7 +198,7 @@ def test_services_path_says_what_it_cannot_see(
     assert report["scan"]["request"]["options"]["inventory_mode"] == "services"
 
 
-def test_inventory_path_in_terminal_and_html(
+def test_inventory_path_and_depth_in_the_terminal(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The terminal shows resources by type with how deeply each was judged, and the inventory path."""
@@ -256,3 +256,30 @@ def test_services_option_narrows_the_question_like_regions(
     assert report["scan"]["request"]["options"]["services"] == ["redshift", "sqs"]
     assert any("--services: only redshift, sqs read" in n for n in report["scan"]["notes"])
     assert not any(op.startswith("resource-explorer-2:") for op in report["scan"]["api_calls"])
+
+
+def test_html_report_shows_resources_by_type_and_the_inventory_path(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The recorded scan, reported as HTML: its resources by type with their depth, and the path."""
+    import re
+
+    seed_aws(aws_env)
+    store = str(tmp_path / "history.db")
+    code, _, _ = run_cli(
+        ["scan", "aws", "--regions", REGIONS, "--store", store, "-f", "json", "-o", str(tmp_path / "s.json"), "-q"],
+        capsys,
+    )
+    assert code == 1
+    assert run_cli(["report", "--store", store, "-o", str(tmp_path / "out"), "-q"], capsys)[0] in (0, 1)
+    (html_file,) = (tmp_path / "out").glob("*.html")
+    html = html_file.read_text("utf-8")
+    rows = re.findall(
+        r"<tr><td><code>([^<]+)</code></td><td>(\w+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", html
+    )
+    by_type = {t: (cat, int(n), int(fp), int(pr)) for t, cat, n, fp, pr in rows}
+    assert by_type["apprunner.service"] == ("compute", 1, 0, 1)
+    assert by_type["redshift.cluster"] == ("data", 2, 2, 0)
+    assert by_type["sqs.queue"][3] == by_type["sqs.queue"][1]  # primary location only
+    scope = re.search(r'<dd id="target-scope">(.*?)</dd>', html)
+    assert scope and "inventory: AWS Resource Explorer for account 123456789012 in 7 regions" in scope[1]
