@@ -406,7 +406,7 @@ def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int, inv
     m = measure([(cmd, env)], emu, 1800, tmp)
     report = json.loads(out.read_text())
     ec2_s3 = sum(n for op, n in report["scan"]["api_calls"].items() if op.split(":")[0] in ("ec2", "s3"))
-    codes = sorted({g["code"] for g in report["scan"]["gaps"]})
+    codes = sorted({f"{g['service']}:{g['code']}" for g in report["scan"]["gaps"]})
     paths = sorted(set(report["scan"]["context"].get("inventory", {}).values()))
     note = f"inventory {'/'.join(paths)}; {len(report['scan']['gaps'])} gaps {codes}; "
     note += f"its own count of calls: {report['scan']['api_calls_total']}"

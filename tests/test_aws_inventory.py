@@ -283,3 +283,32 @@ def test_html_report_shows_resources_by_type_and_the_inventory_path(
     assert by_type["sqs.queue"][3] == by_type["sqs.queue"][1]  # primary location only
     scope = re.search(r'<dd id="target-scope">(.*?)</dd>', html)
     assert scope and "inventory: AWS Resource Explorer for account 123456789012 in 7 regions" in scope[1]
+
+
+def test_a_service_not_offered_in_a_region_is_not_read_there(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """botocore's endpoint data has no MemoryDB in Zurich: not asked there (nothing can be there), said in a note."""
+    seed_aws(aws_env)
+    aws_env.front.clear_log()
+    out = tmp_path / "r.json"
+    args = [
+        "scan",
+        "aws",
+        "--regions",
+        "eu-central-2,us-east-1",
+        "--services",
+        "memorydb",
+        "-f",
+        "json",
+        "-o",
+        str(out),
+    ]
+    code, _, _ = run_cli([*args, "-q"], capsys)
+    report = read_json(out)
+    assert code == 1 and report["scan"]["complete"] is True
+    assert {r["name"] for r in report["resources"]} == {"ratelimits-virginia"}
+    assert any("memorydb is not offered in eu-central-2" in n for n in report["scan"]["notes"])
+    from residency_emulator.aws import signed_scope
+
+    assert ("eu-central-2", "memorydb") not in {signed_scope(r) for r in aws_env.front.log}

@@ -20,7 +20,7 @@ from ...model import Gap, Location, Owner, OwnerNode, Resource
 from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
 from . import inventory as inv
 from . import readers
-from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients
+from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients, partition
 from .client import session as make_session
 from .inventory import BLIND_SPOT
 from .kinds import GLOBAL_SERVICES, KINDS, SERVICES
@@ -51,6 +51,34 @@ TYPE_KIND: dict[str, str] = {
 PRIMARY_ONLY = frozenset(s for s in SERVICES if not any(k.footprint for k in KINDS if k.service == s))
 
 __all__ = ["ALL_SERVICES", "PROVIDER", "READ_OPERATIONS", "AccountTarget", "AwsAdapter", "ReadOnlyViolation"]
+
+
+_OFFERED: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
+_OFFERED_LOCK = threading.Lock()
+
+
+def _offered(session: boto3.Session, regions: list[str]) -> dict[str, frozenset[str]]:
+    """service -> the regions asked for in which botocore's endpoint data says it is not offered.
+
+    Only regions botocore knows count: a region newer than the installed SDK is read (and an
+    error there is a gap), never skipped on a guess."""
+    key = tuple(sorted(regions))
+    with _OFFERED_LOCK:
+        found = _OFFERED.get(key)
+        if found is None:
+            from .cli import botocore_regions
+
+            known = botocore_regions()
+            found = {}
+            partitions = {partition(r) for r in regions}
+            for service in REGIONAL_SERVICES:
+                for part in partitions:
+                    available = set(session.get_available_regions(service, partition_name=part))
+                    if available:  # a partition botocore lists the service in: its other regions lack it
+                        absent = {r for r in regions if partition(r) == part and r in known and r not in available}
+                        found[service] = found.get(service, frozenset()) | absent
+            _OFFERED[key] = found
+        return found
 
 
 @dataclass
@@ -311,9 +339,18 @@ class AwsAdapter:
             read = READERS[service]
             return self._guarded(collector, ctx._target, region, service, lambda: read(ctx, region))
 
+        absent = _offered(ctx._target.session, regions)
+        pairs = [(s, r) for r in regions for s in REGIONAL_SERVICES if s in self.services and wanted(s, r)]
+        skipped: dict[str, list[str]] = {}
+        for s, r in pairs:
+            if r in absent.get(s, ()):
+                skipped.setdefault(s, []).append(r)
+        for service, where in sorted(skipped.items()):
+            collector.note(
+                f"aws: {service} is not offered in {', '.join(where)} (botocore's endpoint data): not read there"
+            )
         tasks = [reading(s, "") for s in GLOBAL_SERVICES if s in self.services]
-        tasks += [reading(s, r) for r in regions for s in REGIONAL_SERVICES if s in self.services and wanted(s, r)]
-        return tasks
+        return tasks + [reading(s, r) for s, r in pairs if r not in absent.get(s, ())]
 
     def _owner(self, collector: Collector, session: boto3.Session, region: str, account_id: str) -> Owner:
         """Account name and OU path where Organizations is readable; just the id otherwise."""
