@@ -1,8 +1,9 @@
 """AWS kinds, each declared once: its reads (-> the allow-list and `permissions aws`), its
 reader, its Terraform types, its category and whether its footprint is modelled.
 
-Adding a kind: a `Kind` here, its reader in `readers.py` (listed under the same name), its
-seed in the demo estate (`residency_emulator.estate`), and a test.
+Adding a kind: a `Kind` here, its reader in `readers.py` or `readers_more.py` (a function of
+the name `Kind.reader` says), its seed in the demo estate (`residency_emulator.estate_more`,
+`seed_<Kind.seed>`), and its expected finding in the estate's test.
 """
 
 from __future__ import annotations

@@ -244,48 +244,5 @@ def backup(ctx: ReadContext, region: str) -> None:
         ctx.add("backup.plan", summary.get("BackupPlanArn", ""), name, locations)
 
 
-# The readers of the services beyond the first seven (kinds.MORE_KINDS), listed here under their
-# kinds' reader names so that `scan` finds every reader in this one module.
-from .readers_more import (  # noqa: E402
-    bedrock,
-    cloudfront,
-    cluster_kind,
-    cognito,
-    ecr,
-    ecs,
-    eks,
-    elasticache,
-    fsx,
-    global_clusters,
-    kafka,
-    kinesis,
-    kms,
-    logs,
-    memorydb,
-    opensearch,
-    redshift,
-    secretsmanager,
-    sns,
-    sqs,
-)
-
-__all__ = [
-    "bedrock",
-    "cloudfront",
-    "cognito",
-    "ecr",
-    "ecs",
-    "eks",
-    "elasticache",
-    "fsx",
-    "kafka",
-    "kinesis",
-    "kms",
-    "logs",
-    "memorydb",
-    "opensearch",
-    "redshift",
-    "secretsmanager",
-    "sns",
-    "sqs",
-]
+# The RDS reader also reads global databases, and names DocumentDB and Neptune clusters as such.
+from .readers_more import cluster_kind, global_clusters  # noqa: E402

@@ -19,7 +19,7 @@ from ...errors import CredentialsError, UserError
 from ...model import Gap, Location, Owner, OwnerNode, Resource
 from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
 from . import inventory as inv
-from . import readers
+from . import readers, readers_more
 from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients, partition
 from .client import session as make_session
 from .inventory import BLIND_SPOT
@@ -33,7 +33,9 @@ PROVIDER = "aws"
 REGIONAL_SERVICES = tuple(s for s in SERVICES if s not in GLOBAL_SERVICES)
 ALL_SERVICES = GLOBAL_SERVICES + REGIONAL_SERVICES
 #: service -> the reader its kinds name (one reader per service: one client, one pass)
-READERS: dict[str, Callable[..., Any]] = {k.service: getattr(readers, k.reader) for k in KINDS}
+READERS: dict[str, Callable[..., Any]] = {
+    k.service: getattr(readers, k.reader, None) or getattr(readers_more, k.reader) for k in KINDS
+}
 _KINDS = {k.name: k for k in KINDS}
 #: service -> the inventory types (`service:type` from the ARN) its kinds are listed as
 SERVICE_TYPES: dict[str, frozenset[str]] = {
