@@ -7,7 +7,11 @@ with --peers, Cloud Custodian and Prowler, on one moto estate behind a latency f
 The estate (seeded straight into moto, without latency): an Organization of 10 member
 accounts plus the management account; over 10 regions (5 EU, 5 not) 300 S3 buckets,
 300 EC2 instances (each with its root volume), 200 more EBS volumes, 50 DynamoDB tables
-and 30 RDS instances, spread round-robin over the member accounts. Every tool then runs as
+and 30 RDS instances, and of the services beyond those 100 SQS queues, 60 SNS topics,
+100 log groups, 40 secrets, 40 KMS keys (half multi-Region), 20 Kinesis streams, 10
+Redshift clusters, 30 ECR repositories, 10 ElastiCache replication groups, 10 Cognito
+user pools, 10 EKS and 20 ECS clusters, spread round-robin over the member accounts and
+indexed in the emulator's Resource Explorer (an aggregator index in us-east-1). Every tool then runs as
 a subprocess through the loopback front, which adds `--latency` to every request, so
 concurrency shows as it would against AWS. Wall time, peak RSS (of the tool's processes,
 from wait4) and API calls (the requests the front saw) are measured in the same run.
@@ -94,6 +98,34 @@ for acct in sorted(accounts):
             for name in p["TableNames"]:
                 ddb.describe_table(TableName=name)
                 found["dynamodb.table"] = found.get("dynamodb.table", 0) + 1
+        # the services beyond the first seven: every one listed in every region, copies read per item
+        for key, service, op, item_key in (
+            ("sqs.queue", "sqs", "list_queues", "QueueUrls"),
+            ("sns.topic", "sns", "list_topics", "Topics"),
+            ("kinesis.stream", "kinesis", "list_streams", "StreamNames"),
+            ("redshift.cluster", "redshift", "describe_clusters", "Clusters"),
+            ("elasticache.replicationgroup", "elasticache", "describe_replication_groups", "ReplicationGroups"),
+            ("ecr.repository", "ecr", "describe_repositories", "repositories"),
+            ("eks.cluster", "eks", "list_clusters", "clusters"),
+            ("ecs.cluster", "ecs", "list_clusters", "clusterArns"),
+        ):
+            client = session.client(service, region_name=region)
+            found[key] = found.get(key, 0) + len(getattr(client, op)().get(item_key, []))
+        sm = session.client("secretsmanager", region_name=region)
+        for s in sm.list_secrets()["SecretList"]:
+            sm.describe_secret(SecretId=s["ARN"])
+            found["secretsmanager.secret"] = found.get("secretsmanager.secret", 0) + 1
+        kms = session.client("kms", region_name=region)
+        for k in kms.list_keys()["Keys"]:
+            kms.describe_key(KeyId=k["KeyId"])
+            found["kms.key"] = found.get("kms.key", 0) + 1
+        logs = session.client("logs", region_name=region)
+        for g in logs.describe_log_groups()["logGroups"]:
+            logs.describe_subscription_filters(logGroupName=g["logGroupName"])
+            found["logs.loggroup"] = found.get("logs.loggroup", 0) + 1
+        found["cognito.userpool"] = found.get("cognito.userpool", 0) + len(
+            session.client("cognito-idp", region_name=region).list_user_pools(MaxResults=60)["UserPools"]
+        )
 print(json.dumps(found))
 '''
 
@@ -114,6 +146,7 @@ def seed(emu: AwsEmulator, members: int, scale: float) -> dict[str, Any]:
     ous = [org.create_organizational_unit(ParentId=root, Name=n)["OrganizationalUnit"]["Id"] for n in ("prod", "dev")]
     sts = client(mgmt, "sts", "us-east-1")
     sessions = []
+    ids: list[str] = []  # the member accounts, in the order of `sessions`
     for i in range(members):
         acct = org.create_account(AccountName=f"member-{i:02d}", Email=f"m{i}@example.com")["CreateAccountStatus"][
             "AccountId"
@@ -121,7 +154,11 @@ def seed(emu: AwsEmulator, members: int, scale: float) -> dict[str, Any]:
         org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=ous[i % 2])
         c = sts.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
         sessions.append(boto3.Session(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]))
+        ids.append(acct)
     counts = {k: round(v * scale) for k, v in {"s3": 300, "ec2": 300, "ebs": 200, "ddb": 50, "rds": 30}.items()}
+    more = {"sqs": 100, "sns": 60, "logs": 100, "secrets": 40, "kms": 40, "kinesis": 20, "redshift": 10, "ecr": 30}
+    more.update({"elasticache": 10, "cognito": 10, "eks": 10, "ecs": 20})
+    counts.update({k: round(v * scale) for k, v in more.items()})
     bucket_regions: dict[str, str] = {}
     slots = [(s, r) for s in range(members) for r in REGIONS]  # (account, region), round-robin
 
@@ -131,20 +168,31 @@ def seed(emu: AwsEmulator, members: int, scale: float) -> dict[str, Any]:
             out[slots[k % len(slots)]] = out.get(slots[k % len(slots)], 0) + 1
         return out
 
+    index = emu.fakes.index  # what Resource Explorer indexes: every resource made, with its account
     for k in range(counts["s3"]):
         s, region = slots[k % len(slots)]
         name = f"bench-{k:04d}-{region}"
         cfg = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         client(sessions[s], "s3", region).create_bucket(Bucket=name, **cfg)
         bucket_regions[name] = region
+        index(f"arn:aws:s3:::{name}", account=ids[s])
     for (s, region), n in spread(counts["ec2"]).items():
         client(sessions[s], "ec2", region).run_instances(ImageId="ami-12c6146b", MinCount=n, MaxCount=n)
     for (s, region), n in spread(counts["ebs"]).items():
         ec2 = client(sessions[s], "ec2", region)
         for _ in range(n):
             ec2.create_volume(Size=8, AvailabilityZone=f"{region}a")
+    for s, region in slots:  # instances, their root volumes and the volumes: read back once per slot
+        ec2 = client(sessions[s], "ec2", region)
+        for res in ec2.describe_instances()["Reservations"]:
+            index(*(_arn(region, ids[s], f"instance/{i['InstanceId']}") for i in res["Instances"]), account=ids[s])
+        index(
+            *(_arn(region, ids[s], f"volume/{v['VolumeId']}") for v in ec2.describe_volumes()["Volumes"]),
+            account=ids[s],
+        )
     for k in range(counts["ddb"]):
         s, region = slots[(k * 7) % len(slots)]
+        index(f"arn:aws:dynamodb:{region}:{ids[s]}:table/table-{k:03d}", account=ids[s])
         client(sessions[s], "dynamodb", region).create_table(
             TableName=f"table-{k:03d}",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -161,7 +209,85 @@ def seed(emu: AwsEmulator, members: int, scale: float) -> dict[str, Any]:
             MasterUsername="admin",
             MasterUserPassword="not-a-secret-1",
         )
+        index(f"arn:aws:rds:{region}:{ids[s]}:db:db-{k:03d}", account=ids[s])
+    seed_more_services(emu, counts, [(sessions[s], ids[s], r) for s, r in slots], client)
+    enabled = [r["RegionName"] for r in client(mgmt, "ec2", "us-east-1").describe_regions()["Regions"]]
+    emu.fakes.explorer_indexes = {r: "LOCAL" for r in enabled} | {"us-east-1": "AGGREGATOR"}
     return {"counts": counts, "bucket_regions": bucket_regions, "accounts": members + 1}
+
+
+def _arn(region: str, account: str, resource: str, service: str = "ec2") -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def seed_more_services(
+    emu: AwsEmulator, counts: dict[str, int], slots: list[tuple[Any, str, str]], client: Any
+) -> None:
+    """The services beyond the first seven, round-robin over (account, region), each indexed."""
+    index = emu.fakes.index
+    for k in range(counts["sqs"]):
+        session, acct, region = slots[(k * 3) % len(slots)]
+        client(session, "sqs", region).create_queue(QueueName=f"queue-{k:03d}")
+        index(_arn(region, acct, f"queue-{k:03d}", "sqs"), account=acct)
+    for k in range(counts["sns"]):
+        session, acct, region = slots[(k * 5) % len(slots)]
+        index(client(session, "sns", region).create_topic(Name=f"topic-{k:03d}")["TopicArn"], account=acct)
+    for k in range(counts["logs"]):
+        session, acct, region = slots[(k * 7) % len(slots)]
+        client(session, "logs", region).create_log_group(logGroupName=f"group-{k:03d}")
+        index(_arn(region, acct, f"log-group:group-{k:03d}", "logs"), account=acct)
+    for k in range(counts["secrets"]):
+        session, acct, region = slots[(k * 11) % len(slots)]
+        arn = client(session, "secretsmanager", region).create_secret(Name=f"secret-{k:03d}", SecretString="x")["ARN"]
+        index(arn, account=acct)
+    for k in range(counts["kms"]):
+        session, acct, region = slots[(k * 13) % len(slots)]
+        meta = client(session, "kms", region).create_key(MultiRegion=k % 2 == 0)["KeyMetadata"]
+        index(meta["Arn"], account=acct)
+    for k in range(counts["kinesis"]):
+        session, acct, region = slots[(k * 17) % len(slots)]
+        client(session, "kinesis", region).create_stream(StreamName=f"stream-{k:03d}", ShardCount=1)
+        index(_arn(region, acct, f"stream/stream-{k:03d}", "kinesis"), account=acct)
+    for k in range(counts["redshift"]):
+        session, acct, region = slots[(k * 19) % len(slots)]
+        client(session, "redshift", region).create_cluster(
+            ClusterIdentifier=f"dw-{k:03d}",
+            NodeType="dc2.large",
+            MasterUsername="admin",
+            MasterUserPassword="NotASecret1",
+            ClusterType="single-node",
+        )
+        index(_arn(region, acct, f"cluster:dw-{k:03d}", "redshift"), account=acct)
+    for k in range(counts["ecr"]):
+        session, acct, region = slots[(k * 23) % len(slots)]
+        repo = client(session, "ecr", region).create_repository(repositoryName=f"repo-{k:03d}")["repository"]
+        index(repo["repositoryArn"], account=acct)
+    for k in range(counts["elasticache"]):
+        session, acct, region = slots[(k * 29) % len(slots)]
+        client(session, "elasticache", region).create_replication_group(
+            ReplicationGroupId=f"cache-{k:03d}",
+            ReplicationGroupDescription="bench",
+            Engine="redis",
+            CacheNodeType="cache.t3.micro",
+            NumCacheClusters=1,
+        )
+        index(_arn(region, acct, f"replicationgroup:cache-{k:03d}", "elasticache"), account=acct)
+    for k in range(counts["cognito"]):
+        session, acct, region = slots[(k * 31) % len(slots)]
+        pool = client(session, "cognito-idp", region).create_user_pool(PoolName=f"pool-{k:03d}")["UserPool"]["Id"]
+        index(_arn(region, acct, f"userpool/{pool}", "cognito-idp"), account=acct)
+    for k in range(counts["eks"]):
+        session, acct, region = slots[(k * 37) % len(slots)]
+        client(session, "eks", region).create_cluster(
+            name=f"k8s-{k:03d}",
+            roleArn=f"arn:aws:iam::{acct}:role/{ROLE}",
+            resourcesVpcConfig={"subnetIds": ["subnet-0123456789"]},
+        )
+        index(_arn(region, acct, f"cluster/k8s-{k:03d}", "eks"), account=acct)
+    for k in range(counts["ecs"]):
+        session, acct, region = slots[(k * 41) % len(slots)]
+        arn = client(session, "ecs", region).create_cluster(clusterName=f"svc-{k:03d}")["cluster"]["clusterArn"]
+        index(arn, account=acct)
 
 
 def _keys(env: dict[str, str]) -> dict[str, str]:
@@ -273,16 +399,19 @@ def measure(cmds: list[tuple[list[str], dict[str, str]]], emu: AwsEmulator, time
     return Measured(time.perf_counter() - start, peak / 1024, len(emu.front.log), cpu_total, outs)
 
 
-def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int) -> Run:
+def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int, inventory: str = "auto") -> Run:
     out = tmp / "ra.json"
     cmd = [sys.executable, "-m", "residency_audit", "scan", "aws", "--organization", "--regions", ",".join(REGIONS)]
-    cmd += ["--services", "s3,ec2,rds,dynamodb", "--workers", str(workers), "-f", "json", "-o", str(out), "-q"]
-    cmd += ["--exit-zero"]
+    cmd += ["--inventory", inventory, "--workers", str(workers), "-f", "json", "-o", str(out), "-q", "--exit-zero"]
     m = measure([(cmd, env)], emu, 1800, tmp)
     report = json.loads(out.read_text())
     ec2_s3 = sum(n for op, n in report["scan"]["api_calls"].items() if op.split(":")[0] in ("ec2", "s3"))
-    note = f"{len(report['scan']['gaps'])} gaps; its own count of calls: {report['scan']['api_calls_total']}"
-    return Run("residency-audit", m, report["scan"]["resources_by_kind"], note, ec2_s3_calls=ec2_s3)
+    codes = sorted({f"{g['service']}:{g['code']}" for g in report["scan"]["gaps"]})
+    paths = sorted(set(report["scan"]["context"].get("inventory", {}).values()))
+    note = f"inventory {'/'.join(paths)}; {len(report['scan']['gaps'])} gaps {codes}; "
+    note += f"its own count of calls: {report['scan']['api_calls_total']}"
+    name = "residency-audit" if inventory == "auto" else f"residency-audit --inventory {inventory}"
+    return Run(name, m, report["scan"]["resources_by_kind"], note, ec2_s3_calls=ec2_s3)
 
 
 def run_sequential(env: dict[str, str], emu: AwsEmulator, tmp: Path) -> Run:
@@ -439,6 +568,7 @@ def main() -> int:
     ap.add_argument("--install-timeout", type=float, default=600, help="seconds per peer install (default 600)")
     ap.add_argument("--no-bucket-region", action="store_true", help="ListBuckets without BucketRegion (as moto)")
     ap.add_argument("--skip-sequential", action="store_true")
+    ap.add_argument("--services-path", action="store_true", help="also time residency-audit with --inventory services")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ra-bench-"))
@@ -460,6 +590,9 @@ def main() -> int:
         env["AWS_EC2_METADATA_DISABLED"] = "true"
         runs = [run_ours(env, emu, tmp, args.workers)]
         print(f"residency-audit: {runs[0].seconds:.1f} s", flush=True)
+        if args.services_path:
+            runs.append(run_ours(env, emu, tmp, args.workers, inventory="services"))
+            print(f"residency-audit --inventory services: {runs[-1].seconds:.1f} s", flush=True)
         if not args.skip_sequential:
             runs.append(run_sequential(env, emu, tmp))
             print(f"sequential: {runs[-1].seconds:.1f} s", flush=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .aws_fakes import AwsFakes
 from .front import Faults, Front, Request, Response
 
 _CRED_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -46,7 +47,32 @@ def operation_of(req: Request) -> tuple[str, str]:
         for part in req.body.decode("utf-8", "replace").split("&"):
             if part.startswith("Action="):
                 return service, part[7:]
-    return service, f"{req.method} {req.path.split('?')[0]}"
+    named = rest_operation(service, req.method, req.path.split("?")[0])
+    return service, named or f"{req.method} {req.path.split('?')[0]}"
+
+
+_REST: dict[str, list[tuple[str, re.Pattern[str], str]]] = {}
+
+
+def rest_operation(signing_name: str, method: str, path: str) -> str:
+    """The operation a REST request calls, from botocore's service models (its method and URI
+    pattern), for the services signed with `signing_name`; "" when none matches."""
+    if not _REST:
+        import botocore.session
+
+        session = botocore.session.get_session()
+        for name in ("resource-explorer-2", "bedrock", "opensearch", "kafka", "eks", "efs", "lambda", "cloudfront"):
+            model = session.get_service_model(name)
+            for op in model.operation_names:
+                http = model.operation_model(op).http
+                uri = str(http.get("requestUri", "/")).split("?")[0]
+                rx = re.escape(uri).replace(r"\{", "{").replace(r"\}", "}")
+                rx = re.sub(r"\{[^}]+\+\}", ".+", re.sub(r"\{[^}+]+\}", "[^/]+", rx))
+                _REST.setdefault(model.signing_name or name, []).append(
+                    (str(http.get("method")), re.compile(rx + "/?$"), op)
+                )
+    hits = [op for m, rx, op in _REST.get(signing_name, []) if m == method and rx.match(path)]
+    return min(hits, key=len) if hits else ""
 
 
 #: status -> (error code, message) per protocol family, as AWS answers them
@@ -62,7 +88,15 @@ def fault_answer(req: Request, status: int) -> Response:
     """An injected fault in the error format of the API that was called (what botocore parses)."""
     _, service = signed_scope(req)
     headers = {"Retry-After": "0", "x-amzn-RequestId": "fault"}
-    if req.headers.get("X-Amz-Target") or service in ("lambda", "elasticfilesystem"):
+    if req.headers.get("X-Amz-Target") or service in (
+        "lambda",
+        "elasticfilesystem",
+        "resource-explorer-2",
+        "bedrock",
+        "es",
+        "kafka",
+        "eks",
+    ):
         code = _FAULT_CODES["json"][status]
         headers.update({"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code})
         return Response(status, headers, json.dumps({"__type": code, "message": "injected fault"}).encode())
@@ -94,8 +128,12 @@ class AwsEmulator:
         host, port = self._moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
         self.front = Front(host, port, latency=latency, faults=faults)
+        #: the services (and parts of services) moto lacks, served in their wire protocols
+        self.fakes = AwsFakes()
         self.front.request_hooks.append(self._efs_replication)
+        self.front.request_hooks.append(self.fakes.request)
         self.front.response_hooks.append(self._dynamodb_replicas)
+        self.front.response_hooks.append(self.fakes.response)
         self.front.fault_answer = fault_answer
         self.front.start()
         #: (region, table name) -> replica regions, as DescribeTable reports them
@@ -120,12 +158,23 @@ class AwsEmulator:
         """
         req = urllib.request.Request(f"{self.moto_url}/moto-api/seed?a={int(seed)}", method="POST")
         urllib.request.urlopen(req, timeout=30).read()
+        # moto's FSx and MSK draw their ids from the standard uuid module, not from that generator:
+        # point them there too (the server runs in this process), so their ids repeat as well.
+        import types
+
+        import moto.fsx.models
+        import moto.kafka.models
+        from moto.moto_api._internal import mock_random
+
+        moto.fsx.models.uuid4 = mock_random.uuid4  # type: ignore[attr-defined]
+        moto.kafka.models.uuid = types.SimpleNamespace(uuid4=mock_random.uuid4)  # type: ignore[assignment,attr-defined]
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=30).read()
         self.dynamodb_replicas.clear()
         self.efs_replications.clear()
+        self.fakes.reset()
         self.front.clear_log()
 
     def stop(self) -> None:

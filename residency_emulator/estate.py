@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .aws import AwsEmulator
+from .aws_fakes import ACCOUNT
+from .estate_more import index_estate, seed_more
 
 #: Regions the sample estate uses.
 #: The seed of moto's id generator for the sample estate: the same ids in every run.
@@ -55,7 +57,7 @@ def _bucket(emu: AwsEmulator, name: str, region: str) -> None:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
 
-def _replicate(emu: AwsEmulator, source: str, region: str, dest: str) -> None:
+def _replicate(emu: AwsEmulator, source: str, region: str, dest: str, account: str = "") -> None:
     s3 = _client(emu, "s3", region)
     s3.put_bucket_versioning(Bucket=source, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_replication(
@@ -69,7 +71,7 @@ def _replicate(emu: AwsEmulator, source: str, region: str, dest: str) -> None:
                     "Priority": 1,
                     "Filter": {"Prefix": ""},
                     "DeleteMarkerReplication": {"Status": "Disabled"},
-                    "Destination": {"Bucket": f"arn:aws:s3:::{dest}"},
+                    "Destination": {"Bucket": f"arn:aws:s3:::{dest}", **({"Account": account} if account else {})},
                 }
             ],
         },
@@ -106,6 +108,9 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
     _bucket(emu, "reports-paris", "eu-west-3")
     _bucket(emu, "reports-paris-copy", "eu-central-1")
     _replicate(emu, "reports-paris", "eu-west-3", "reports-paris-copy")
+    # ... and to another account's bucket, whose region this account cannot read: fails closed
+    _bucket(emu, "ledger-exports", "eu-west-1")
+    _replicate(emu, "ledger-exports", "eu-west-1", "partner-drop", account="210987654321")
 
     # EC2: clean Frankfurt VM, a Zurich VM (not EU), an Oregon-free US VM in Ohio
     made["instances"] = {
@@ -218,6 +223,15 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
             ],
         }
     )
+
+    # DynamoDB: the Frankfurt table exported to the bucket in Virginia (the export is a full copy)
+    emu.fakes.dynamodb_exports["eu-central-1"] = [
+        (f"arn:aws:dynamodb:eu-central-1:{ACCOUNT}:table/orders", "legacy-default-region", ACCOUNT)
+    ]
+    # The services beyond the first seven, one trap per family; then the inventory indexes.
+    client = lambda service, region: _client(emu, service, region)  # noqa: E731
+    seed_more(emu, client, made)
+    index_estate(emu, client, REGIONS, made)
     return made
 
 

@@ -81,7 +81,7 @@ def test_the_demo_twice_reports_no_change(demo: Demo) -> None:
     assert [r.code for r in demo.runs] == [0, 0], [r.err for r in demo.runs]
     assert demo.report.code == 0, demo.report.err
     assert re.fullmatch(
-        r"wrote reports/residency-report-\d{8}T\d{6}Z\.json: 56 findings \(0 new, 0 resolved\), 0 moved, "
+        r"wrote reports/residency-report-\d{8}T\d{6}Z\.json: 90 findings \(0 new, 0 resolved\), 0 moved, "
         r"0 gaps appeared\n",
         demo.report.out,
     ), demo.report.out
@@ -104,13 +104,13 @@ def test_the_demo_twice_reports_no_change(demo: Demo) -> None:
 
 def test_the_demo_writes_to_stdout_and_shows_where_the_map_is(demo: Demo) -> None:
     run = demo.runs[0]
-    assert run.out.startswith("Findings (56)\n")
+    assert run.out.startswith("Findings (90)\n")
     assert "Findings (" not in run.err and "Traceback" not in run.err
     assert re.match(r"recorded scan [0-9a-f]{32} in sqlite:///reports/residency\.db\n$", run.err), run.err
     *_, wrote, opened = run.out.splitlines()
     summary = run.out[run.out.index("\ndemo: ") + 1 :].split("\nwrote ")[0]
     assert " ".join(summary.split()) == (
-        "demo: scanned the bundled sample estate (aws, gcp, azure) through the normal scan path; its 56 findings "
+        "demo: scanned the bundled sample estate (aws, gcp, azure) through the normal scan path; its 90 findings "
         "are there by design (London, Zurich, replicas to Virginia and Sydney, ...)."
     )
     assert max(len(line) for line in summary.splitlines()) <= 80, "wrapped at words to the terminal's width"
@@ -145,7 +145,7 @@ def test_the_demo_result_at_every_width(demo: Demo, width: int) -> None:
     assert_snapshot(f"demo-{width}.txt", text)
     assert width_of(text) <= width
     lines = text.splitlines()
-    assert lines[0] == "Findings (56)"
+    assert lines[0] == "Findings (90)"
     if width == 80:
         assert normalise(_table(demo.runs[0].out)) == normalise(text), "the CLI prints what the snapshot shows"
     if width == 120:
@@ -274,11 +274,12 @@ def test_the_map_shades_where_the_demo_keeps_data(demo: Demo) -> None:
     shapes.feed(html)
     for code in ("GB", "CH", "US", "AU"):
         assert "outside" in shapes.shaded[code], code
-    for code in ("NL", "DE", "IE", "SE", "AT", "LU", "MT"):  # AT, LU, MT: only through the eu multi-region
+    # LU, MT: only through the eu multi-region (AT too, and CloudFront's edge locations)
+    for code in ("NL", "DE", "IE", "SE", "AT", "LU", "MT"):
         assert "eu" in shapes.shaded[code], code
-    assert not {"BR", "JP", "NO", "RU"} & set(shapes.shaded), "no data there: not shaded"
+    assert not {"RU", "CN", "EG", "IS"} & set(shapes.shaded), "no data there: not shaded"
     levels = {c: next(k for k in cls if re.fullmatch(r"l[1-4]", k)) for c, cls in shapes.shaded.items()}
-    assert levels["NL"] == "l4" and levels["AT"] < levels["FR"] < levels["NL"], "darker where more is"
+    assert levels["US"] == levels["NL"] == "l4" and levels["AT"] < levels["FR"] < levels["NL"], "darker where more is"
     assert shapes.places["region:eu"] == "place eu", "the multi-region: one row"
     assert "country:AT" not in shapes.places
     assert '<figure id="map-box"><svg id="map"' in html
@@ -299,12 +300,12 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
     with Page(tmp_path / "profile", width=1280, height=1000) as page:
         page.open(_demo_html(demo).as_uri())
         state = page.js(_STATE)
-        assert state["status"] == "ok" and state["shown"] == "56 of 56"
+        assert state["status"] == "ok" and state["shown"] == "90 of 90"
         shading = page.js(_SHADING % json.dumps(["GB", "CH", "US", "NL", "LU"]))
         assert {c: shading[c]["fill"] for c in ("GB", "CH", "US")} == {"GB": RED, "CH": RED, "US": RED}
         assert shading["NL"]["fill"] == BLUE and float(shading["NL"]["opacity"]) == 1.0
         assert shading["LU"]["fill"] == BLUE and "only as part of a multi-region" in shading["LU"]["title"]
-        assert shading["GB"]["title"].startswith("United Kingdom (GB), outside the EU: 12 resources hold data")
+        assert shading["GB"]["title"].startswith("United Kingdom (GB), outside the EU: 16 resources hold data")
 
         gb = page.js(_POINT_IN % (json.dumps("GB"), json.dumps("map-europe")))
         assert gb, "a point of Great Britain that a click hits"
@@ -313,13 +314,13 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
         state = page.js(_STATE)
         assert state["filter"] == "country:GB"
         assert len(state["visible"]) == len(in_gb) and all("GB" in c.split() for c in state["visible"])
-        assert state["shown"] == f"{len(in_gb)} of 56"
+        assert state["shown"] == f"{len(in_gb)} of 90"
         assert set(state["selected"]) == {"GB"}
         page.screenshot(ARTIFACTS / "demo-report-filtered.png", full_page=True)
 
         page.click(*gb)  # again: the filter goes
         state = page.js(_STATE)
-        assert state["filter"] == "" and len(state["visible"]) == 56 and state["selected"] == []
+        assert state["filter"] == "" and len(state["visible"]) == 90 and state["selected"] == []
 
         us = page.js(_POINT_IN % (json.dumps("US"), json.dumps("map-world")))
         page.click(*us)
@@ -334,7 +335,7 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
             "Input.dispatchKeyEvent", {"type": "keyUp", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
         )
         state = page.js(_STATE)
-        assert state["filter"] == "country:NL" and state["shown"] == "0 of 56", "no findings in the Netherlands"
+        assert state["filter"] == "country:NL" and state["shown"] == "1 of 90", "one finding in the Netherlands: the CloudFront edge"
         assert page.errors == []
     shot = ARTIFACTS / "demo-report-map.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

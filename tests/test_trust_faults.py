@@ -54,7 +54,7 @@ def scan(**options: Any) -> ScanResult:
 
 def inventory(result: ScanResult) -> dict[str, list[tuple[str | None, str]]]:
     """Resource id -> its locations: what 'nothing lost' compares."""
-    return {r.id: sorted((loc.region, loc.role) for loc in r.locations) for r in result.resources}
+    return {r.id: sorted((loc.region or "", loc.role) for loc in r.locations) for r in result.resources}
 
 
 def region_of(resource_id: str) -> str:
@@ -113,7 +113,14 @@ def test_a_service_that_keeps_failing_becomes_exactly_one_gap(
     prefix = {"rds": ":rds:", "ec2": ":ec2:", "dynamodb": ":dynamodb:"}[service]
     lost = {rid for rid in baseline if prefix in rid and region_of(rid) == region}
     assert lost, "the failing part must have held resources"
-    assert inventory(result) == {rid: locs for rid, locs in baseline.items() if rid not in lost}
+    assert inventory(result) == primary_only(baseline, lost)
+    assert {r.judged for r in result.resources if r.id in lost} == {"primary"}
+
+
+def primary_only(baseline: dict[str, Any], lost: set[str]) -> dict[str, Any]:
+    """What a scan whose reader failed still holds: what the inventory listed of that reader's part,
+    judged at its ARN's region only (its copies are unknown: the gap says so); the rest unchanged."""
+    return {rid: ([(region_of(rid), "primary")] if rid in lost else locs) for rid, locs in baseline.items()}
 
 
 def test_timeouts_become_a_gap_within_bounded_time(front: AwsEmulator, baseline: dict[str, Any]) -> None:
@@ -126,5 +133,5 @@ def test_timeouts_become_a_gap_within_bounded_time(front: AwsEmulator, baseline:
     assert [(g.region, g.service, g.code) for g in result.scan.gaps] == [("us-east-2", "ec2", "ReadTimeoutError")]
     assert len(faults.injected) == 2
     lost = {rid for rid in baseline if ":ec2:" in rid and region_of(rid) == "us-east-2"}
-    assert lost and inventory(result) == {rid: locs for rid, locs in baseline.items() if rid not in lost}
+    assert lost and inventory(result) == primary_only(baseline, lost)
     assert elapsed < 20

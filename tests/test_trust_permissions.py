@@ -17,7 +17,7 @@ from .conftest import run_cli
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 READ_ACTION = re.compile(r"^[a-z0-9-]+:(List|Describe|Get|Search|BatchGet|Lookup)[A-Z]")
 #: IAM actions that are not named as reads but change nothing in the estate.
-READ_ACTION_EXCEPTIONS = {"sts:AssumeRole"}
+READ_ACTION_EXCEPTIONS = {"sts:AssumeRole", "config:SelectResourceConfig", "config:SelectAggregateResourceConfig"}
 WRITE_VERBS = re.compile(
     r":(Create|Put|Delete|Update|Modify|Attach|Detach|Start|Stop|Terminate|Run|Copy|Restore|Tag|Untag|Set|Enable"
     r"|Disable|Invoke|Publish|Send|Associate|Disassociate|Reboot|Revoke|Authorize|Import|Export|Register|Deregister"

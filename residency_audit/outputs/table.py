@@ -17,8 +17,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import SEVERITIES, Finding, Gap, RunPolicy, ScanResult, coverage_by_type, severity_rank
+from ..model import SEVERITIES, Finding, Gap, RunPolicy, ScanResult, coverage_by_type, holds_data, severity_rank
 from ..safetext import terminal
+
+#: How deeply a record was judged, in words (`Resource.judged`).
+JUDGED = {
+    "footprint": "footprint modelled",
+    "primary": "primary location only",
+    "parent": "with its parent",
+    "undeclared": "depth not declared",
+}
 
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -209,6 +217,18 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
     t.add_row(*(str(sev.get(s, 0)) for s in reversed(SEVERITIES)))
     _print_titled(console, "Findings per severity", t)
 
+    live = [r for r in result.resources if r.source == "api" and holds_data(r)]
+    if live:
+        t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0))
+        t.add_column("Type")
+        t.add_column("Category")
+        t.add_column("Resources", justify="right")
+        t.add_column("Judged")
+        for row in coverage_by_type(live):
+            judged = ", ".join(f"{JUDGED.get(k, k)} {n}" for k, n in sorted(row["judged"].items()))
+            t.add_row(_cell(row["type"]), row["category"], str(row["resources"]), judged)
+        _print_titled(console, "Resources by type, and how deeply each was judged", t)
+
     scan = result.scan
     if scan.gaps:
         title = f"Coverage gaps ({len(scan.gaps)}): this scan is INCOMPLETE"
@@ -224,8 +244,13 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
             status,
         )
     )
+    from ..reporting.target import inventory_line  # not at import: the gate's table never needs it
+
+    inventory = inventory_line(result)
+    if inventory:
+        console.print(Text(terminal(inventory), style="dim"))
     primary_only = [c for c in coverage_by_type(result.resources) if c["judged"].get("primary")]
-    if primary_only:
+    if primary_only and not live:
         types = ", ".join(c["type"] for c in primary_only[:8]) + (" ..." if len(primary_only) > 8 else "")
         n = sum(c["judged"]["primary"] for c in primary_only)
         console.print(

@@ -53,7 +53,9 @@ class Kind:
     - `category` and `footprint`: how the rules judge it, and whether the places its data is
       copied to (replicas, backups, secondaries) are modelled or only its primary location;
     - `seed`: the function of the provider's demo estate that plants one (tests check it exists);
-    - `doc`: its row in the documentation.
+    - `doc`: its row in the documentation;
+    - `inventory`: the types an inventory service (AWS Resource Explorer, Config) reports it as,
+      named from its ARN (`service:type`): the reader then runs only where the inventory saw one.
     """
 
     name: str
@@ -65,6 +67,7 @@ class Kind:
     footprint: bool = False
     seed: str = ""
     doc: str = ""
+    inventory: tuple[str, ...] = ()
 
     @property
     def judged(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ..model import coverage_by_type, holds_data
 from . import Report
 
 
@@ -117,6 +118,7 @@ def context(report: Report) -> dict[str, Any]:
         "what": target.what(scanned) if scanned else report.target_label,
         "scope": target.scope(scanned) if scanned else "",
         "owners": target.owners(scanned) if scanned else "",
+        "coverage": coverage_by_type([r for r in scanned.resources if holds_data(r)]) if scanned else [],
     }
 
 

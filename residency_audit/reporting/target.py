@@ -66,3 +66,13 @@ def owners(result: ScanResult, limit: int = 4) -> str:
             continue
         seen.setdefault(f"{o.kind} {o.id}" + (f" ({o.name})" if o.name else ""), None)
     return listed(sorted(seen), limit) if seen else "none"
+
+
+def inventory_line(result: ScanResult) -> str:
+    """The inventory path the scan used, in the provider's words, for the terminal ("" when
+    the scan has none)."""
+    req = result.scan.effective_request()
+    if req.options.get("demo") or req.provider == "terraform":
+        return ""
+    return next((part for part in _words(req).scope if part.startswith("inventory:")), "")
+

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .. import DemoPart, ProviderInfo, info
-from ..base import Kind, ReadOperation, TargetWords, and_list
+from ..base import Kind, ReadOperation, TargetWords, and_list, listed
 
 if TYPE_CHECKING:
     from ...geography import Catalog
@@ -20,6 +20,41 @@ if TYPE_CHECKING:
 
 #: An IAM action: service prefix and operation.
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+
+_INVENTORY_WORDS = {
+    "explorer": "AWS Resource Explorer",
+    "config": "AWS Config",
+    "tagging": "the Tagging API",
+    "services": "per-service listing",
+}
+
+
+def _path_words(path: str) -> str:
+    if path.endswith(" (failed)"):
+        return f"{_INVENTORY_WORDS.get(path[:-9], path[:-9])} (failed: a coverage gap)"
+    return _INVENTORY_WORDS.get(path, path)
+
+
+def inventory_words(inventory: dict[str, Any]) -> str:
+    """The inventory path per account and region (`ACCOUNT/REGION` -> path), in words:
+    "inventory: AWS Resource Explorer for account 1111 in 30 regions; per-service listing for
+    account 1111 in 1 region (eu-south-2)"."""
+    by_path: dict[str, dict[str, list[str]]] = {}
+    for where, path in sorted(inventory.items()):
+        account, _, region = str(where).partition("/")
+        by_path.setdefault(_path_words(str(path)), {}).setdefault(account, []).append(region)
+    parts = []
+    for path, accounts in by_path.items():
+        regions = sorted({r for rs in accounts.values() for r in rs})
+        shown = f" ({listed(regions, 3)})" if len(regions) <= 3 else ""
+        plural = "s" if len(regions) != 1 else ""
+        if len(accounts) == 1:
+            (account,) = accounts
+            parts.append(f"{path} for account {account} in {len(regions)} region{plural}{shown}")
+        else:
+            pairs = sum(len(rs) for rs in accounts.values())
+            parts.append(f"{path} for {len(accounts)} accounts ({pairs} account-regions)")
+    return "inventory: " + "; ".join(parts)
 
 
 class _Api:
@@ -93,6 +128,9 @@ class _Api:
             scope.append(f"regions {and_list(regions)}" if regions else "every region enabled for the account")
             if opts.get("services"):
                 scope.append("services " + ", ".join(opts["services"]))
+        inventory = opts.get("inventory")
+        if isinstance(inventory, dict) and inventory:
+            scope.append(inventory_words(inventory))
         return TargetWords(what, tuple(scope))
 
 

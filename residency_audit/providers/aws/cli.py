@@ -23,6 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--regions", help="comma-separated regions (default: every region enabled for the account)")
     p.add_argument("--services", help=f"comma-separated services (default: {','.join(ALL_SERVICES)})")
     p.add_argument("--workers", type=int, default=16, help="parallel API workers (default: 16)")
+    p.add_argument(
+        "--inventory",
+        choices=("auto", "explorer", "config", "tagging", "services"),
+        default="auto",
+        help="how every resource of every type is listed: Resource Explorer's aggregator index, AWS Config, the "
+        "Tagging API, or the per-service readers alone (default: auto, the first usable in that order); the "
+        "path used per account and region is in the report, and what it cannot see is a coverage gap",
+    )
     add_organization_options(p)
     add_output_options(p)
     add_rule_options(p)
@@ -51,14 +59,19 @@ def run(args: argparse.Namespace) -> int:
         "aws",
         scopes=(args.profile,) if args.profile else (),
         regions=tuple(regions) if regions is not None else None,
-        options={"services": list(services)},
+        options={
+            "services": list(services),
+            **({"inventory_mode": args.inventory} if args.inventory != "auto" else {}),
+        },
     )
     if args.organization or any(getattr(args, o) for o in _ORG_ONLY):
         return run_organization(args, request, regions, services)
     _, code = execute(
         args,
         request,
-        lambda: AwsAdapter.from_profile(args.profile, regions=regions, services=services, max_workers=args.workers),
+        lambda: AwsAdapter.from_profile(
+            args.profile, regions=regions, services=services, max_workers=args.workers, inventory=args.inventory
+        ),
     )
     return code
 
@@ -148,6 +161,7 @@ def run_organization(
             exclude=parse_list(args.exclude_accounts),
             shard=shard,
             shard_group=args.shard_group,
+            inventory=args.inventory,
         )
 
     _, code = execute(args, request, make)

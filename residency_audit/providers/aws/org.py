@@ -284,7 +284,10 @@ class OrganizationAdapter(AwsAdapter):
         self.targets = [self._target(org, a, caller, base) for a in self.selected]
         collector.event("organization", organization=org.id, accounts=len(self.accounts), selected=len(self.selected))
         if self.targets:
-            self._scan_window(collector)
+            try:
+                self._scan_window(collector)
+            finally:  # interrupted too: what the inventories listed is judged, never dropped
+                self._judge_inventory(collector)
 
     def _scan_window(self, collector: Collector) -> None:
         """The base scan loop, admitting the next account whenever one finishes."""

@@ -85,14 +85,17 @@ def s3_buckets(ctx: ReadContext, region: str) -> list[Task]:
             if rule.get("Status") != "Enabled":
                 continue
             dest = rule.get("Destination", {}).get("Bucket", "").split(":::")[-1]
+            account = str(rule.get("Destination", {}).get("Account") or "")
+            other = f" of account {account}" if account and account != ctx.account_id else ""
             try:
                 dest_region: str | None = bucket_region(dest)
             except Exception as exc:  # noqa: BLE001 - e.g. another account's bucket
                 dest_region = None
                 ctx.note(
-                    f"aws: bucket {name}: region of replication destination {dest} not readable ({error_code(exc)})"
+                    f"aws: bucket {name}: region of replication destination {dest}{other} not readable "
+                    f"({error_code(exc)})"
                 )
-            detail = f"replication rule {rule.get('ID', '')} -> {dest}".strip()
+            detail = f"replication rule {rule.get('ID', '')} -> {dest}{other}".strip()
             locations.append(Location(region=dest_region, role="replica", detail=detail))
         ctx.add("s3.bucket", f"arn:{partition(where or 'us-east-1')}:s3:::{name}", name, locations)
 
@@ -141,23 +144,48 @@ def rds(ctx: ReadContext, region: str) -> None:
         ctx.add("rds.instance", db["DBInstanceArn"], db["DBInstanceIdentifier"], locations, tags)
     for cl in _items(client, "describe_db_clusters", "DBClusters"):
         locations = [Location(region)]
+        kind = cluster_kind(str(cl.get("Engine", "")))
         for replica in cl.get("ReadReplicaIdentifiers", []):
             r_region = arn_region(replica) or region
             if r_region != region:
                 locations.append(Location(r_region, role="replica", detail=f"cluster replica {replica}"))
         tags = tags_of(cl.get("TagList"))
-        ctx.add("rds.cluster", cl["DBClusterArn"], cl["DBClusterIdentifier"], locations, tags)
+        ctx.add(kind, cl["DBClusterArn"], cl["DBClusterIdentifier"], locations, tags)
+    global_clusters(ctx, region)
 
 
 def dynamodb(ctx: ReadContext, region: str) -> None:
+    """Tables, their global-table (2019) replicas, and every export to S3: an export is a full
+    copy of the table in a bucket, which may be in another region or another account."""
     client = ctx.client("dynamodb", region)
-    for name in _items(client, "list_tables", "TableNames"):
+    names = list(_items(client, "list_tables", "TableNames"))
+    exports: dict[str, list[Location]] = {}
+    if names:
+        for summary in _items(client, "list_exports", "ExportSummaries"):
+            if summary.get("ExportStatus") == "FAILED":
+                continue
+            export = client.describe_export(ExportArn=summary["ExportArn"]).get("ExportDescription") or {}
+            table_arn = str(export.get("TableArn") or str(summary["ExportArn"]).split("/export/")[0])
+            bucket = str(export.get("S3Bucket", ""))
+            owner = str(export.get("S3BucketOwner") or "")
+            where: str | None = None
+            if owner and owner != ctx.account_id:
+                detail = f"export to bucket {bucket} of account {owner}: its region is not readable"
+            else:
+                s3 = ctx.client("s3", ctx.home)
+                where = s3_region(s3.get_bucket_location(Bucket=bucket).get("LocationConstraint"))
+                detail = f"export to bucket {bucket}"
+            loc = Location(where, role="backup", detail=detail)
+            if loc not in exports.setdefault(table_arn, []):
+                exports[table_arn].append(loc)
+    for name in names:
         table = client.describe_table(TableName=name)["Table"]
         locations = [Location(region)]
         for rep in table.get("Replicas", []):
             r = rep.get("RegionName")
             if r and r != region:
                 locations.append(Location(r, role="replica", detail="global table replica"))
+        locations += exports.get(table["TableArn"], [])
         ctx.add("dynamodb.table", table["TableArn"], name, locations)
 
 
@@ -214,3 +242,7 @@ def backup(ctx: ReadContext, region: str) -> None:
                     locations.append(loc)
         name = summary.get("BackupPlanName") or plan.get("BackupPlanName", "")
         ctx.add("backup.plan", summary.get("BackupPlanArn", ""), name, locations)
+
+
+# The RDS reader also reads global databases, and names DocumentDB and Neptune clusters as such.
+from .readers_more import cluster_kind, global_clusters  # noqa: E402

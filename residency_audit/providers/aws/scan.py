@@ -18,9 +18,11 @@ from ...core import Collector
 from ...errors import CredentialsError, UserError
 from ...model import Gap, Location, Owner, OwnerNode, Resource
 from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
-from . import readers
-from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients
+from . import inventory as inv
+from . import readers, readers_more
+from .client import NO_CREDENTIALS, READ_OPERATIONS, Clients, partition
 from .client import session as make_session
+from .inventory import BLIND_SPOT
 from .kinds import GLOBAL_SERVICES, KINDS, SERVICES
 
 if TYPE_CHECKING:  # boto3 is imported lazily: `--help` and the gate must not pay for it
@@ -31,10 +33,54 @@ PROVIDER = "aws"
 REGIONAL_SERVICES = tuple(s for s in SERVICES if s not in GLOBAL_SERVICES)
 ALL_SERVICES = GLOBAL_SERVICES + REGIONAL_SERVICES
 #: service -> the reader its kinds name (one reader per service: one client, one pass)
-READERS: dict[str, Callable[..., Any]] = {k.service: getattr(readers, k.reader) for k in KINDS}
+READERS: dict[str, Callable[..., Any]] = {
+    k.service: getattr(readers, k.reader, None) or getattr(readers_more, k.reader) for k in KINDS
+}
 _KINDS = {k.name: k for k in KINDS}
+#: service -> the inventory types (`service:type` from the ARN) its kinds are listed as
+SERVICE_TYPES: dict[str, frozenset[str]] = {
+    s: frozenset(t for k in KINDS if k.service == s for t in k.inventory) for s in SERVICES
+}
+#: inventory type -> the kind it is, where only one kind is listed as that type (`rds:cluster` may be
+#: an Aurora, DocumentDB or Neptune cluster: it keeps the name its ARN gives it)
+TYPE_KIND: dict[str, str] = {
+    t: names[0]
+    for t, names in {t: [k.name for k in KINDS if t in k.inventory] for k in KINDS for t in k.inventory}.items()
+    if len(names) == 1
+}
+#: Services whose kinds only ever have their primary location: an inventory that lists them says
+#: all their reader would (kind, ARN, region), so the reader is not asked where the index covers them.
+PRIMARY_ONLY = frozenset(s for s in SERVICES if not any(k.footprint for k in KINDS if k.service == s))
 
 __all__ = ["ALL_SERVICES", "PROVIDER", "READ_OPERATIONS", "AccountTarget", "AwsAdapter", "ReadOnlyViolation"]
+
+
+_OFFERED: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
+_OFFERED_LOCK = threading.Lock()
+
+
+def _offered(session: boto3.Session, regions: list[str]) -> dict[str, frozenset[str]]:
+    """service -> the regions asked for in which botocore's endpoint data says it is not offered.
+
+    Only regions botocore knows count: a region newer than the installed SDK is read (and an
+    error there is a gap), never skipped on a guess."""
+    key = tuple(sorted(regions))
+    with _OFFERED_LOCK:
+        found = _OFFERED.get(key)
+        if found is None:
+            from .cli import botocore_regions
+
+            known = botocore_regions()
+            found = {}
+            partitions = {partition(r) for r in regions}
+            for service in REGIONAL_SERVICES:
+                for part in partitions:
+                    available = set(session.get_available_regions(service, partition_name=part))
+                    if available:  # a partition botocore lists the service in: its other regions lack it
+                        absent = {r for r in regions if partition(r) == part and r in known and r not in available}
+                        found[service] = found.get(service, frozenset()) | absent
+            _OFFERED[key] = found
+        return found
 
 
 @dataclass
@@ -55,6 +101,9 @@ class _Context:
         self._target = target
         self.account_id = target.account_id
         self.home = target.session.region_name or "us-east-1"
+        #: ARNs the readers added: an inventory item with one of these is judged by its reader
+        self.added: set[str] = set()
+        self._added_lock = threading.Lock()
 
     def client(self, service: str, region: str) -> Any:
         return self._adapter._client(self._collector, self._target.session, service, region)
@@ -63,6 +112,8 @@ class _Context:
         self, kind: str, arn: str, name: str, locations: list[Location], tags: dict[str, str] | None = None
     ) -> None:
         declared = _KINDS[kind]
+        with self._added_lock:
+            self.added.add(arn)
         self._collector.add(
             Resource(
                 provider=PROVIDER,
@@ -96,7 +147,11 @@ class AwsAdapter:
     connect_timeout: float = 5
     read_timeout: float = 30
     max_attempts: int = 6
+    #: `--inventory`: how every resource of every type is listed (see `inventory`).
+    inventory: str = "auto"
     _clients: Clients | None = field(default=None, init=False)
+    #: per account: what its inventory listed, and the reader context (which ARNs readers added)
+    _listings: list[tuple[inv.Listing, _Context]] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     provider: str = PROVIDER
@@ -108,9 +163,14 @@ class AwsAdapter:
         regions: list[str] | None = None,
         services: tuple[str, ...] = ALL_SERVICES,
         max_workers: int = 16,
+        inventory: str = "auto",
     ) -> AwsAdapter:
         return cls(
-            targets=[AccountTarget(make_session(profile))], regions=regions, services=services, max_workers=max_workers
+            targets=[AccountTarget(make_session(profile))],
+            regions=regions,
+            services=services,
+            max_workers=max_workers,
+            inventory=inventory,
         )
 
     # ----------------------------------------------------------------- plumbing
@@ -135,9 +195,42 @@ class AwsAdapter:
     # ----------------------------------------------------------------- scanning
 
     def scan(self, collector: Collector) -> None:
-        WorkerPool(self.max_workers, "aws", self._stop).run(
-            [lambda t=t: self._plan_account(collector, t) for t in self.targets]  # type: ignore[misc]
-        )
+        try:
+            WorkerPool(self.max_workers, "aws", self._stop).run(
+                [lambda t=t: self._plan_account(collector, t) for t in self.targets]  # type: ignore[misc]
+            )
+        finally:  # interrupted too: what the inventories listed is judged, never dropped
+            self._judge_inventory(collector)
+
+    def _judge_inventory(self, collector: Collector) -> None:
+        """Every inventoried resource no reader added, judged at its ARN's region (global ARNs at
+        `aws-global`) under the kind its ARN names; its category comes from `classes.py`."""
+        with self._lock:
+            listings, self._listings = self._listings, []
+        for listing, ctx in listings:
+            owner = ctx._target.owner or Owner("account", ctx.account_id)
+            words = inv.WORDS.get(listing.path, listing.path)
+            with ctx._added_lock:
+                added = set(ctx.added)
+            for item in listing.items.values():
+                if item.arn in added:
+                    continue
+                where = Location(item.region or inv.GLOBAL_REGION, detail=f"listed by {words}")
+                kind = TYPE_KIND.get(item.type, item.kind)
+                collector.add(
+                    Resource(
+                        provider=PROVIDER,
+                        kind=kind,
+                        id=item.arn,
+                        name=item.name,
+                        owner=owner,
+                        locations=[where],
+                        tags=dict(item.tags),
+                        category=_KINDS[kind].category if kind in _KINDS else "",
+                        judged="primary",
+                        attributes={"inventory": listing.path},
+                    )
+                )
 
     def _guarded(
         self, collector: Collector, target: AccountTarget, region: str, service: str, fn: Callable[[], Any]
@@ -195,15 +288,71 @@ class AwsAdapter:
                 collector.gap(Gap(PROVIDER, target.account_id, home, "ec2", why, error_code(exc)))
                 return []
         ctx = _Context(self, collector, target)
+        chosen = regions
+        collector.progress.add_work(f"aws:{target.account_id}", 1)
+        task = self._guarded(collector, target, "", "inventory", lambda: self._inventory(collector, ctx, chosen))
+        return [task]
+
+    def _inventory(self, collector: Collector, ctx: _Context, regions: list[str]) -> list[Callable[[], Any]]:
+        """List the account through its inventory path, record the path per region, report what
+        the path cannot see, then plan the readers: everywhere, or (Resource Explorer, which
+        says which types it indexes) only where the index saw a resource of theirs."""
+        account = ctx.account_id
+        mode = self.inventory if set(self.services) >= set(ALL_SERVICES) else "services"
+
+        def client(service: str, region: str) -> Any:
+            return ctx.client(service, region)
+
+        try:
+            listing = inv.take(mode, client, account, ctx.home, regions, collector.note)
+        except ReadOnlyViolation:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the path asked for failed: a gap, and the readers everywhere
+            why = f"{inv.WORDS.get(mode, mode)} failed: {one_line(exc)}"
+            collector.gap(Gap(PROVIDER, account, "", "inventory", why, error_code(exc)))
+            listing = inv.Listing(f"{mode} (failed)")
+        if mode != self.inventory:
+            # --services asks a narrower question, as --regions does: what the other services hold is out
+            # of the scan's scope (the request and every report say which services), not a gap in it.
+            listing.cannot_see = ""
+            listing.limits = f"--services: only {', '.join(self.services)} read; no inventory of other services"
+        in_scope = {*regions, ""}  # an aggregator index or aggregator lists every region: keep those asked for
+        listing.items = {arn: it for arn, it in listing.items.items() if it.region in in_scope}
+        with self._lock:
+            self._listings.append((listing, ctx))
+        for region in regions:
+            path = "services" if region in listing.blind else listing.path
+            collector.learn("inventory", path, scope=f"{account}/{region}")
+        if listing.limits:
+            collector.note(f"aws: account {account}: {listing.limits}")
+        if listing.cannot_see:
+            collector.gap(Gap(PROVIDER, account, "", "inventory", listing.cannot_see, BLIND_SPOT))
+        for region, why in sorted(listing.blind.items()):
+            collector.gap(Gap(PROVIDER, account, region, "inventory", why, BLIND_SPOT))
+        seen = listing.seen()
+
+        def wanted(service: str, region: str) -> bool:
+            types = SERVICE_TYPES.get(service, frozenset())
+            if listing.indexed is None or region in listing.blind or not types or not types <= listing.indexed:
+                return True
+            return service not in PRIMARY_ONLY and bool(types & seen.get(region, set()))
 
         def reading(service: str, region: str) -> Callable[[], Any]:
             read = READERS[service]
-            return self._guarded(collector, target, region, service, lambda: read(ctx, region))
+            return self._guarded(collector, ctx._target, region, service, lambda: read(ctx, region))
 
+        absent = _offered(ctx._target.session, regions)
+        pairs = [(s, r) for r in regions for s in REGIONAL_SERVICES if s in self.services and wanted(s, r)]
+        skipped: dict[str, list[str]] = {}
+        for s, r in pairs:
+            if r in absent.get(s, ()):
+                skipped.setdefault(s, []).append(r)
+        for service, where in sorted(skipped.items()):
+            collector.note(
+                f"aws: {service} is not offered in {', '.join(where)} (botocore's endpoint data): not read there"
+            )
         tasks = [reading(s, "") for s in GLOBAL_SERVICES if s in self.services]
-        tasks += [reading(s, r) for r in regions for s in REGIONAL_SERVICES if s in self.services]
-        collector.progress.add_work(f"aws:{target.account_id}", len(tasks))
-        return tasks
+        return tasks + [reading(s, r) for s, r in pairs if r not in absent.get(s, ())]
 
     def _owner(self, collector: Collector, session: boto3.Session, region: str, account_id: str) -> Owner:
         """Account name and OU path where Organizations is readable; just the id otherwise."""
