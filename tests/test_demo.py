@@ -335,7 +335,9 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
             "Input.dispatchKeyEvent", {"type": "keyUp", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
         )
         state = page.js(_STATE)
-        assert state["filter"] == "country:NL" and state["shown"] == "1 of 90", "one finding in the Netherlands: the CloudFront edge"
+        assert state["filter"] == "country:NL" and state["shown"] == "1 of 90", (
+            "one finding in the Netherlands: the CloudFront edge"
+        )
         assert page.errors == []
     shot = ARTIFACTS / "demo-report-map.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

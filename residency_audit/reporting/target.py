@@ -75,4 +75,3 @@ def inventory_line(result: ScanResult) -> str:
     if req.options.get("demo") or req.provider == "terraform":
         return ""
     return next((part for part in _words(req).scope if part.startswith("inventory:")), "")
-
