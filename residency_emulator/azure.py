@@ -1187,6 +1187,7 @@ def seed_azure(fake: FakeArm) -> None:
                 "stinvoiceswe",
                 "westeurope",
                 sku={"name": "Standard_GRS", "tier": "Standard"},
+                tags={"customer": "acme"},  # the demo's data set (`demo` lists its copies)
                 kind="StorageV2",
                 properties={
                     "primaryLocation": "westeurope",
@@ -1259,6 +1260,7 @@ def seed_azure(fake: FakeArm) -> None:
                 "swedencentral",
                 zones=["1"],
                 sku={"name": "Premium_LRS"},
+                tags={"customer": "acme"},
                 properties={"diskSizeGB": 64},
             ),
             snapshot(

@@ -107,7 +107,7 @@ def test_the_demo_writes_to_stdout_and_shows_where_the_map_is(demo: Demo) -> Non
     assert run.out.startswith("Findings (90)\n")
     assert "Findings (" not in run.err and "Traceback" not in run.err
     assert re.match(r"recorded scan [0-9a-f]{32} in sqlite:///reports/residency\.db\n$", run.err), run.err
-    *_, wrote, opened = run.out.splitlines()
+    *_, wrote, _copies, opened = run.out.splitlines()
     summary = run.out[run.out.index("\ndemo: ") + 1 :].split("\nwrote ")[0]
     assert " ".join(summary.split()) == (
         "demo: scanned the bundled sample estate (aws, gcp, azure) through the normal scan path; its 90 findings "
@@ -122,6 +122,37 @@ def test_the_demo_writes_to_stdout_and_shows_where_the_map_is(demo: Demo) -> Non
     assert json.loads((demo.cwd / json_path[1]).read_text("utf-8"))["scan"]["complete"] is True
     html = (demo.cwd / html_path[1]).read_text("utf-8")
     assert html.startswith("<!doctype html>") and "Data-residency compliance report" in html
+
+
+def test_the_demo_lists_every_copy_of_one_customers_data_set(demo: Demo) -> None:
+    """The demo's "copies" step is `copies --tag customer=acme` over the scan it just recorded: the
+    checklist file it names holds exactly the copies the command lists, and follows the links the
+    adapters record (a snapshot of a tagged disk, a GRS secondary, an object-replication
+    destination in another subscription), with the count it prints."""
+    line = demo.runs[1].out.splitlines()[-2]
+    m = re.fullmatch(
+        r"wrote (reports/demo-\d{8}T\d{6}Z-copies\.md): every copy of the data set customer=acme "
+        r"\(copies --tag customer=acme\): (\d+) copies in (\d+) resources and (\d+) places, (\d+) outside the EU, "
+        r"(\d+) not verifiable",
+        line,
+    )
+    assert m, line
+    listed = _run(["copies", "--tag", "customer=acme", "-f", "json"], demo.cwd)
+    assert listed.code == 0, listed.err
+    doc = json.loads(listed.out)
+    present = [c for c in doc["copies"] if c["status"] == "present"]
+    assert int(m[2]) == len(present) == doc["summary"]["copies"]
+    assert int(m[3]) == len({c["resource_id"] for c in present})
+    assert int(m[5]) == doc["summary"]["outside_eu"] and int(m[6]) == doc["summary"]["not_verifiable"]
+    markdown = (demo.cwd / m[1]).read_text("utf-8")
+    assert markdown.count("- [ ] ") == len(doc["copies"]), "one checkbox per copy, not verifiable ones too"
+    for c in doc["copies"]:
+        assert f"`{c['resource_id']}`" in markdown, c["resource_id"]
+    rows = {(c["resource_id"].rsplit("/", 1)[-1], c["role"], c["region"], c["how"]) for c in present}
+    assert ("vm-app-se-nightly", "backup", "swedencentral", "snapshot") in rows, "a snapshot of the tagged disk"
+    assert ("stinvoiceswe", "secondary", "northeurope", "selected") in rows, "the GRS secondary"
+    assert any(r[0] == "stanalyticsfr" and r[1] == "primary" for r in rows), "replicated to another subscription"
+    assert not any(c["resource_id"].endswith("/vm-batch-ch") for c in doc["copies"]), "untagged, unlinked: not listed"
 
 
 def _recorded(demo: Demo) -> ScanResult:

@@ -3,8 +3,10 @@
 No cloud account needed: each demo part starts a local emulator on a free
 loopback port, writes a small sample estate into it and yields an adapter
 pointed at it; all parts are scanned as one scan through the normal path. The findings
-go to stdout like a scan's; `reports/demo-<timestamp>.json` holds the scan and
-`reports/demo-<timestamp>.html` the report with its map.
+go to stdout like a scan's; `reports/demo-<timestamp>.json` holds the scan,
+`reports/demo-<timestamp>.html` the report with its map, and
+`reports/demo-<timestamp>-copies.md` the erasure checklist of one customer's data set
+(`copies --tag customer=acme`: every copy the estate keeps of it, art. 22).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.reports_dir)
     json_path, html_path = out / f"demo-{stamp}.json", out / f"demo-{stamp}.html"
+    copies_path = out / f"demo-{stamp}-copies.md"
     # The findings go to stdout like a scan's; the scan as JSON is written beside them.
     args.format, args.output = "table", None
 
@@ -97,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         request = ScanRequest("+".join(providers), scopes=("demo",), options={"demo": True})
         result, _ = execute(args, request, lambda: MultiAdapter([f() for f in factories]), also_write=write_json)
     _write(html_path, html_report(result, args))
+    copies = copies_checklist(result)
+    _write(copies_path, copies[0])
     if not args.quiet:
         from rich.console import Console
         from rich.text import Text
@@ -110,8 +115,33 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         print(f"wrote {json_path} (the scan as JSON)")
+        print(f"wrote {copies_path}: {copies[1]}")
         print(f"open {html_path}: the report, with a map of where the data lives")
     return EXIT_OK if result.scan.complete else EXIT_INCOMPLETE
+
+
+#: The sample estate's customer whose data set the demo follows (tagged in every cloud's estate).
+DEMO_DATA_SET = ("customer", "acme")
+
+
+def copies_checklist(result: ScanResult) -> tuple[str, str]:
+    """The erasure checklist of the demo customer's data set, as `copies --tag customer=acme`
+    makes it, and one line that says what it holds."""
+    from ..copies import Selector, build
+    from ..reporting.copies import render_markdown
+
+    key, value = DEMO_DATA_SET
+    checklist = build([result], Selector(((key, value),)))
+    present = checklist.present
+    places = sorted({c.place or str(c.region) for c in present})
+    outside = sum(1 for c in present if not c.in_eu)
+    resources = len({c.resource_id for c in present})
+    line = (
+        f"every copy of the data set {key}={value} (copies --tag {key}={value}): {len(present)} copies in "
+        f"{resources} resources and {len(places)} places, {outside} outside the EU, "
+        f"{len(checklist.unverifiable)} not verifiable"
+    )
+    return render_markdown(checklist), line
 
 
 def html_report(result: ScanResult, args: argparse.Namespace) -> str:
