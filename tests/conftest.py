@@ -14,13 +14,17 @@ from hypothesis import settings
 from residency_emulator.aws import AwsEmulator
 from residency_emulator.gcp import GcpEmulator, seed_gcp
 
+from .hypothesis_support import FULL
+
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 # CI replays the same generated examples every run (a CI failure is then reproducible
 # and never depends on luck); developers' runs keep exploring new ones.
+# Developers' runs draw a quarter of the examples (`hypothesis_support.examples`), CI all of them.
 settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.register_profile("dev", max_examples=25)
+settings.register_profile("full", max_examples=100)
+settings.load_profile("ci" if os.environ.get("CI") else "full" if FULL else "dev")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,6 +23,7 @@ from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
 from residency_emulator.front import Request, Response
 
 from .conftest import read_json, run_cli
+from .hypothesis_support import examples
 
 MANAGEMENT = "123456789012"
 _EMU: list[AwsEmulator] = []  # the session emulator, for _scan to clear its request log
@@ -321,7 +322,7 @@ def test_default_shard_group_tells_ci_runs_apart(
 _ids = st.lists(st.from_regex(r"[0-9]{12}", fullmatch=True), min_size=0, max_size=40, unique=True)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(ids=_ids, n=st.integers(min_value=1, max_value=12), data=st.data())
 def test_shards_partition_any_account_list(ids: list[str], n: int, data: st.DataObject) -> None:
     accounts = [OrgAccount(a, f"n{a}", "ACTIVE", (OwnerNode("organization", "o-x"),)) for a in ids]

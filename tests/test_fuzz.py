@@ -26,6 +26,8 @@ from residency_audit.exceptions import ExceptionFileError
 from residency_audit.model import SEVERITIES
 from residency_audit.terraform import PlanError
 
+from .hypothesis_support import examples
+
 
 @dataclass(frozen=True)
 class Parser:
@@ -332,7 +334,7 @@ PARSERS = [
 
 # --------------------------------------------------------------------------- the property
 
-_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _params = pytest.mark.parametrize("parser", PARSERS, ids=[p.name for p in PARSERS])
 
 #: Known failures this fuzzer found and that are not fixed yet: parser name -> why (none at present).
@@ -439,7 +441,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @_structural_params
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_one_field_of_a_valid_document_replaced(parser: Parser, workdir: Path, data: st.DataObject) -> None:
     """The nastiest inputs are almost right: a valid document with one value swapped or removed."""

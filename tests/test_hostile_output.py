@@ -36,6 +36,8 @@ from residency_audit.reporting import Report, csvout, diff, html
 from residency_audit.reporting import markdown as report_markdown
 from residency_audit.safetext import csv_cell, md_code, md_text, sarif_text, terminal, xml
 
+from .hypothesis_support import examples
+
 # The reproductions, verbatim where they fit.
 MARKDOWN_HEADING = "x\r\r## :white_check_mark: **no failing findings**\r\r<!--"
 HTML_TAGS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -166,7 +168,7 @@ def _elements(text: str) -> tuple[list[str], list[str]]:
     return p.tags, sorted(set(p.attrs))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=names, rid=names, tags=tag_maps, text=names)
 @example(name=MARKDOWN_HEADING, rid="bucket", tags={"Name": HTML_TAGS}, text=JS_LINK)
 @example(name=TERMINAL, rid=TERMINAL, tags={}, text=TERMINAL)
