@@ -819,6 +819,10 @@ def backup_vault(sub: str, rg: str, name: str, location: str, **extra: Any) -> J
     return arm_resource(sub, rg, "Microsoft.DataProtection/backupVaults", name, location, **extra)
 
 
+def disk(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
+    return arm_resource(sub, rg, "Microsoft.Compute/disks", name, location, **extra)
+
+
 def snapshot(sub: str, rg: str, name: str, location: str, **extra: Any) -> JSONDict:
     return arm_resource(sub, rg, "Microsoft.Compute/snapshots", name, location, **extra)
 

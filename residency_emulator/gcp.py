@@ -178,7 +178,11 @@ class GcpEmulator:
             ),
             ("storage", re.compile(r"^/storage/v1/b$"), self._buckets),
             ("compute", re.compile(r"^/compute/v1/projects/([^/]+)/aggregated/(instances|disks)$"), self._aggregated),
-            ("compute", re.compile(r"^/compute/v1/projects/([^/]+)/global/(snapshots|machineImages)$"), self._global),
+            (
+                "compute",
+                re.compile(r"^/compute/v1/projects/([^/]+)/global/(snapshots|machineImages|images)$"),
+                self._global,
+            ),
             ("sqladmin", re.compile(r"^/v1/projects/([^/]+)/instances$"), self._sql),
             ("bigquery", re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets$"), self._datasets),
             ("container", re.compile(r"^/v1/projects/([^/]+)/locations/-/clusters$"), self._clusters),
@@ -325,9 +329,20 @@ class GcpEmulator:
         p.items("buckets").append(b)
         return b
 
-    def instance(self, p: FakeProject, name: str, zone: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
-        """A VM and its boot disk (as Compute Engine creates them)."""
+    def instance(
+        self,
+        p: FakeProject,
+        name: str,
+        zone: str,
+        labels: dict[str, str] | None = None,
+        data_disks: list[dict[str, Any]] = [],  # noqa: B006 - never mutated
+    ) -> dict[str, Any]:
+        """A VM and its boot disk (as Compute Engine creates them, from a public image), and any
+        further disks attached to it."""
         disk = self.disk(p, name, zone)
+        disk["sourceImage"] = f"{_API_HOST}/compute/v1/projects/debian-cloud/global/images/debian-12-bookworm-v20260105"
+        attached = [{"boot": True, "mode": "READ_WRITE", "source": disk["selfLink"]}]
+        attached += [{"boot": False, "mode": "READ_WRITE", "source": d["selfLink"]} for d in data_disks]
         inst = {
             "kind": "compute#instance",
             "id": str(abs(hash((p.project_id, name))) % 10**18),
@@ -335,21 +350,32 @@ class GcpEmulator:
             "zone": self._link(p, "zones", zone),
             "machineType": self._link(p, "zones", zone, "machineTypes", "e2-small"),
             "status": "RUNNING",
-            "disks": [{"boot": True, "source": disk["selfLink"]}],
+            "disks": attached,
             "labels": labels or {},
             "selfLink": self._link(p, "zones", zone, "instances", name),
         }
         p.items("instances").append(inst)
         return inst
 
-    def disk(self, p: FakeProject, name: str, zone: str) -> dict[str, Any]:
-        d = {
+    def disk(
+        self,
+        p: FakeProject,
+        name: str,
+        zone: str,
+        labels: dict[str, str] | None = None,
+        source_snapshot: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        d: dict[str, Any] = {
             "kind": "compute#disk",
             "name": name,
             "sizeGb": "10",
             "zone": self._link(p, "zones", zone),
             "selfLink": self._link(p, "zones", zone, "disks", name),
         }
+        if labels:
+            d["labels"] = labels
+        if source_snapshot:
+            d["sourceSnapshot"] = source_snapshot["selfLink"]
         p.items("disks").append(d)
         return d
 
@@ -377,6 +403,21 @@ class GcpEmulator:
         p.items("snapshots").append(s)
         return s
 
+    def image(
+        self, p: FakeProject, name: str, source: dict[str, Any], storage: list[str], key: str = "sourceDisk"
+    ) -> dict[str, Any]:
+        """An image made from a disk (`key` sourceDisk), a snapshot (sourceSnapshot) or an image (sourceImage)."""
+        i = {
+            "kind": "compute#image",
+            "name": name,
+            key: source["selfLink"],
+            "storageLocations": storage,
+            "status": "READY",
+            "selfLink": self._link(p, "global", "images", name),
+        }
+        p.items("images").append(i)
+        return i
+
     def machine_image(self, p: FakeProject, name: str, source: dict[str, Any], storage: list[str]) -> dict[str, Any]:
         m = {
             "kind": "compute#machineImage",
@@ -396,6 +437,7 @@ class GcpEmulator:
         region: str,
         master: str | None = None,
         backup_location: str | None = None,
+        labels: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         inst: dict[str, Any] = {
             "kind": "sql#instance",
@@ -412,6 +454,7 @@ class GcpEmulator:
                     "enabled": not master,
                     **({"location": backup_location} if backup_location else {}),
                 },
+                **({"userLabels": labels} if labels else {}),
             },
         }
         if master:
@@ -422,13 +465,17 @@ class GcpEmulator:
         p.items("sql").append(inst)
         return inst
 
-    def dataset(self, p: FakeProject, dataset_id: str, location: str) -> dict[str, Any]:
-        d = {
+    def dataset(
+        self, p: FakeProject, dataset_id: str, location: str, labels: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        d: dict[str, Any] = {
             "kind": "bigquery#dataset",
             "id": f"{p.project_id}:{dataset_id}",
             "datasetReference": {"datasetId": dataset_id, "projectId": p.project_id},
             "location": location,
         }
+        if labels:
+            d["labels"] = labels
         p.items("datasets").append(d)
         return d
 
@@ -1152,6 +1199,7 @@ _ASSET_VIEWS: list[tuple[str, str, Callable[[FakeProject, dict[str, Any]], str],
     ("compute.googleapis.com/Disk", "disks", _compute_name, _loc_zone_or_region),
     ("compute.googleapis.com/Snapshot", "snapshots", _compute_name, lambda s: ",".join(s["storageLocations"])),
     ("compute.googleapis.com/MachineImage", "machineImages", _compute_name, lambda s: ",".join(s["storageLocations"])),
+    ("compute.googleapis.com/Image", "images", _compute_name, lambda s: ",".join(s["storageLocations"])),
     (
         "sqladmin.googleapis.com/Instance",
         "sql",

@@ -472,6 +472,18 @@ KINDS: tuple[ArmKind, ...] = (
         graph_properties=True,
     ),
     ArmKind(
+        "microsoft.compute/disks",
+        service="Microsoft.Compute",
+        category="data",
+        reads=LISTING,
+        reader="generic",
+        terraform=("azurerm_managed_disk",),
+        footprint=True,
+        seed="disk",
+        doc="managed disks, at their location (zone kept): a disk keeps no copy outside its region (zone-redundant "
+        "SKUs replicate across the region's zones); its snapshots are linked to it",
+    ),
+    ArmKind(
         "microsoft.compute/snapshots",
         service="Microsoft.Compute",
         category="data",

@@ -182,6 +182,18 @@ KINDS: tuple[GcpKind, ...] = (
         doc="every `storageLocations` entry as `backup`",
     ),
     GcpKind(
+        "compute.image",
+        service="compute",
+        category="data",
+        reads=(_r("compute", "images.list", "compute.images.list", rf"^/compute/v1/projects/{_P}/global/images$"),),
+        reader="images",
+        parser="parse_images",
+        asset_types=("compute.googleapis.com/Image",),
+        footprint=True,
+        seed="image",
+        doc="the project's own images: every `storageLocations` entry as `backup`",
+    ),
+    GcpKind(
         "cloudsql.instance",
         service="sqladmin",
         category="data",

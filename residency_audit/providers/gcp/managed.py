@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ...model import Location, Resource
+from ...model import CopyLink, Location, Resource
 from ..base import ReadOnlyViolation, error_code
 from .catalog import spanner_config
 from .client import ApiError, describe
@@ -330,6 +330,7 @@ def parse_log_sinks(project: ProjectInfo, items: list[dict[str, Any]]) -> list[R
                 sink_locations(name, destination, lambda _: None),
                 {},
                 attrs,
+                [CopyLink("copies-to", "//" + destination, "log export")] if destination else [],
             )
         )
     return out
@@ -476,6 +477,7 @@ def parse_filestore_backups(project: ProjectInfo, items: list[dict[str, Any]]) -
                 [place(where, role="backup", detail=of) if where else Location(None, role="backup", detail=of)],
                 labels_of(backup.get("labels")),
                 {"source_instance": source} if source else {},
+                [CopyLink("copy-of", f"//file.googleapis.com/{source}", "backup")] if source else [],
             )
         )
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...model import Location, Resource
+from ...model import CopyLink, Location, Resource
 from ..base import ReadOnlyViolation, error_code
 from .client import ApiError
 from .projects import ProjectInfo
@@ -69,6 +69,12 @@ def parse_subscriptions(project: ProjectInfo, items: list[dict[str, Any]]) -> li
             attrs["cloud_storage_bucket"] = bucket
         if (sub.get("pushConfig") or {}).get("pushEndpoint"):
             attrs["push"] = True
+        topic = attrs["topic"]  # `_deleted-topic_` once its topic is gone
+        links = [CopyLink("copy-of", f"//pubsub.googleapis.com/{topic}", "subscription")] if "/topics/" in topic else []
+        if table and _bigquery_dataset(table):
+            links.append(CopyLink("copies-to", _bigquery_dataset(table), "export", f"BigQuery table {table}"))
+        if bucket:
+            links.append(CopyLink("copies-to", f"//storage.googleapis.com/{bucket}", "export"))
         out.append(
             record(
                 project,
@@ -78,6 +84,7 @@ def parse_subscriptions(project: ProjectInfo, items: list[dict[str, Any]]) -> li
                 [Location(None, detail=f"where topic {attrs['topic'] or '(none)'} keeps its messages")],
                 labels_of(sub.get("labels")),
                 attrs,
+                links,
             )
         )
     return out

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
-from ...model import Location, Resource
+from ...model import CopyLink, Location, Resource
 from .projects import ProjectInfo
 
 PROVIDER = "gcp"
@@ -77,6 +77,21 @@ def location_segment(name: str) -> str:
     return m.group(1) if m else ""
 
 
+def compute_name(ref: Any, project_id: str = "") -> str:
+    """A Compute Engine reference as the API returns it (a selfLink of any host or API version,
+    or a partial URL `projects/P/zones/Z/disks/D` or `zones/Z/disks/D`) -> the full resource name
+    the referenced resource's own record uses (`//compute.googleapis.com/projects/P/...`);
+    "" when it names nothing."""
+    if not isinstance(ref, str) or not ref.strip():
+        return ""
+    path = "/" + ref.strip().split("?", 1)[0].split("#", 1)[0].strip("/")
+    if "/projects/" in path:
+        return "//compute.googleapis.com/projects/" + path.split("/projects/", 1)[1]
+    if project_id and path.startswith(("/zones/", "/regions/", "/global/")):
+        return f"//compute.googleapis.com/projects/{project_id}{path}"
+    return ""
+
+
 def labels_of(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
@@ -97,6 +112,7 @@ def record(
     locations: list[Location],
     labels: dict[str, str] | None = None,
     attributes: dict[str, Any] | None = None,
+    links: list[CopyLink] | None = None,
 ) -> Resource:
     attrs = {"project_number": project.number} if project.number else {}
     attrs.update(attributes or {})
@@ -109,4 +125,5 @@ def record(
         locations=locations,
         tags=labels or {},
         attributes=attrs,
+        links=links or [],
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...model import Location, Resource
+from ...model import CopyLink, Location, Resource
 from .client import ApiError
 from .managed import (
     bigtable_instances,
@@ -60,7 +60,7 @@ from .pubsub import (
     topic_policies,
     topics,
 )
-from .readbase import NO_STORAGE_POLICY, PROVIDER, ReadContext, zone_region
+from .readbase import NO_STORAGE_POLICY, PROVIDER, ReadContext, compute_name, zone_region
 from .readbase import labels_of as _labels
 from .readbase import last as _last
 from .readbase import location_segment as _location_segment
@@ -150,16 +150,23 @@ def parse_buckets(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Res
 
 
 def _compute_id(project: ProjectInfo, item: dict[str, Any], scope: str, collection: str) -> str:
-    link = str(item.get("selfLink", ""))
-    if "/projects/" in link:
-        return "//compute.googleapis.com/projects/" + link.split("/projects/", 1)[1]
-    return f"//compute.googleapis.com/projects/{project.project_id}/{scope}/{collection}/{item.get('name', '')}"
+    return compute_name(item.get("selfLink")) or (
+        f"//compute.googleapis.com/projects/{project.project_id}/{scope}/{collection}/{item.get('name', '')}"
+    )
 
 
 def parse_instances(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
+    """A VM's data is on its disks: each attached disk is linked (`copies-to`), so a data set
+    chosen by the VM's labels reaches its disks, and through them their snapshots and images."""
     out = []
     for inst in items:
         zone = _last(inst.get("zone"))
+        links = []
+        for d in inst.get("disks") or []:
+            target = compute_name(d.get("source"), project.project_id) if isinstance(d, dict) else ""
+            if target:
+                what = "boot disk" if d.get("boot") else f"{str(d.get('mode') or 'READ_WRITE').lower()} disk"
+                links.append(CopyLink("copies-to", target, "attached disk", what))
         out.append(
             _resource(
                 project,
@@ -168,9 +175,30 @@ def parse_instances(project: ProjectInfo, items: list[dict[str, Any]]) -> list[R
                 str(inst.get("name", "")),
                 [Location(zone_region(zone) if zone else None, zone=zone or None)],
                 _labels(inst.get("labels")),
+                links=links,
             )
         )
     return out
+
+
+#: What a disk or image was made from (`copy-of`), by field. A disk's `sourceImage` is not a link:
+#: images are templates shared by many disks (Google's public images above all), and since `copies`
+#: follows links both ways, every disk made from one image would become one data set.
+DISK_SOURCES = (("sourceSnapshot", "restored from snapshot"), ("sourceDisk", "cloned from disk"))
+IMAGE_SOURCES = (
+    ("sourceDisk", "image of disk"),
+    ("sourceSnapshot", "image of snapshot"),
+    ("sourceImage", "image copy"),
+)
+
+
+def _sources(project: ProjectInfo, item: dict[str, Any], fields: tuple[tuple[str, str], ...]) -> list[CopyLink]:
+    links = []
+    for key, how in fields:
+        target = compute_name(item.get(key), project.project_id)
+        if target:
+            links.append(CopyLink("copy-of", target, how))
+    return links
 
 
 def parse_disks(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
@@ -192,18 +220,24 @@ def parse_disks(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resou
                 str(disk.get("name", "")),
                 locations,
                 _labels(disk.get("labels")),
+                links=_sources(project, disk, DISK_SOURCES),
             )
         )
     return out
 
 
 def _stored_copies(
-    project: ProjectInfo, items: list[dict[str, Any]], kind: str, collection: str, source_key: str
+    project: ProjectInfo,
+    items: list[dict[str, Any]],
+    kind: str,
+    collection: str,
+    sources: tuple[tuple[str, str], ...],
 ) -> list[Resource]:
-    """Snapshots and machine images: their data lives in `storageLocations` (region or multi-region)."""
+    """Snapshots, machine images and images: their data lives in `storageLocations` (region or
+    multi-region), and they are copies (`copy-of`) of what they were made from."""
     out = []
     for item in items:
-        source = _last(item.get(source_key))
+        source = next((_last(item.get(key)) for key, _ in sources if item.get(key)), "")
         what = f"{collection[:-1]} of {source}" if source else collection[:-1]
         stored = [_lower(s) for s in item.get("storageLocations") or []]
         locations = [Location(s, role="backup", detail=f"{what}: storage location") for s in stored if s]
@@ -217,17 +251,24 @@ def _stored_copies(
                 str(item.get("name", "")),
                 locations,
                 _labels(item.get("labels")),
+                links=_sources(project, item, sources),
             )
         )
     return out
 
 
 def parse_snapshots(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
-    return _stored_copies(project, items, "compute.snapshot", "snapshots", "sourceDisk")
+    return _stored_copies(project, items, "compute.snapshot", "snapshots", (("sourceDisk", "snapshot"),))
 
 
 def parse_machine_images(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
-    return _stored_copies(project, items, "compute.machine_image", "machineImages", "sourceInstance")
+    return _stored_copies(
+        project, items, "compute.machine_image", "machineImages", (("sourceInstance", "machine image"),)
+    )
+
+
+def parse_images(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
+    return _stored_copies(project, items, "compute.image", "images", IMAGE_SOURCES)
 
 
 def parse_sql(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resource]:
@@ -263,6 +304,21 @@ def parse_sql(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resourc
             else:
                 attrs["backup_location"] = "default (multi-region nearest the instance)"
         project_id = str(inst.get("project") or project.project_id)
+        links = []
+        if master:  # `project:instance` (a replica is in its master's project)
+            m_project, _, m_name = master.rpartition(":")
+            links.append(
+                CopyLink(
+                    "copy-of",
+                    f"//cloudsql.googleapis.com/projects/{m_project or project_id}/instances/{m_name}",
+                    "read replica",
+                )
+            )
+        links += [
+            CopyLink("copies-to", f"//cloudsql.googleapis.com/projects/{project_id}/instances/{r}", "read replica")
+            for r in inst.get("replicaNames") or []
+            if isinstance(r, str) and r
+        ]
         out.append(
             _resource(
                 project,
@@ -272,6 +328,7 @@ def parse_sql(project: ProjectInfo, items: list[dict[str, Any]]) -> list[Resourc
                 locations,
                 _labels(settings.get("userLabels")),
                 attrs,
+                links,
             )
         )
     return out
@@ -395,6 +452,13 @@ def machine_images(ctx: ReadContext) -> None:
     path = f"/compute/v1/projects/{ctx.project.project_id}/global/machineImages"
     for image in ctx.pages("compute", path, "items"):
         ctx.add(parse_machine_images(ctx.project, [image]))
+
+
+def images(ctx: ReadContext) -> None:
+    """The project's own images (Google's public images live in their own projects, not listed)."""
+    path = f"/compute/v1/projects/{ctx.project.project_id}/global/images"
+    for image in ctx.pages("compute", path, "items"):
+        ctx.add(parse_images(ctx.project, [image]))
 
 
 def sql_instances(ctx: ReadContext) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ...core import Collector
@@ -38,6 +38,8 @@ INVENTORY_MODES = ("auto", "asset", "services")
 ALL_SERVICES = SERVICES
 
 _KINDS = {k.name: k for k in KINDS}
+#: `//host/projects/<id or number>/rest`
+_PROJECT_IN_NAME = re.compile(r"^(//[^/]+/projects/)([^/]+)(/.*)?$")
 #: service -> the readers of its kinds, in the order they run (kinds may share one)
 READERS: dict[str, tuple[Callable[[readers.ReadContext], None], ...]] = {
     s: tuple(getattr(readers, r) for r in dict.fromkeys(k.reader for k in KINDS if k.service == s)) for s in SERVICES
@@ -131,6 +133,8 @@ class GcpAdapter:
     _memo_locks: dict[str, threading.Lock] = field(default_factory=dict, init=False, repr=False)
     _deferred: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    #: project id -> number and number -> id, of the projects in scope (`_canonical_links`)
+    _aliases: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def create(
@@ -187,6 +191,23 @@ class GcpAdapter:
         for kind, records in deferred.items():
             FINISHERS[kind](records, index.get)
             collector.extend(records)
+        self._canonical_links(collector)
+
+    def _canonical_links(self, collector: Collector) -> None:
+        """A link names its target as the target's own record does, so `copies` finds it: Google
+        names a project by its id in one API and by its number in another (Secret Manager, Vertex
+        AI, Filestore), so a target the scan holds under the other spelling is named so."""
+        ids = {r.id for r in collector.resources if r.provider == PROVIDER}
+        for r in collector.resources:
+            if r.provider == PROVIDER and r.links:
+                r.links[:] = [replace(x, target=self._spelled(x.target, ids)) for x in r.links]
+
+    def _spelled(self, target: str, ids: set[str]) -> str:
+        m = _PROJECT_IN_NAME.match(target)
+        if target in ids or m is None or m.group(2) not in self._aliases:
+            return target
+        other = f"{m.group(1)}{self._aliases[m.group(2)]}{m.group(3) or ''}"
+        return other if other in ids else target
 
     # ----------------------------------------------------------------- scanning
 
@@ -202,6 +223,8 @@ class GcpAdapter:
             collector.note("gcp: no project in scope was readable")
             return
         collector.learn("inventory", {})
+        pairs = [(p.number, p.project_id) for p in targets.values() if p.number]
+        self._aliases = {**dict(pairs), **{pid: number for number, pid in pairs}}
         with self._lock:
             self._memo.clear()
             self._memo_locks.clear()
