@@ -2,9 +2,10 @@
 
 A data set is chosen by a `Selector` (tags, owners, resource ids or globs). Its copies
 are the selected resources' own locations (primary, replicas, backups, geo-secondaries)
-and every resource reached through `CopyLink`s, in either direction and across kinds
-and accounts: a snapshot of a volume of the instance, a bucket the selected bucket
-replicates to, a recovery point of the table. What the tool cannot see is listed too,
+and every resource reached through `CopyLink`s across kinds and accounts: downstream of
+the selected resources and of their sources (a snapshot of a volume of the instance, a
+bucket the selected bucket replicates to, a recovery point of the table), never upstream of
+a copy (another bucket replicating into the same destination holds other data). What the tool cannot see is listed too,
 as "not verifiable", never left out: a link to a resource no scan saw, a kind whose
 copies are not modelled, a part of the estate a scan could not read.
 
@@ -241,21 +242,28 @@ def build(results: Sequence[ScanResult], selector: Selector) -> Checklist:
         for r in result.resources:
             if _is_data(r):
                 where[r.id] = (r, result)
-    # links in both directions: a snapshot says "copy-of" its volume; the volume's data set reaches it
-    edges: dict[str, list[tuple[str, str, str]]] = {}
+    # Data flows along a link: "copies-to" from the resource to its target, "copy-of" from the
+    # target to the resource. The data set is in everything downstream of the selected resources
+    # and of their sources (a selected snapshot's volume holds the same data, and so do the
+    # volume's other snapshots) -- but not upstream of a copy: a bucket that replicates into
+    # the same destination as a selected bucket holds other data.
+    down: dict[str, list[tuple[str, str]]] = {}
+    up: dict[str, list[tuple[str, str]]] = {}
     for r, _ in where.values():
         for link in r.links:
-            edges.setdefault(r.id, []).append((link.target, link.how, link.detail))
-            edges.setdefault(link.target, []).append((r.id, link.how, link.detail))
+            src, dst = (r.id, link.target) if link.relation == "copies-to" else (link.target, r.id)
+            down.setdefault(src, []).append((dst, link.how))
+            up.setdefault(dst, []).append((src, link.how))
     seeds = [rid for rid, (r, _) in where.items() if selector.matches(r)]
     reached: dict[str, tuple[str, str]] = {rid: ("selected", "") for rid in seeds}
-    queue = deque(seeds)
-    while queue:
-        rid = queue.popleft()
-        for other, how, _detail in edges.get(rid, ()):
-            if other not in reached:
-                reached[other] = (how, rid)
-                queue.append(other)
+    for edges, label in ((up, "{} source"), (down, "{}")):
+        queue = deque(reached)
+        while queue:
+            rid = queue.popleft()
+            for other, how in edges.get(rid, ()):
+                if other not in reached:
+                    reached[other] = (label.format(how), rid)
+                    queue.append(other)
     for rid, (how, via) in reached.items():
         found = where.get(rid)
         if found is None:

@@ -1359,17 +1359,18 @@ def seed_gcp(emu: GcpEmulator) -> dict[str, Any]:
     sandbox = emu.folder("200000000003", "sandbox", org)
 
     shop = emu.project("shop-prod", "300000000001", "Shop (production)", eu)
+    acme = {"customer": "acme"}  # the demo's data set (`demo` lists every copy of it)
     emu.bucket(shop, "invoices-eu", "EU", "multi-region")
-    emu.bucket(shop, "exports-eur5", "EUR5", "dual-region")  # Belgium + London
+    emu.bucket(shop, "exports-eur5", "EUR5", "dual-region", labels=acme)  # Belgium + London
     emu.bucket(shop, "media-eur8", "EUR8", "dual-region", turbo=True)  # Frankfurt + Zurich
     emu.bucket(shop, "backups-custom-dual", "EU", "dual-region", data_locations=["europe-west1", "europe-west4"])
-    web = emu.instance(shop, "web-frankfurt", "europe-west3-b")
+    web = emu.instance(shop, "web-frankfurt", "europe-west3-b", labels=acme)
     web_disk = shop.items("disks")[-1]
     emu.snapshot(shop, "web-nightly-eu", web_disk, ["eu"])
     emu.snapshot(shop, "web-nightly-us", web_disk, ["us"])
     emu.machine_image(shop, "web-image-london", web, ["europe-west2"])
     emu.sql(shop, "orders", "europe-west1", backup_location="eu")
-    emu.sql(shop, "crm", "europe-west3")
+    emu.sql(shop, "crm", "europe-west3", labels=acme)
     emu.sql(shop, "crm-replica-iowa", "us-central1", master="crm")
     emu.run_service(shop, "shop", "europe-west1")
     emu.run_service(shop, "api", "europe-west4")

@@ -181,6 +181,47 @@ def test_the_checklist_follows_every_link_and_lists_what_it_cannot_see(
     assert doc["summary"] == {"copies": 10, "not_verifiable": 2, "outside_eu": 3, "complete": False}
 
 
+def test_links_are_followed_the_way_the_data_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two buckets replicate into one shared destination: selecting one lists the destination but
+    not the other source (it holds other data); selecting the destination lists both sources
+    (what it holds came from them) and their other copies (the same data lives there too)."""
+    shared = rid("s3.bucket", "shared-archive", PROD)
+    mine = r(
+        "s3.bucket",
+        "acme-in",
+        PROD,
+        ("primary", "eu-west-1"),
+        tags=ACME,
+        links=[CopyLink("copies-to", shared, "replication")],
+    )
+    theirs = r(
+        "s3.bucket",
+        "globex-in",
+        PROD,
+        ("primary", "us-west-2"),
+        links=[
+            CopyLink("copies-to", shared, "replication"),
+            CopyLink("copies-to", rid("s3.bucket", "globex-dr", PROD), "replication"),
+        ],
+    )
+    estate_ = [
+        mine,
+        theirs,
+        r("s3.bucket", "shared-archive", PROD, ("primary", "eu-central-1")),
+        r("s3.bucket", "globex-dr", PROD, ("primary", "us-east-1")),
+    ]
+    path = tmp_path / "scan.json"
+    path.write_text(scan_json(scan_of(estate_, T0)), "utf-8")
+
+    def names(*selector: str) -> set[str]:
+        code, out, err = run_cli(["copies", *selector, "--scan", str(path), "-f", "json"], capsys)
+        assert code == 0, err
+        return {c["name"] for c in json.loads(out)["copies"] if c["status"] == "present"}
+
+    assert names("--tag", "customer=acme") == {"acme-in", "shared-archive"}
+    assert names("--resource", "shared-archive") == {"shared-archive", "acme-in", "globex-in", "globex-dr"}
+
+
 def test_owner_and_resource_selectors(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     record(store_url, scan_of(estate(), T0))
 
