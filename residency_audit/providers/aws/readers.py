@@ -43,6 +43,8 @@ class ReadContext(Protocol):
         attributes: dict[str, Any] | None = None,
     ) -> None: ...
 
+    def gone(self, arn: str) -> None: ...
+
     def note(self, text: str) -> None: ...
 
     def task(self, service: str, region: str, fn: Callable[[], Any]) -> Task: ...
@@ -139,12 +141,13 @@ def ec2(ctx: ReadContext, region: str) -> None:
     own_instances: set[str] = set()
     for res in _items(client, "describe_instances", "Reservations"):
         for inst in res.get("Instances", []):
+            arn = f"arn:{part}:ec2:{region}:{acct}:instance/{inst['InstanceId']}"
             if inst.get("State", {}).get("Name") == "terminated":
+                ctx.gone(arn)  # listed for an hour after it ends, by EC2 and by the inventories
                 continue
             own_instances.add(inst["InstanceId"])
             tags = tags_of(inst.get("Tags"))
             zone = inst.get("Placement", {}).get("AvailabilityZone")
-            arn = f"arn:{part}:ec2:{region}:{acct}:instance/{inst['InstanceId']}"
             # the instance's data is on its volumes (which do not inherit its tags)
             links = [
                 CopyLink("copies-to", volume_arn(m["Ebs"]["VolumeId"]), "attached volume", m.get("DeviceName", ""))

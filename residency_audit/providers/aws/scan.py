@@ -137,6 +137,11 @@ class _Context:
             )
         )
 
+    def gone(self, arn: str) -> None:
+        """A resource its reader saw end (a terminated instance): an inventory still listing it is stale."""
+        with self._added_lock:
+            self.added.add(arn)
+
     def note(self, text: str) -> None:
         self._collector.note(text)
 
