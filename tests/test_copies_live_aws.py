@@ -159,6 +159,13 @@ def seed(w: World) -> None:
     ids["globex"] = _instance(ec2, GLOBEX)
     globex = ec2.describe_instances(InstanceIds=[ids["globex"]])["Reservations"][0]["Instances"][0]
     ids["globex_snap"] = ec2.create_snapshot(VolumeId=globex["BlockDeviceMappings"][0]["Ebs"]["VolumeId"])["SnapshotId"]
+    # a golden image made from globex's instance, and a volume of acme's launched from its snapshot: a launch
+    # from an image is not a copy of acme's data, and must not join globex's instance to acme's data set
+    ids["golden"] = ec2.create_image(InstanceId=ids["globex"], Name="golden")["ImageId"]
+    golden = ec2.describe_images(ImageIds=[ids["golden"]])["Images"][0]
+    ids["golden_snap"] = golden["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    ids["launched"] = ec2.create_volume(AvailabilityZone="eu-west-1a", SnapshotId=ids["golden_snap"])["VolumeId"]
+    ec2.attach_volume(VolumeId=ids["launched"], InstanceId=ids["instance"], Device="/dev/sdg")
 
     # DynamoDB: a global table, Ireland + Virginia (each replica is a table of the same name)
     ids["table"] = _table(w.client("dynamodb", "eu-west-1"), "acme-orders", ACME)
@@ -191,9 +198,11 @@ def seed(w: World) -> None:
     dr = bk_us.create_backup_vault(BackupVaultName="dr-vault")["BackupVaultArn"]
     rule = {"RuleName": "nightly", "TargetBackupVaultName": "acme-vault", "ScheduleExpression": "cron(0 3 * * ? *)"}
     rule["CopyActions"] = [{"DestinationBackupVaultArn": dr}]
-    bk.create_backup_plan(BackupPlan={"BackupPlanName": "nightly", "Rules": [rule]})
+    plan = bk.create_backup_plan(BackupPlan={"BackupPlanName": "nightly", "Rules": [rule]})
     day = 86400.0
     fakes = w.emu.fakes
+    ids["plan"] = plan["BackupPlanArn"]
+    ids["dr"] = dr
     ids["rp"] = fakes.add_recovery_point(vault, ids["table"], now - day, delete_at=now + 120 * day)
     ids["rp_us"] = fakes.add_recovery_point(
         dr, ids["table"], now - day, delete_at=now + 7 * day, source_vault_arn=vault
@@ -229,6 +238,7 @@ def arns(w: World) -> dict[str, str]:
         "partner": "arn:aws:s3:::acme-partner-copy",
         "instance": f"{ec2}:instance/{ids['instance']}",
         "root": f"{ec2}:volume/{ids['root']}",
+        "launched": f"{ec2}:volume/{ids['launched']}",
         "data": f"{ec2}:volume/{ids['data']}",
         "restored": f"{ec2}:volume/{ids['restored']}",
         "snap": f"arn:aws:ec2:eu-west-1::snapshot/{ids['snap']}",
@@ -255,6 +265,7 @@ def expected(a: dict[str, str], automated: list[str]) -> set[Row]:
         (a["partner"], "primary", eu),
         (a["instance"], "primary", eu),
         (a["root"], "primary", eu),
+        (a["launched"], "primary", eu),
         (a["data"], "primary", eu),
         (a["restored"], "primary", eu),
         (a["snap"], "backup", eu),
@@ -311,7 +322,18 @@ def test_copies_of_a_tagged_data_set_are_listed_then_proven_erased(
     assert by_id[a["snap"]]["via"] == a["data"] and by_id[a["data"]]["via"] == a["instance"]
     assert by_id[a["rp"]]["earliest_deletion"] and by_id[a["rp_us"]]["how"] == "backup"
     assert not any("globex" in c["resource_id"] or "globex" in c["name"] for c in doc["copies"])
-    assert w.ids["globex"] not in out and w.ids["globex_snap"] not in out
+    for globex in ("globex", "globex_snap", "golden", "golden_snap"):
+        assert w.ids[globex] not in out, globex
+
+    # a backup plan reaches the vault its copy action copies to
+    code, out, err = run_cli(["copies", "--resource", "nightly", "--store", w.store, "-f", "json"], capsys)
+    assert code == 0, err
+    plan = w.ids["plan"]
+    assert rows(json.loads(out)["copies"]) == {
+        (plan, "backup", "eu-west-1"),
+        (plan, "backup", "us-east-1"),
+        (w.ids["dr"], "backup", "us-east-1"),
+    }
 
     # the Markdown checklist names every copy, one box each
     _, md = copies(w, capsys, fmt="markdown")
@@ -361,7 +383,8 @@ def test_copies_of_a_tagged_data_set_are_listed_then_proven_erased(
     ec2.deregister_image(ImageId=w.ids["image"])
     for snap in (w.ids["snap"], w.ids["image_snap"]):
         ec2.delete_snapshot(SnapshotId=snap)
-    ec2.delete_volume(VolumeId=w.ids["data"])
+    for volume in (w.ids["data"], w.ids["launched"]):
+        ec2.delete_volume(VolumeId=volume)
     for region in REGIONS:
         w.client("dynamodb", region).delete_table(TableName="acme-orders")
     w.emu.dynamodb_replicas.clear()
