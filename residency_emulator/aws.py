@@ -23,6 +23,9 @@ from .front import Faults, Front, Request, Response
 
 _CRED_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
+#: The minute the sample estate's automated RDS snapshots are named after (`AwsEmulator.seed_ids`).
+SNAPSHOT_MINUTE = "2026-01-05-03-00"
+
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -168,6 +171,15 @@ class AwsEmulator:
 
         moto.fsx.models.uuid4 = mock_random.uuid4  # type: ignore[attr-defined]
         moto.kafka.models.uuid = types.SimpleNamespace(uuid4=mock_random.uuid4)  # type: ignore[assignment,attr-defined]
+        # RDS names an instance's automated snapshot after the minute it was made: a fixed minute here
+        import moto.rds.models
+
+        def automated_backup(db: Any) -> None:
+            db.backend.create_auto_snapshot(
+                db.db_instance_identifier, f"rds:{db.db_instance_identifier}-{SNAPSHOT_MINUTE}"
+            )
+
+        moto.rds.models.DBInstance.save_automated_backup = automated_backup  # type: ignore[method-assign,assignment]
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")

@@ -9,7 +9,10 @@ wire protocol (botocore's service model says which): the SDK parses real respons
   reports the engine AWS would, in DescribeDBClusters and DescribeGlobalClusters;
 - CloudWatch Logs subscription filters (moto delivers a test message to the destination first);
 - OpenSearch outbound cross-cluster connections, Bedrock inference profiles (REST-JSON);
-- DynamoDB ListExports without a table (moto requires one; AWS lists the region's exports).
+- DynamoDB ListExports without a table (moto requires one; AWS lists the region's exports);
+- AWS Backup recovery points (REST-JSON): moto has vaults and plans but no backup jobs, so a
+  seed adds recovery points here (`add_recovery_point`); ListRecoveryPointsByBackupVault and
+  DeleteRecoveryPoint serve them.
 
 The resource index (Explorer and Config) is what the seed says exists (`index`): the same
 resources the seed creates in moto, plus types no emulator has (App Runner, Lightsail...).
@@ -58,6 +61,7 @@ EXPLORER_TYPES = frozenset(
         "cloudfront:distribution",
         "cognito-idp:userpool",
         "dynamodb:table",
+        "ec2:image",
         "ec2:instance",
         "ec2:snapshot",
         "ec2:volume",
@@ -82,6 +86,7 @@ EXPLORER_TYPES = frozenset(
         "rds:cluster",
         "rds:db",
         "rds:global-cluster",
+        "rds:snapshot",
         "redshift:cluster",
         "s3:bucket",
         "secretsmanager:secret",
@@ -127,12 +132,46 @@ class AwsFakes:
     inference_profiles: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
     #: region -> [(table ARN, bucket, bucket owner)]
     dynamodb_exports: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    #: (region, vault name) -> recovery points, as ListRecoveryPointsByBackupVault returns them
+    recovery_points: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def index(self, *arns: str, account: str = ACCOUNT) -> None:
         with self._lock:
             for arn in arns:
                 self.resources[arn] = account
+
+    def add_recovery_point(
+        self,
+        vault_arn: str,
+        resource_arn: str,
+        created: float,
+        delete_at: float | None = None,
+        source_vault_arn: str = "",
+        account: str = ACCOUNT,
+    ) -> str:
+        """A completed recovery point of `resource_arn` in the vault; returns its ARN."""
+        region, vault = vault_arn.split(":")[3], vault_arn.rsplit(":", 1)[-1]
+        with self._lock:
+            points = self.recovery_points.setdefault((region, vault), [])
+            arn = f"arn:aws:backup:{region}:{account}:recovery-point:{vault}-{len(points) + 1:04d}"
+            rp: dict[str, Any] = {
+                "RecoveryPointArn": arn,
+                "BackupVaultName": vault,
+                "BackupVaultArn": vault_arn,
+                "ResourceArn": resource_arn,
+                "ResourceType": resource_arn.split(":")[2],
+                "ResourceName": resource_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1],
+                "Status": "COMPLETED",
+                "CreationDate": created,
+                "CompletionDate": created,
+            }
+            if delete_at is not None:
+                rp["CalculatedLifecycle"] = {"DeleteAt": delete_at}
+            if source_vault_arn:
+                rp["SourceBackupVaultArn"] = source_vault_arn
+            points.append(rp)
+        return arn
 
     def reset(self) -> None:
         fresh = AwsFakes()
@@ -147,6 +186,8 @@ class AwsFakes:
         target = req.headers.get("X-Amz-Target", "")
         if service == "resource-explorer-2":
             return self._explorer(req, region)
+        if service == "backup" and "/recovery-points/" in req.path:
+            return self._recovery_points(req, region)
         if target.startswith("StarlingDoveService."):
             return self._config(target.rsplit(".", 1)[-1], req, region)
         if service == "elasticache" and b"Action=DescribeGlobalReplicationGroups" in req.body:
@@ -193,6 +234,26 @@ class AwsFakes:
         if self.elasticache_globals and b"Action=DescribeReplicationGroups" in body:
             return self._member_info(resp)
         return resp
+
+    # ------------------------------------------------------------------ AWS Backup
+
+    def _recovery_points(self, req: Request, region: str) -> Response:
+        from urllib.parse import unquote
+
+        path = req.path.split("?")[0]
+        vault, _, rest = path.removeprefix("/backup-vaults/").partition("/recovery-points/")
+        vault, rest = unquote(vault), unquote(rest.strip("/"))
+        with self._lock:
+            points = self.recovery_points.get((region, vault), [])
+            if req.method == "DELETE":
+                kept = [p for p in points if p["RecoveryPointArn"] != rest]
+                if len(kept) == len(points):
+                    return _error(400, "ResourceNotFoundException", f"no recovery point {rest}")
+                self.recovery_points[(region, vault)] = kept
+                return Response(200, {"Content-Type": "application/json"}, b"{}")
+            if req.method == "GET" and not rest:
+                return _json({"RecoveryPoints": [dict(p) for p in points]})
+        return _error(400, "ValidationException", f"the fake does not serve {req.method} {path}")
 
     # ------------------------------------------------------------------ Resource Explorer
 

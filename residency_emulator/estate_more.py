@@ -262,8 +262,12 @@ def index_estate(emu: AwsEmulator, client: Client, regions: list[str], made: dic
             fakes.index(_arn(region, "ec2", f"volume/{vol['VolumeId']}"))
         for snap in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]:
             fakes.index(f"arn:aws:ec2:{region}::snapshot/{snap['SnapshotId']}")
+        fakes.index(
+            *(f"arn:aws:ec2:{region}::image/{i['ImageId']}" for i in ec2.describe_images(Owners=["self"])["Images"])
+        )
         rds = client("rds", region)
         fakes.index(*(db["DBInstanceArn"] for db in rds.describe_db_instances()["DBInstances"]))
+        fakes.index(*(s["DBSnapshotArn"] for s in rds.describe_db_snapshots()["DBSnapshots"]))
         ddb = client("dynamodb", region)
         fakes.index(*(_arn(region, "dynamodb", f"table/{t}") for t in ddb.list_tables()["TableNames"]))
         fakes.index(*(f["FunctionArn"] for f in client("lambda", region).list_functions()["Functions"]))

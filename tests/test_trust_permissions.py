@@ -38,6 +38,7 @@ def test_every_aws_operation_declares_its_iam_action() -> None:
         ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
         ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
         ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+        ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
     }
     assert actions[("efs", "DescribeFileSystems")] == "elasticfilesystem:DescribeFileSystems"
     assert actions[("ec2", "DescribeInstances")] == "ec2:DescribeInstances"

@@ -53,12 +53,13 @@ _FIRST_KINDS: tuple[Kind, ...] = (
             _r("s3", "ListBuckets", "s3:ListAllMyBuckets"),
             _r("s3", "GetBucketLocation"),
             _r("s3", "GetBucketReplication", "s3:GetReplicationConfiguration"),
+            _r("s3", "GetBucketTagging"),
         ),
         reader="s3_buckets",
         terraform=("aws_s3_bucket",),
         footprint=True,
         seed="s3",
-        doc="S3 buckets: their region, and every enabled replication rule's destination bucket region",
+        doc="S3 buckets and their tags: their region, and every enabled replication rule's destination bucket",
         inventory=("s3:bucket",),
     ),
     Kind(
@@ -98,6 +99,17 @@ _FIRST_KINDS: tuple[Kind, ...] = (
         inventory=("ec2:snapshot",),
     ),
     Kind(
+        "ec2.image",
+        service="ec2",
+        category="data",
+        reads=(_r("ec2", "DescribeImages"),),
+        reader="ec2",
+        footprint=True,
+        seed="ec2",
+        doc="AMIs the account owns, in their region, each linked to the snapshots that hold its data",
+        inventory=("ec2:image",),
+    ),
+    Kind(
         "rds.instance",
         service="rds",
         category="data",
@@ -108,6 +120,19 @@ _FIRST_KINDS: tuple[Kind, ...] = (
         seed="rds",
         doc="RDS instances: cross-region read replicas (and the source of a replica), replicated automated backups",
         inventory=("rds:db",),
+    ),
+    Kind(
+        "rds.snapshot",
+        service="rds",
+        category="data",
+        reads=(_r("rds", "DescribeDBSnapshots"),),
+        reader="rds",
+        footprint=True,
+        seed="rds",
+        terraform=("aws_db_snapshot_copy",),
+        doc="RDS DB snapshots (manual and automated) in the region they are stored, linked to their "
+        "instance or, for a copy, to the snapshot it was copied from",
+        inventory=("rds:snapshot",),
     ),
     Kind(
         "rds.cluster",
@@ -128,6 +153,7 @@ _FIRST_KINDS: tuple[Kind, ...] = (
         reads=(
             _r("dynamodb", "ListTables"),
             _r("dynamodb", "DescribeTable"),
+            _r("dynamodb", "ListTagsOfResource"),
             _r("dynamodb", "ListExports"),
             _r("dynamodb", "DescribeExport"),
             _r("s3", "GetBucketLocation"),
@@ -136,7 +162,8 @@ _FIRST_KINDS: tuple[Kind, ...] = (
         terraform=("aws_dynamodb_table",),
         footprint=True,
         seed="dynamodb",
-        doc="DynamoDB tables: global-table (2019) replica regions, and the buckets their exports to S3 went to",
+        doc="DynamoDB tables and their tags: global-table (2019) replica regions, and the buckets their exports "
+        "to S3 went to",
         inventory=("dynamodb:table",),
     ),
     Kind(
@@ -177,6 +204,20 @@ _FIRST_KINDS: tuple[Kind, ...] = (
         seed="backup",
         doc="AWS Backup vaults: recovery points are stored in the vault's region",
         inventory=("backup:backup-vault",),
+    ),
+    Kind(
+        "backup.recoverypoint",
+        service="backup",
+        category="data",
+        reads=(_r("backup", "ListRecoveryPointsByBackupVault"),),
+        reader="backup",
+        footprint=True,
+        seed="backup",
+        doc="AWS Backup recovery points, in their vault's region, linked to the resource they back up, "
+        "with the date their lifecycle deletes them (EBS, EC2 and FSx ones are the snapshots, images and "
+        "backups their own readers report)",
+        # listed per vault, not per type: where an inventory saw no vault there is none to list
+        inventory=(),
     ),
     Kind(
         "backup.plan",

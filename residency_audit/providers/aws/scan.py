@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core import Collector
 from ...errors import CredentialsError, UserError
-from ...model import Gap, Location, Owner, OwnerNode, Resource
+from ...model import CopyLink, Gap, Location, Owner, OwnerNode, Resource
 from ..base import ReadOnlyViolation, WorkerPool, error_code, one_line
 from . import inventory as inv
 from . import readers, readers_more
@@ -109,7 +109,14 @@ class _Context:
         return self._adapter._client(self._collector, self._target.session, service, region)
 
     def add(
-        self, kind: str, arn: str, name: str, locations: list[Location], tags: dict[str, str] | None = None
+        self,
+        kind: str,
+        arn: str,
+        name: str,
+        locations: list[Location],
+        tags: dict[str, str] | None = None,
+        links: list[CopyLink] | None = None,
+        attributes: dict[str, Any] | None = None,
     ) -> None:
         declared = _KINDS[kind]
         with self._added_lock:
@@ -125,8 +132,15 @@ class _Context:
                 tags=tags or {},
                 category=declared.category,
                 judged=declared.judged,
+                links=links or [],
+                attributes=attributes or {},
             )
         )
+
+    def gone(self, arn: str) -> None:
+        """A resource its reader saw end (a terminated instance): an inventory still listing it is stale."""
+        with self._added_lock:
+            self.added.add(arn)
 
     def note(self, text: str) -> None:
         self._collector.note(text)
