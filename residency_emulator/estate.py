@@ -49,6 +49,10 @@ def _client(emu: AwsEmulator, service: str, region: str) -> Any:
     )
 
 
+#: The demo's data set (`demo` lists every copy of it): one customer's, as tags say.
+ACME = [{"Key": "customer", "Value": "acme"}]
+
+
 def _bucket(emu: AwsEmulator, name: str, region: str) -> None:
     s3 = _client(emu, "s3", region)
     if region == "us-east-1":
@@ -108,6 +112,7 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
     _bucket(emu, "reports-paris", "eu-west-3")
     _bucket(emu, "reports-paris-copy", "eu-central-1")
     _replicate(emu, "reports-paris", "eu-west-3", "reports-paris-copy")
+    _client(emu, "s3", "eu-west-3").put_bucket_tagging(Bucket="reports-paris", Tagging={"TagSet": ACME})
     # ... and to another account's bucket, whose region this account cannot read: fails closed
     _bucket(emu, "ledger-exports", "eu-west-1")
     _replicate(emu, "ledger-exports", "eu-west-1", "partner-drop", account="210987654321")
@@ -123,7 +128,7 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
     vol = ec2_paris.create_volume(
         AvailabilityZone="eu-west-3a",
         Size=8,
-        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "db-data-paris"}]}],
+        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "db-data-paris"}, *ACME]}],
     )
     snap = ec2_paris.create_snapshot(
         VolumeId=vol["VolumeId"],
@@ -134,7 +139,10 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
         SourceRegion="eu-west-3",
         SourceSnapshotId=snap["SnapshotId"],
         Description="offsite copy",
-        TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": "db-offsite-sydney"}]}],
+        # tagged as the copy's source is: EBS does not say where a snapshot copy came from
+        TagSpecifications=[
+            {"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": "db-offsite-sydney"}, *ACME]}
+        ],
     )
     made["snapshots"] = {"paris": snap["SnapshotId"], "sydney": copy["SnapshotId"]}
 
@@ -157,6 +165,7 @@ def seed_aws(emu: AwsEmulator) -> dict[str, Any]:
         AllocatedStorage=20,
         MasterUsername="crm",
         MasterUserPassword="not-a-secret-1",
+        Tags=ACME,
     )
     _client(emu, "rds", "eu-west-2").create_db_instance_read_replica(
         DBInstanceIdentifier="crm-london",

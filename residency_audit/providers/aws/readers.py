@@ -196,7 +196,8 @@ def ec2(ctx: ReadContext, region: str) -> None:
     for img in images:
         tags = tags_of(img.get("Tags"))
         sids = [str((m.get("Ebs") or {}).get("SnapshotId") or "") for m in img.get("BlockDeviceMappings") or ()]
-        links = [CopyLink("copy-of", snapshot_arn(sid), "image") for sid in sids if sid in own_snapshots]
+        # its data is in its snapshots: they go with it (an instance's image reaches them)
+        links = [CopyLink("copies-to", snapshot_arn(sid), "image snapshot") for sid in sids if sid in own_snapshots]
         # made from an instance (CreateImage, an AWS Backup EC2 backup) that still exists
         if img.get("SourceInstanceId") in own_instances:
             links.append(
