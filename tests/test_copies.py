@@ -1,7 +1,8 @@
 """`copies`: every copy of a data set, from recorded scans (real stores) and scan files, and the
 verification after a deletion. Scans are built through the real catalog and rule engine
 (`core.finish`), stored in real SQLite / PostgreSQL stores and read back by the command.
-The end-to-end run against the emulators is in tests/test_copies_live.py.
+The end-to-end runs against the emulators are in tests/test_copies_live_aws.py and
+tests/test_copies_live_gcp_azure.py.
 """
 
 from __future__ import annotations
