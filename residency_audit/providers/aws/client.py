@@ -82,6 +82,8 @@ def share_models(loader: Any) -> None:
             key = (service_name, api_version)
             model = shared[0].get(key)
             if model is None:
+                # the loader's cached dict, the one the ServiceModel wraps (same call, same cache key)
+                _drop_documentation(self._loader.load_service_model(service_name, "service-2", api_version=api_version))
                 model = shared[0].setdefault(key, load(self, service_name, api_version))
             return model
 
@@ -98,6 +100,22 @@ def share_models(loader: Any) -> None:
         ClientCreator._load_service_model = _load_service_model  # type: ignore[method-assign]
         ClientCreator._create_client_class = _create_client_class  # type: ignore[method-assign]
         setattr(ClientCreator, _SHARED, True)
+
+
+def _drop_documentation(model: Any) -> None:
+    """Documentation is about half of a service model's bytes (2 of EC2's 4.4 MB) and no call
+    reads that of operations and shapes: only docstrings do (`help()` on a client method then
+    says less). Elsewhere (client context parameters) botocore requires it: it stays. A member
+    that happens to be named `documentation` is a dict, not a string, and stays too."""
+    stack = [model.get("operations", {}), model.get("shapes", {})]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("documentation"), str):
+                del item["documentation"]
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
 
 
 class Clients:
