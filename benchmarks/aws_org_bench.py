@@ -678,22 +678,29 @@ def scale_table(args: argparse.Namespace, points: list[float], members: list[int
     with that many calls and workers can finish sooner."""
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     rows = []
-    for point, count in zip(points, members, strict=True):
-        tmp = Path(tempfile.mkdtemp(prefix="ra-bench-"))
-        emu = AwsEmulator()
-        try:
-            t0 = time.perf_counter()
-            estate = seed(emu, count, point)
-            print(f"{point:g}x: seeded {estate['accounts']} accounts in {time.perf_counter() - t0:.1f} s", flush=True)
-            if not args.no_bucket_region:
-                emu.front.response_hooks.append(bucket_region_hook(estate["bucket_regions"]))
-            emu.front.latency = args.latency
-            run = run_ours(bench_env(emu), emu, tmp, args.workers)
-            print(f"{point:g}x: residency-audit {run.seconds:.1f} s", flush=True)
-            rows.append((point, estate["accounts"], run))
-        finally:
-            emu.stop()
-            shutil.rmtree(tmp, ignore_errors=True)
+    emu = AwsEmulator()  # moto's state is per process: one emulator, reset between points
+    try:
+        for point, count in zip(points, members, strict=True):
+            tmp = Path(tempfile.mkdtemp(prefix="ra-bench-"))
+            emu.reset()
+            try:
+                t0 = time.perf_counter()
+                estate = seed(emu, count, point)
+                print(
+                    f"{point:g}x: seeded {estate['accounts']} accounts in {time.perf_counter() - t0:.1f} s", flush=True
+                )
+                hooks = [] if args.no_bucket_region else [bucket_region_hook(estate["bucket_regions"])]
+                emu.front.response_hooks.extend(hooks)
+                emu.front.latency = args.latency
+                run = run_ours(bench_env(emu), emu, tmp, args.workers)
+                print(f"{point:g}x: residency-audit {run.seconds:.1f} s", flush=True)
+                rows.append((point, estate["accounts"], run))
+                for hook in hooks:
+                    emu.front.response_hooks.remove(hook)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        emu.stop()
     print(f"\n{len(REGIONS)} regions, latency {args.latency * 1000:.0f} ms/request, --workers {args.workers}\n")
     head = f"{'point':>5} {'accounts':>8} {'resources':>9} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} {'calls':>6}"
     print(head + f" {'calls/res':>9} {'CPU ms/call':>11} {'floor s':>7} {'wall/floor':>10}")
