@@ -3,6 +3,7 @@ with --peers, Cloud Custodian and Prowler, on one moto estate behind a latency f
 
     python benchmarks/aws_org_bench.py                  # residency-audit vs the sequential script
     python benchmarks/aws_org_bench.py --peers          # + Custodian and Prowler (own venv, time-boxed)
+    python benchmarks/aws_org_bench.py --scale 1,4,16   # how cost grows: 10, 40, 100 member accounts
 
 The estate (seeded straight into moto, without latency): an Organization of 10 member
 accounts plus the management account; over 10 regions (5 EU, 5 not) 300 S3 buckets,
@@ -14,7 +15,8 @@ user pools, 10 EKS and 20 ECS clusters, spread round-robin over the member accou
 indexed in the emulator's Resource Explorer (an aggregator index in us-east-1). Every tool then runs as
 a subprocess through the loopback front, which adds `--latency` to every request, so
 concurrency shows as it would against AWS. Wall time, peak RSS (of the tool's processes,
-from wait4) and API calls (the requests the front saw) are measured in the same run.
+from wait4) and API calls (the requests the front saw) are measured in the same run, with
+CPU milliseconds per call and the latency floor (calls x latency / workers).
 
 moto's ListBuckets omits `BucketRegion`, which current AWS returns; the front adds it (as
 AWS would) unless --no-bucket-region. The sequential script uses GetBucketLocation per
@@ -136,8 +138,14 @@ def seed(emu: AwsEmulator, members: int, scale: float) -> dict[str, Any]:
     """Straight into moto (no front, no latency): the estate every tool then reads."""
     import boto3
 
+    made: dict[tuple[int, str, str], Any] = {}
+
     def client(session: boto3.Session, service: str, region: str) -> Any:
-        return session.client(service, region_name=region, endpoint_url=emu.moto_url)
+        # one client per (session, service, region): creating one per resource made seeding slow
+        key = (id(session), service, region)
+        if key not in made:
+            made[key] = session.client(service, region_name=region, endpoint_url=emu.moto_url)
+        return made[key]
 
     mgmt = boto3.Session(**_keys(DUMMY_ENV), region_name="us-east-1")
     org = client(mgmt, "organizations", "us-east-1")
@@ -356,7 +364,9 @@ LAUNCHER = (
 )
 
 
-def spawn(cmd: list[str], env: dict[str, str], timeout: float, tmp: Path) -> tuple[bytes, int, int, float]:
+def spawn(
+    cmd: list[str], env: dict[str, str], timeout: float, tmp: Path, cwd: str | None = None
+) -> tuple[bytes, int, int, float]:
     """Runs one command; returns (stdout, exit code, peak RSS in KiB, CPU seconds)."""
     stats = tmp / "rusage.json"
     stats.unlink(missing_ok=True)
@@ -366,6 +376,7 @@ def spawn(cmd: list[str], env: dict[str, str], timeout: float, tmp: Path) -> tup
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        cwd=cwd,
     )
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -386,24 +397,30 @@ class Measured:
     outs: list[tuple[bytes, int]]  # (stdout, exit code) per command
 
 
-def measure(cmds: list[tuple[list[str], dict[str, str]]], emu: AwsEmulator, timeout: float, tmp: Path) -> Measured:
+def measure(
+    cmds: list[tuple[list[str], dict[str, str]]], emu: AwsEmulator, timeout: float, tmp: Path, cwd: str | None = None
+) -> Measured:
     emu.front.clear_log()
     peak, cpu_total = 0, 0.0
     outs = []
     start = time.perf_counter()
     for cmd, env in cmds:
-        out, code, rss, cpu = spawn(cmd, env, timeout, tmp)
+        out, code, rss, cpu = spawn(cmd, env, timeout, tmp, cwd)
         peak = max(peak, rss)
         cpu_total += cpu
         outs.append((out, code))
     return Measured(time.perf_counter() - start, peak / 1024, len(emu.front.log), cpu_total, outs)
 
 
-def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int, inventory: str = "auto") -> Run:
+def run_ours(
+    env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int, inventory: str = "auto", code: str = ""
+) -> Run:
     out = tmp / "ra.json"
     cmd = [sys.executable, "-m", "residency_audit", "scan", "aws", "--organization", "--regions", ",".join(REGIONS)]
     cmd += ["--inventory", inventory, "--workers", str(workers), "-f", "json", "-o", str(out), "-q", "--exit-zero"]
-    m = measure([(cmd, env)], emu, 1800, tmp)
+    if code:  # another checkout of the package (e.g. main, for a before/after in one run); `-m`
+        env = {**env, "PYTHONPATH": code}  # puts the working directory first: run it from there
+    m = measure([(cmd, env)], emu, 1800, tmp, cwd=code or None)
     report = json.loads(out.read_text())
     ec2_s3 = sum(n for op, n in report["scan"]["api_calls"].items() if op.split(":")[0] in ("ec2", "s3"))
     codes = sorted({f"{g['service']}:{g['code']}" for g in report["scan"]["gaps"]})
@@ -411,6 +428,7 @@ def run_ours(env: dict[str, str], emu: AwsEmulator, tmp: Path, workers: int, inv
     note = f"inventory {'/'.join(paths)}; {len(report['scan']['gaps'])} gaps {codes}; "
     note += f"its own count of calls: {report['scan']['api_calls_total']}"
     name = "residency-audit" if inventory == "auto" else f"residency-audit --inventory {inventory}"
+    name += f" ({Path(code).name})" if code else ""
     return Run(name, m, report["scan"]["resources_by_kind"], note, ec2_s3_calls=ec2_s3)
 
 
@@ -554,8 +572,17 @@ def run_prowler(
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--latency", type=float, default=0.05, help="seconds added to every request (default 0.05)")
-    ap.add_argument("--members", type=int, default=10, help="member accounts (default 10)")
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply the resource counts (default 1)")
+    ap.add_argument(
+        "--members",
+        help="member accounts per --scale point, comma-separated (default 10 at 1x, 40 at 4x, 100 at 16x: 10 x the "
+        "point, at most 100)",
+    )
+    ap.add_argument(
+        "--scale",
+        default="1",
+        help="resource-count multipliers, comma-separated: with more than one point (e.g. 1,4,16) only "
+        "residency-audit runs, on a fresh estate per point, and a table shows how cost grows (default 1)",
+    )
     ap.add_argument("--workers", type=int, default=32, help="residency-audit --workers (default 32)")
     ap.add_argument(
         "--peers",
@@ -568,8 +595,27 @@ def main() -> int:
     ap.add_argument("--install-timeout", type=float, default=600, help="seconds per peer install (default 600)")
     ap.add_argument("--no-bucket-region", action="store_true", help="ListBuckets without BucketRegion (as moto)")
     ap.add_argument("--skip-sequential", action="store_true")
+    ap.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        help="also run residency-audit from this checkout (PYTHONPATH) on the same estate: a before/after in one run",
+    )
     ap.add_argument("--services-path", action="store_true", help="also time residency-audit with --inventory services")
     args = ap.parse_args()
+    try:
+        points = [float(p) for p in args.scale.split(",")]
+        members = (
+            [int(m) for m in args.members.split(",")] if args.members else [min(100, round(10 * p)) for p in points]
+        )
+    except ValueError:
+        ap.error("--scale and --members take comma-separated numbers")
+    if len(members) == 1:
+        members *= len(points)
+    if len(members) != len(points):
+        ap.error("--members needs one count per --scale point")
+    if len(points) > 1:
+        return scale_table(args, points, members)
+    args.members, args.scale = members[0], points[0]
 
     tmp = Path(tempfile.mkdtemp(prefix="ra-bench-"))
     emu = AwsEmulator()
@@ -584,12 +630,12 @@ def main() -> int:
         if not args.no_bucket_region:
             emu.front.response_hooks.append(bucket_region_hook(estate["bucket_regions"]))
         emu.front.latency = args.latency
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **emu.env()}
-        env["AWS_DEFAULT_REGION"] = "us-east-1"
-        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-        env["AWS_EC2_METADATA_DISABLED"] = "true"
+        env = bench_env(emu)
         runs = [run_ours(env, emu, tmp, args.workers)]
         print(f"residency-audit: {runs[0].seconds:.1f} s", flush=True)
+        if args.compare:
+            runs.append(run_ours(env, emu, tmp, args.workers, code=str(Path(args.compare).resolve())))
+            print(f"{runs[-1].tool}: {runs[-1].seconds:.1f} s", flush=True)
         if args.services_path:
             runs.append(run_ours(env, emu, tmp, args.workers, inventory="services"))
             print(f"residency-audit --inventory services: {runs[-1].seconds:.1f} s", flush=True)
@@ -618,19 +664,74 @@ def main() -> int:
     return 0
 
 
+def bench_env(emu: AwsEmulator) -> dict[str, str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **emu.env()}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env
+
+
+def scale_table(args: argparse.Namespace, points: list[float], members: list[int]) -> int:
+    """residency-audit alone at each point, each on a fresh estate: how wall, CPU, memory and calls
+    grow with resources and accounts. The latency floor is calls x latency / workers: no scan
+    with that many calls and workers can finish sooner."""
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    rows = []
+    emu = AwsEmulator()  # moto's state is per process: one emulator, reset between points
+    try:
+        for point, count in zip(points, members, strict=True):
+            tmp = Path(tempfile.mkdtemp(prefix="ra-bench-"))
+            emu.reset()
+            try:
+                t0 = time.perf_counter()
+                estate = seed(emu, count, point)
+                print(
+                    f"{point:g}x: seeded {estate['accounts']} accounts in {time.perf_counter() - t0:.1f} s", flush=True
+                )
+                hooks = [] if args.no_bucket_region else [bucket_region_hook(estate["bucket_regions"])]
+                emu.front.response_hooks.extend(hooks)
+                emu.front.latency = args.latency
+                run = run_ours(bench_env(emu), emu, tmp, args.workers)
+                print(f"{point:g}x: residency-audit {run.seconds:.1f} s", flush=True)
+                rows.append((point, estate["accounts"], run))
+                for hook in hooks:
+                    emu.front.response_hooks.remove(hook)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        emu.stop()
+    print(f"\n{len(REGIONS)} regions, latency {args.latency * 1000:.0f} ms/request, --workers {args.workers}\n")
+    head = f"{'point':>5} {'accounts':>8} {'resources':>9} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} {'calls':>6}"
+    print(head + f" {'calls/res':>9} {'CPU ms/call':>11} {'floor s':>7} {'wall/floor':>10}")
+    for point, accounts, r in rows:
+        floor = r.calls * args.latency / args.workers
+        line = f"{point:4g}x {accounts:8d} {r.total:9d} {r.seconds:7.1f} {r.m.cpu:6.1f} {r.m.peak_rss_mb:7.0f} {r.calls:6d}"
+        print(
+            line + f" {r.calls / max(r.total, 1):9.2f} {r.m.cpu * 1000 / max(r.calls, 1):11.1f} {floor:7.1f}"
+            f" {r.seconds / floor if floor else float('nan'):9.1f}x"
+        )
+    return 0
+
+
 def report(runs: list[Run], skipped: dict[str, str], args: argparse.Namespace, estate: dict[str, Any]) -> None:
     ours = runs[0]
     print(
         f"\n{estate['accounts']} accounts x {len(REGIONS)} regions, latency {args.latency * 1000:.0f} ms/request, "
         f"BucketRegion in ListBuckets: {not args.no_bucket_region}\n"
     )
-    head = f"{'tool':26} {'wall s':>8} {'vs ours':>8} {'CPU s':>7} {'peak RSS MB':>12} {'API calls':>10}"
-    print(head + f" {'resources':>10} {'calls/res':>10}")
+    head = f"{'tool':32} {'wall s':>8} {'vs ours':>8} {'CPU s':>7} {'peak RSS MB':>12} {'API calls':>10}"
+    print(head + f" {'resources':>10} {'calls/res':>10} {'CPU ms/call':>11}")
     for r in runs:
         speed = r.seconds / ours.seconds if ours.seconds else 0
         per = r.calls / r.total if r.total else float("nan")
-        line = f"{r.tool:26} {r.seconds:8.1f} {speed:7.1f}x {r.m.cpu:7.1f} {r.m.peak_rss_mb:12.0f} {r.calls:10d}"
-        print(line + f" {r.total:10d} {per:10.2f}")
+        line = f"{r.tool:32} {r.seconds:8.1f} {speed:7.1f}x {r.m.cpu:7.1f} {r.m.peak_rss_mb:12.0f} {r.calls:10d}"
+        print(line + f" {r.total:10d} {per:10.2f} {r.m.cpu * 1000 / max(r.calls, 1):11.1f}")
+    floor = ours.calls * args.latency / args.workers
+    print(
+        f"\nlatency floor of residency-audit: {ours.calls} calls x {args.latency * 1000:.0f} ms / {args.workers} workers"
+    )
+    print(f"= {floor:.1f} s; its wall time is {ours.seconds / floor if floor else float('nan'):.1f}x the floor")
     print()
     for r in runs:
         print(f"  {r.tool}: {dict(sorted(r.resources.items()))} {r.note}")

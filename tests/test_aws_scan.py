@@ -402,3 +402,36 @@ def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
     assert [(g["region"], g["service"], g["code"]) for g in report["scan"]["gaps"]] == [
         ("eu-central-1", "backup", "AccessDeniedException")
     ]
+
+
+def test_clients_of_every_account_share_one_model_and_stay_guarded(aws_env: AwsEmulator) -> None:
+    """Sessions on one loader (an organisation scan's accounts) get one parsed service model and
+    one client class per service; the guard still refuses writes through them, and botocore
+    users outside the tool keep their own models."""
+    import threading
+
+    import boto3
+    import botocore.session
+
+    from residency_audit.providers.aws.client import Clients, session
+    from residency_audit.providers.base import ReadOnlyViolation
+
+    base = session()
+    core = botocore.session.Session()
+    core.register_component("data_loader", base._session.get_component("data_loader"))
+    member = boto3.Session(botocore_session=core, region_name="us-east-1")
+    calls: list[str] = []
+    clients = Clients(calls.append, threading.Event())
+    here, there = clients.client(base, "sqs", "eu-west-1"), clients.client(member, "sqs", "eu-west-1")
+    elsewhere = clients.client(member, "sqs", "us-east-1")
+    assert here is not there and there is not elsewhere
+    assert here.meta.service_model is there.meta.service_model is elsewhere.meta.service_model
+    assert type(here) is type(there) is type(elsewhere)
+    assert here.list_queues().get("QueueUrls", []) == [] and there.list_queues().get("QueueUrls", []) == []
+    assert calls == ["sqs:ListQueues", "sqs:ListQueues"]
+    with pytest.raises(ReadOnlyViolation):
+        there.create_queue(QueueName="must-not-exist")
+    assert calls == ["sqs:ListQueues", "sqs:ListQueues"]
+    assert "QueueUrls" not in boto3.Session(region_name="eu-west-1").client("sqs").list_queues()
+    outside = boto3.Session(region_name="eu-west-1").client("sqs")
+    assert outside.meta.service_model is not here.meta.service_model

@@ -5,8 +5,11 @@ Read-only by construction: every client carries a botocore before-call hook that
 refuses, before anything is sent, any operation not on the allow-list (derived from
 the kind declarations, `kinds.read_operations()`), counts the calls it lets through,
 and stops the scan at the next call once Ctrl-C or the deadline set the stop event.
-One client per (session, service, region), created once: client creation is the
-dominant cost of naive scanners. boto3 is imported here only inside functions.
+One client per (session, service, region), created once and only where a reader has
+work: client creation is the dominant cost of naive scanners. Clients of every account
+share one botocore loader and, through it, one parsed service model and one client class
+per service (`share_models`), so an organisation scan parses and builds each service once
+per run, not once per (account, region). boto3 is imported here only inside functions.
 """
 
 from __future__ import annotations
@@ -41,6 +44,78 @@ def session(profile: str | None = None) -> boto3.Session:
         raise CredentialsError(f"AWS profile '{profile}' not found in the AWS config") from None
     except ConfigParseError as exc:
         raise UserError(f"{exc.kwargs.get('path', 'AWS config')}: cannot parse the AWS config file") from None
+
+
+#: The attribute of a botocore loader that opts its clients into `share_models`.
+_SHARED = "_residency_audit_shared"
+_INSTALL_LOCK = threading.Lock()
+
+
+def share_models(loader: Any) -> None:
+    """Clients created from sessions using `loader` share one `ServiceModel` and one client
+    class per (service, API version) instead of building both for every client.
+
+    botocore builds a fresh `ServiceModel` (and with it every operation model and shape the
+    client touches) and a fresh client class (a method and a docstring object per operation)
+    for every client: about half the CPU of creating a client and of its first calls. Both
+    are read-only once built (botocore already shares them between the threads that use one
+    client), and every session of a run is configured alike. botocore has no hook for this,
+    so `ClientCreator`'s two factory methods are wrapped once per process; the wrappers change
+    nothing for a loader without the opt-in attribute (other botocore users in the process),
+    and nothing at all if a botocore release renames them."""
+    from botocore.client import ClientCreator
+
+    with _INSTALL_LOCK:
+        if getattr(loader, _SHARED, None) is None:
+            setattr(loader, _SHARED, ({}, {}))
+        if getattr(ClientCreator, _SHARED, False):
+            return
+        load = getattr(ClientCreator, "_load_service_model", None)
+        make_class = getattr(ClientCreator, "_create_client_class", None)
+        if load is None or make_class is None:
+            return
+
+        def _load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+            shared = getattr(self._loader, _SHARED, None)
+            if shared is None:
+                return load(self, service_name, api_version)
+            key = (service_name, api_version)
+            model = shared[0].get(key)
+            if model is None:
+                # the loader's cached dict, the one the ServiceModel wraps (same call, same cache key)
+                _drop_documentation(self._loader.load_service_model(service_name, "service-2", api_version=api_version))
+                model = shared[0].setdefault(key, load(self, service_name, api_version))
+            return model
+
+        def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
+            shared = getattr(self._loader, _SHARED, None)
+            if shared is None:
+                return make_class(self, service_name, service_model)
+            key = (service_name, id(service_model))
+            cls = shared[1].get(key)
+            if cls is None:
+                cls = shared[1].setdefault(key, make_class(self, service_name, service_model))
+            return cls
+
+        ClientCreator._load_service_model = _load_service_model  # type: ignore[method-assign]
+        ClientCreator._create_client_class = _create_client_class  # type: ignore[method-assign]
+        setattr(ClientCreator, _SHARED, True)
+
+
+def _drop_documentation(model: Any) -> None:
+    """Documentation is about half of a service model's bytes (2 of EC2's 4.4 MB) and no call
+    reads that of operations and shapes: only docstrings do (`help()` on a client method then
+    says less). Elsewhere (client context parameters) botocore requires it: it stays. A member
+    that happens to be named `documentation` is a dict, not a string, and stays too."""
+    stack = [model.get("operations", {}), model.get("shapes", {})]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("documentation"), str):
+                del item["documentation"]
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
 
 
 class Clients:
@@ -84,6 +159,7 @@ class Clients:
                 read_timeout=read,
                 user_agent_extra="residency-audit",
             )
+        share_models(session._session.get_component("data_loader"))
         client = session.client(service, region_name=region, config=self._config)
         stop, count = self.stop, self._count
 

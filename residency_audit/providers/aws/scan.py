@@ -55,32 +55,37 @@ PRIMARY_ONLY = frozenset(s for s in SERVICES if not any(k.footprint for k in KIN
 __all__ = ["ALL_SERVICES", "PROVIDER", "READ_OPERATIONS", "AccountTarget", "AwsAdapter", "ReadOnlyViolation"]
 
 
-_OFFERED: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
+_OFFERED: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
+_KNOWN: list[set[str]] = []
 _OFFERED_LOCK = threading.Lock()
 
 
-def _offered(session: boto3.Session, regions: list[str]) -> dict[str, frozenset[str]]:
+def _offered(session: boto3.Session, regions: list[str], services: set[str]) -> dict[str, frozenset[str]]:
     """service -> the regions asked for in which botocore's endpoint data says it is not offered.
 
     Only regions botocore knows count: a region newer than the installed SDK is read (and an
-    error there is a gap), never skipped on a guess."""
-    key = tuple(sorted(regions))
+    error there is a gap), never skipped on a guess. Asked only for the services that have work:
+    botocore reads a service's endpoint prefix from its whole model, which then stays loaded."""
+    asked = tuple(sorted(regions))
+    found: dict[str, frozenset[str]] = {}
     with _OFFERED_LOCK:
-        found = _OFFERED.get(key)
-        if found is None:
-            from .cli import botocore_regions
+        for service in sorted(services):
+            absent = _OFFERED.get((asked, service))
+            if absent is None:
+                if not _KNOWN:
+                    from .cli import botocore_regions
 
-            known = botocore_regions()
-            found = {}
-            partitions = {partition(r) for r in regions}
-            for service in REGIONAL_SERVICES:
-                for part in partitions:
+                    _KNOWN.append(botocore_regions())
+                known = _KNOWN[0]
+                absent = frozenset()
+                for part in {partition(r) for r in regions}:
                     available = set(session.get_available_regions(service, partition_name=part))
                     if available:  # a partition botocore lists the service in: its other regions lack it
-                        absent = {r for r in regions if partition(r) == part and r in known and r not in available}
-                        found[service] = found.get(service, frozenset()) | absent
-            _OFFERED[key] = found
-        return found
+                        absent |= {r for r in regions if partition(r) == part and r in known and r not in available}
+                _OFFERED[(asked, service)] = absent
+            if absent:
+                found[service] = absent
+    return found
 
 
 @dataclass
@@ -355,8 +360,8 @@ class AwsAdapter:
             read = READERS[service]
             return self._guarded(collector, ctx._target, region, service, lambda: read(ctx, region))
 
-        absent = _offered(ctx._target.session, regions)
         pairs = [(s, r) for r in regions for s in REGIONAL_SERVICES if s in self.services and wanted(s, r)]
+        absent = _offered(ctx._target.session, regions, {s for s, _ in pairs})
         skipped: dict[str, list[str]] = {}
         for s, r in pairs:
             if r in absent.get(s, ()):
