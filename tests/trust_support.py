@@ -275,7 +275,12 @@ class Harness:
             self.clear_log()
             result = self.scan(mode)
             assert result.scan.complete and result.resources, result.scan.gaps
-            out[mode] = {"inventory": inventory(result), "owners": owners(result), "requests": len(self.wire())}
+            out[mode] = {
+                "inventory": inventory(result),
+                "owners": owners(result),
+                "requests": len(self.wire()),
+                "unreadable": {n for n in result.scan.notes if "not readable" in n},
+            }
         return out
 
 
@@ -930,7 +935,7 @@ def _subscription(sub: str) -> Callable[[Request], bool]:
 class AzureHarness(Harness):
     name = "azure"
     modes = ("arm", "graph")
-    counts_retries = False  # counted once per request the scan makes; azure-core retries below the guard's count
+    # the guard counts in the pipeline after azure-core's retry policy: every attempt
     sample_gaps = (
         Gap(
             "azure",
