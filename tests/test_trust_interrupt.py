@@ -25,7 +25,12 @@ from .trust_support import Harness
 
 
 def _interrupt(
-    args: list[str], env: dict[str, str], out: Path, ready: Callable[[], bool], requests: Callable[[], int], settle: float
+    args: list[str],
+    env: dict[str, str],
+    out: Path,
+    ready: Callable[[], bool],
+    requests: Callable[[], int],
+    settle: float,
 ) -> dict[str, Any]:
     """Start the scan, wait for `ready` (then `settle`), send SIGINT; what happened around the signal."""
     cmd = [sys.executable, "-m", "residency_audit", *args, "-f", "json", "-o", str(out), "-q"]
