@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
 from residency_audit.core import Collector, run_scan
 from residency_audit.engine import load_rules
@@ -268,6 +269,19 @@ class Harness:
     def plant_secrets(self, tmp: Path) -> Planted:
         raise NotImplementedError
 
+    #: `permissions <provider>` invocations, each with the document's shape it must print
+    policies: ClassVar[list[tuple[list[str], dict[str, Any]]]]
+    #: a read permission's name, the names that are reads although they do not look like one, and
+    #: what a write looks like (none may be printed)
+    read_permission: ClassVar[re.Pattern[str]]
+    read_permission_exceptions: ClassVar[frozenset[str]] = frozenset()
+    write_permission: ClassVar[re.Pattern[str] | None] = None
+
+    @classmethod
+    def parse_policy(cls, out: str) -> tuple[list[str], dict[str, Any]]:
+        """The printed policy's permission names (in order) and its shape (compared with `policies`)."""
+        raise NotImplementedError
+
     def baseline(self) -> dict[str, dict[str, Any]]:
         """Mode -> a fault-free scan's inventory, owners and number of requests."""
         out: dict[str, dict[str, Any]] = {}
@@ -381,6 +395,45 @@ class AwsHarness(Harness):
         "not wired for AWS: the front has no long server-requested wait for botocore to honour "
         "(its standard retry mode backs off by itself, jittered, at most 20 s)"
     )
+
+    policies: ClassVar[list[tuple[list[str], dict[str, Any]]]] = [
+        (
+            ["permissions", "aws"],
+            {
+                "keys": ["Statement", "Version"],
+                "version": "2012-10-17",
+                "statements": 1,
+                "effect": "Allow",
+                # no NotAction, no Condition tricks
+                "statement keys": ["Action", "Effect", "Resource", "Sid"],
+                "sid is a word": True,
+            },
+        )
+    ]
+    read_permission = re.compile(r"^[a-z0-9-]+:(List|Describe|Get|Search|BatchGet|Lookup)[A-Z]")
+    #: IAM actions that are not named as reads but change nothing in the estate.
+    read_permission_exceptions = frozenset(
+        {"sts:AssumeRole", "config:SelectResourceConfig", "config:SelectAggregateResourceConfig"}
+    )
+    write_permission = re.compile(
+        r":(Create|Put|Delete|Update|Modify|Attach|Detach|Start|Stop|Terminate|Run|Copy|Restore|Tag|Untag|Set|Enable"
+        r"|Disable|Invoke|Publish|Send|Associate|Disassociate|Reboot|Revoke|Authorize|Import|Export|Register|Deregister"
+        r"|Cancel|Accept|Reject|Replace|Reset|Add|Remove|Pass|Upload|Write|Purge|Promote|Failover|Restart)"
+    )
+
+    @classmethod
+    def parse_policy(cls, out: str) -> tuple[list[str], dict[str, Any]]:
+        policy = json.loads(out)
+        statement = policy["Statement"][0]
+        shape = {
+            "keys": sorted(policy),
+            "version": policy["Version"],
+            "statements": len(policy["Statement"]),
+            "effect": statement["Effect"],
+            "statement keys": sorted(statement),
+            "sid is a word": bool(re.fullmatch(r"[A-Za-z0-9]+", statement["Sid"])),
+        }
+        return list(statement["Action"]), shape
 
     def __init__(self, mp: pytest.MonkeyPatch, emu: AwsEmulator) -> None:
         super().__init__(mp)
@@ -667,6 +720,14 @@ class GcpHarness(Harness):
         Gap("gcp", "shop-prod", "europe-west9", "cloudfunctions", "location unreachable", ""),
     )
 
+    policies: ClassVar[list[tuple[list[str], dict[str, Any]]]] = [(["permissions", "gcp"], {"stage": "GA"})]
+    read_permission = re.compile(r"\.(list|get|search[A-Za-z]*|getIamPolicy|listEffectiveTags|analyze[A-Za-z]*)$")
+
+    @classmethod
+    def parse_policy(cls, out: str) -> tuple[list[str], dict[str, Any]]:
+        role = yaml.safe_load(out)
+        return list(role["includedPermissions"]), {"stage": role["stage"]}
+
     def __init__(self, mp: pytest.MonkeyPatch) -> None:
         super().__init__(mp)
         self.emu = GcpEmulator(page_size=2)
@@ -952,6 +1013,8 @@ SAS_TAG = (
     "&sig=trustAzureSasSignature%2Babc%3D"
 )
 SAS_RG_TAG = "https://trustacct.blob.core.windows.net/?sv=2022-11-02&ss=b&srt=co&sig=trustSasOnGroup0123"
+#: a custom role's fields that must be exactly these (no data actions, nothing excluded by NotActions)
+_AZURE_ROLE: dict[str, Any] = {"IsCustom": True, "NotActions": [], "DataActions": [], "NotDataActions": []}
 _AZURE_CODES = {"503": "InternalServerError", "429": "TooManyRequests", "reset": "ServiceResponseError"}
 
 
@@ -984,6 +1047,24 @@ class AzureHarness(Harness):
             "MissingSubscriptionRegistration",
         ),
     )
+
+    policies: ClassVar[list[tuple[list[str], dict[str, Any]]]] = [
+        (
+            ["permissions", "azure"],
+            {**_AZURE_ROLE, "AssignableScopes": ["/subscriptions/00000000-0000-0000-0000-000000000000"]},
+        ),
+        (
+            ["permissions", "azure", "--scope", "/providers/Microsoft.Management/managementGroups/mg"],
+            {**_AZURE_ROLE, "AssignableScopes": ["/providers/Microsoft.Management/managementGroups/mg"]},
+        ),
+    ]
+    read_permission = re.compile(r"^Microsoft\.[A-Za-z]+/[^*]+/read$")
+    write_permission = re.compile(r"/(write|delete|action)$")
+
+    @classmethod
+    def parse_policy(cls, out: str) -> tuple[list[str], dict[str, Any]]:
+        role = json.loads(out)
+        return list(role["Actions"]), {k: role[k] for k in (*_AZURE_ROLE, "AssignableScopes")}
 
     def __init__(self, mp: pytest.MonkeyPatch) -> None:
         super().__init__(mp)
