@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from residency_audit.commands.common import exit_code
-from residency_audit.model import Gap, Location, Owner, Resource, Scan, ScanRequest, ScanResult
+from residency_audit.model import Gap, Location, Owner, Resource, RunPolicy, Scan, ScanRequest, ScanResult
 from residency_audit.outputs import FORMATS, renderer
 
 from .conftest import read_json, run_cli
@@ -99,7 +99,7 @@ PROVIDER_GAPS = {name: list(harness.sample_gaps) for name, harness in HARNESSES.
 def test_every_output_format_says_incomplete_and_lists_each_gap(fmt: str, provider: str) -> None:
     """Every registered format, including ones added later (SARIF, JUnit, HTML, CSV...), for each provider's gaps."""
     gaps = PROVIDER_GAPS[provider]
-    text = renderer(fmt)(_result(gaps))
+    text = renderer(fmt)(_result(gaps), RunPolicy())
     if fmt == "json":
         scan = json.loads(text)["scan"]
         assert scan["complete"] is False

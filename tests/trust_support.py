@@ -374,12 +374,12 @@ class Recorder:
         session.events.register("before-call", self._call)
         session.events.register("before-send", self._send)
 
-    def _call(self, model: Any, **_: Any) -> None:
+    def _call(self, model: Any, **kwargs: Any) -> None:
         service = model.service_model.service_name
         self._ids[model.service_model.service_id.hyphenize()] = service
         self.attempted.append((service, model.name))
 
-    def _send(self, event_name: str, **_: Any) -> None:
+    def _send(self, event_name: str, **kwargs: Any) -> None:
         _, service_id, operation = event_name.split(".")
         self.sent.append((self._ids.get(service_id, service_id), operation))
 
@@ -560,7 +560,9 @@ class AwsHarness(Harness):
         lost = {rid for rid in base if f":{service}:" in rid and rid.split(":")[3] == region}
         # What a scan whose reader failed still holds: what the inventory listed of that reader's part,
         # judged at its ARN's region only (its copies are unknown: the gap says so); the rest unchanged.
-        expected = {rid: ([(rid.split(":")[3], "primary")] if rid in lost else locs) for rid, locs in base.items()}
+        expected: Inventory = {
+            rid: ([(rid.split(":")[3], "primary")] if rid in lost else locs) for rid, locs in base.items()
+        }
         return Failing(
             faults,
             options,
