@@ -1,4 +1,4 @@
-"""Shared by the cloud tests: point the Azure SDK at the fake, compare inventories (see also trust_support.py)."""
+"""Shared by the cloud tests: point the Azure SDK at the fake, compare inventories (see also trust_support/)."""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def read_json(path: Path) -> Any:
 
 @pytest.fixture(scope="module", params=PROVIDERS)
 def provider_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    """One provider's trust harness (tests/trust_support.py) for a module: each trust test runs once per provider."""
+    """One provider's trust harness (tests/trust_support/) for a module: each trust test runs once per provider."""
     yield from start(request.param, request)
 
 

@@ -4,7 +4,7 @@ When retries suffice, the scan must see exactly what a fault-free scan sees;
 when they cannot (a region/service, project or subscription that keeps failing),
 exactly that part becomes gaps, the retries are bounded, and everything else
 still lands. Where and how each provider's faults are injected, and which part
-fails, is its entry in tests/trust_support.py.
+fails, is its entry in tests/trust_support/.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Read-only, proven for every provider: each request a scan makes is a declared read, and nothing else is sent.
 
-Witnesses per provider (tests/trust_support.py): the emulator's request log (what
+Witnesses per provider (tests/trust_support/): the emulator's request log (what
 arrived), each request attributed to an allow-list entry with a read verdict, and
 where the SDK has its own record (botocore's before-call and before-send for AWS)
 that too. The scans reach every code path (AWS: Resource Explorer and every

@@ -1,6 +1,6 @@
 """Secrets: credentials, tokens, keys and signed URLs never reach an output, a log line or a report.
 
-For every provider (tests/trust_support.py), real CLI processes scan its emulator
+For every provider (tests/trust_support/), real CLI processes scan its emulator
 with recognisable credentials (AWS keys and session token in the environment, a
 Google service-account key file whose self-signed JWTs are collected off the
 wire, an Azure client secret and the tokens issued for it) and signed URLs
