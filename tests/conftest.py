@@ -15,6 +15,7 @@ from residency_emulator.aws import AwsEmulator
 from residency_emulator.gcp import GcpEmulator, seed_gcp
 
 from .hypothesis_support import FULL
+from .trust_support import PROVIDERS, Harness, start
 
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
@@ -84,3 +85,15 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def provider_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """One provider's trust harness (tests/trust_support/) for a module: each trust test runs once per provider."""
+    yield from start(request.param, request)
+
+
+@pytest.fixture
+def trust(provider_harness: Harness) -> Iterator[Harness]:
+    yield provider_harness
+    provider_harness.tidy()

@@ -100,8 +100,13 @@ def sequence() -> list[ScanResult]:
     3 (interrupted): only exports seen, plus a gap; a new Ohio VM seen before the interruption
     4 (complete)   : exports moved London -> Paris; crm's London replica removed
     """
-    invoices = lambda region: res("s3.bucket", "invoices", PROD, ("primary", region))  # noqa: E731
-    exports = lambda region: res("s3.bucket", "exports", PROD, ("primary", region))  # noqa: E731
+
+    def invoices(region: str) -> Resource:
+        return res("s3.bucket", "invoices", PROD, ("primary", region))
+
+    def exports(region: str) -> Resource:
+        return res("s3.bucket", "exports", PROD, ("primary", region))
+
     runner = res("ec2.instance", "runner", DATA, ("primary", "us-east-1"))
     crm_rep = res("rds.instance", "crm", DATA, ("primary", "eu-central-1"), ("replica", "eu-west-2"))
     crm = res("rds.instance", "crm", DATA, ("primary", "eu-central-1"))

@@ -38,6 +38,7 @@ def _gaps(report: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _apprunner(report: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any]
     (found,) = [r for r in report["resources"] if r["id"] == APPRUNNER]
     return found
 

@@ -373,7 +373,7 @@ def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
     from residency_emulator.front import Request, Response
 
     seed_aws(aws_env)
-    answer = {"code": "ResourceNotFoundException", "status": 404}
+    answer: dict[str, Any] = {"code": "ResourceNotFoundException", "status": 404}
 
     def gone(req: Request) -> Response | None:
         path = req.path.split("?")[0].rstrip("/")
@@ -388,7 +388,8 @@ def test_backup_plan_gone_between_listing_and_read_is_not_a_gap(
             ["scan", "aws", "--regions", "eu-central-1", "--services", "backup", "-f", "json", "-o", str(out), "-q"],
             capsys,
         )
-        return read_json(out)
+        report: dict[str, Any] = read_json(out)
+        return report
 
     aws_env.front.request_hooks.insert(0, gone)
     try:

@@ -176,6 +176,7 @@ def estate(request: pytest.FixtureRequest, azure_fake: FakeArm, tmp_path_factory
 
 
 def _resource(report: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any]
     (found,) = [r for r in report["resources"] if r["name"] == name]
     return found
 

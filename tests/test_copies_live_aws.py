@@ -196,8 +196,12 @@ def seed(w: World) -> None:
     bk, bk_us = w.client("backup", "eu-west-1"), w.client("backup", "us-east-1")
     vault = bk.create_backup_vault(BackupVaultName="acme-vault")["BackupVaultArn"]
     dr = bk_us.create_backup_vault(BackupVaultName="dr-vault")["BackupVaultArn"]
-    rule = {"RuleName": "nightly", "TargetBackupVaultName": "acme-vault", "ScheduleExpression": "cron(0 3 * * ? *)"}
-    rule["CopyActions"] = [{"DestinationBackupVaultArn": dr}]
+    rule: dict[str, Any] = {
+        "RuleName": "nightly",
+        "TargetBackupVaultName": "acme-vault",
+        "ScheduleExpression": "cron(0 3 * * ? *)",
+        "CopyActions": [{"DestinationBackupVaultArn": dr}],
+    }
     plan = bk.create_backup_plan(BackupPlan={"BackupPlanName": "nightly", "Rules": [rule]})
     day = 86400.0
     fakes = w.emu.fakes

@@ -447,7 +447,11 @@ def test_a_link_spelled_with_the_project_number_names_the_project_id_record(
     gcp_server: GcpEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Filestore names a backup's instance by project number, the instance list by project id."""
-    from .cloud_support import scan_gcp
+    from residency_audit.core import run_scan
+    from residency_audit.engine import load_rules
+    from residency_audit.geography import default_catalog
+    from residency_audit.model import ScanRequest
+    from residency_audit.providers.gcp.scan import GcpAdapter
 
     for key in GOOGLE_VARS:
         monkeypatch.delenv(key, raising=False)
@@ -456,7 +460,10 @@ def test_a_link_spelled_with_the_project_number_names_the_project_id_record(
     share = gcp_server.filestore_instance(p, "acme-share", "europe-west4-a")
     backup = gcp_server.filestore_backup(p, "acme-share-nightly", "europe-west4", share)
     backup["sourceInstance"] = share["name"].replace("projects/acme-prod/", "projects/400000000001/")
-    result = scan_gcp(gcp_server, services=("file",))
+    adapter = GcpAdapter.create(
+        anonymous=True, endpoints={"*": gcp_server.url}, inventory="services", services=("file",)
+    )
+    result = run_scan(adapter, ScanRequest("gcp"), load_rules(), default_catalog())
     (record,) = [r for r in result.resources if r.kind == "filestore.backup"]
     target = "//file.googleapis.com/projects/acme-prod/locations/europe-west4-a/instances/acme-share"
     assert record.links == [CopyLink("copy-of", target, "backup")]

@@ -588,7 +588,7 @@ _AZURE_CREDENTIAL_VARS = (
     "MSI_ENDPOINT",
 )
 _env_value = st.one_of(
-    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30),
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=30),
     st.from_regex(r"(https?|ftp)?(://)?[\[\]a-z0-9.:@/%-]{0,24}", fullmatch=True),
     st.sampled_from(["dev", "prod", "EnvironmentCredential", "nonsense", "/nonexistent/file.pem", "https://[::1"]),
 )

@@ -398,7 +398,9 @@ def test_every_real_plan_is_read_and_every_cloud_resource_judged(
     """381 `terraform show -json` files from other projects, Terraform 0.12 to 1.x, read in place."""
     manifest = json.loads((REALPLANS / "manifest.json").read_text("utf-8"))
     assert len(manifest) >= 381
-    refused, unjudged, codes = [], [], []
+    refused: list[tuple[str, int, str]] = []
+    unjudged: list[str] = []
+    codes: list[int] = []
     for entry in manifest:
         path = REALPLANS / entry["file"]
         code, rep, err = report(path, tmp_path, capsys)

@@ -24,7 +24,7 @@ from .conftest import read_json, run_cli
 ORG = "100000000001"
 
 
-def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str]:
+def _key(f: dict[str, Any]) -> tuple[str, str, str, str, str | None]:
     return (f["rule_id"], f["resource_kind"], f["resource_name"], f["role"], f["region"])
 
 

@@ -4,6 +4,7 @@ HTTP against the local fake GCP REST server, exact findings, recorded request lo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -359,6 +360,9 @@ def test_service_account_key_signs_its_own_jwt(
     """GOOGLE_APPLICATION_CREDENTIALS with a generated key: a self-signed JWT, no token endpoint."""
     from google.auth import jwt
 
+    #: google-auth ships no annotations: the signature as this test uses it
+    decode: Callable[..., dict[str, Any]] = jwt.decode
+
     key_file, public, email, pem = _service_account(tmp_path, gcp)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     out = tmp_path / "r.json"
@@ -374,7 +378,7 @@ def test_service_account_key_signs_its_own_jwt(
     tokens = {_bearer(r) for r in gcp.log}
     assert all(t.startswith("Bearer ") for t in tokens)
     for token in tokens:
-        claims = jwt.decode(token.removeprefix("Bearer "), certs=public, verify=True)
+        claims = decode(token.removeprefix("Bearer "), certs=public, verify=True)
         assert claims["iss"] == email and claims["sub"] == email
         assert claims["scope"] == "https://www.googleapis.com/auth/cloud-platform.read-only"
 

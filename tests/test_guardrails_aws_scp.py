@@ -246,7 +246,7 @@ def test_findings_through_the_rule_engine() -> None:
     """Guardrail pseudo-resources get RA-GR-* findings only, never the art. 6 ones."""
     ou = [FULL, deny({"StringNotLike": {"aws:RequestedRegion": ["eu-*"]}}, GLOBAL_NOT_ACTION, name="eu-star")]
     org = one_account([FULL], ou, [FULL])
-    estate = [
+    estate: list[str | Resource] = [
         Resource(
             "aws",
             "cloudfront.distribution",

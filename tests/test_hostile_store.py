@@ -172,7 +172,7 @@ def test_repro_narrow_scan_does_not_silence_fail_on(tmp_path: Path, capsys: pyte
     from .store_support import PROD, T0, res
 
     full = scan_of([res("s3.bucket", "us-data", PROD, ("primary", "us-east-1"))], T0)
-    narrow_request = ScanRequest("aws", regions=["eu-west-1"], options={"services": ["ec2"]})
+    narrow_request = ScanRequest("aws", regions=("eu-west-1",), options={"services": ["ec2"]})
     narrow = scan_of(
         [res("ec2.instance", "eu-vm", PROD, ("primary", "eu-west-1"))],
         T0 + dt.timedelta(hours=1),

@@ -541,8 +541,8 @@ def test_report_alerts_for_scheduled_jobs(tmp_path: Path, capsys: pytest.Capture
         (
             ScanRequest(
                 "aws",
-                scopes=["111111111111", "222222222222"],
-                regions=["eu-west-1", "eu-central-1"],
+                scopes=("111111111111", "222222222222"),
+                regions=("eu-west-1", "eu-central-1"),
                 options={"services": ["s3"], "organization": "o-abc", "accounts_in_organization": 40, "shard": "2/4"},
             ),
             "AWS: organisation o-abc (2 of 40 accounts, shard 2/4)",
@@ -551,7 +551,7 @@ def test_report_alerts_for_scheduled_jobs(tmp_path: Path, capsys: pytest.Capture
         (
             ScanRequest(
                 "gcp",
-                scopes=["organizations/1", "projects/p"],
+                scopes=("organizations/1", "projects/p"),
                 options={"inventory": {"organizations/1": "asset", "projects/p": "services"}},
             ),
             "Google Cloud: organisation 1 and project p",
@@ -563,7 +563,7 @@ def test_report_alerts_for_scheduled_jobs(tmp_path: Path, capsys: pytest.Capture
             "inventory: Resource Graph; Azure operated by 21Vianet",
         ),
         (
-            ScanRequest("terraform", scopes=["plan.json"], options={"terraform_version": "1.9.8"}),
+            ScanRequest("terraform", scopes=("plan.json",), options={"terraform_version": "1.9.8"}),
             "Terraform plan plan.json (Terraform 1.9.8)",
             "as planned",
         ),

@@ -75,6 +75,7 @@ def _fps(findings: list[dict[str, Any]]) -> Counter[str]:
 
 
 def _current(report: dict[str, Any]) -> dict[str, Any]:
+    cur: dict[str, Any]
     (cur,) = [s for s in report["scans"] if s["scan"]["id"] == report["current_scan_id"]]
     return cur
 

@@ -1,41 +1,69 @@
-"""Read-only, proven: every operation the AWS adapter attempts, sends and the emulator sees is a listed read.
+"""Read-only, proven for every provider: each request a scan makes is a declared read, and nothing else is sent.
 
-Three independent witnesses of one full scan of the sample estate:
-botocore's `before-call` (what the adapter asked for), botocore's `before-send`
-(what went to the wire, retries included) — both registered on the boto3
-session the adapter is given, so its clients inherit them — and the emulator
-front's request log (what arrived).
+Witnesses per provider (tests/trust_support/): the emulator's request log (what
+arrived), each request attributed to an allow-list entry with a read verdict, and
+where the SDK has its own record (botocore's before-call and before-send for AWS)
+that too. The scans reach every code path (AWS: Resource Explorer and every
+reader; Google Cloud: per service, named projects, a folder missing from search,
+Asset Inventory; Azure: ARM and Resource Graph), so the union of what they used
+must be the allow-list: an entry no scan uses is a permission nobody needs. The
+few that only another command uses are named with the test that exercises them.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from typing import Any
 
-import boto3
 import pytest
 
 from residency_audit.core import Collector
 from residency_audit.model import Scan, ScanRequest
-from residency_audit.providers.aws.scan import (
-    ALL_SERVICES,
-    READ_OPERATIONS,
-    AccountTarget,
-    AwsAdapter,
-    ReadOnlyViolation,
-)
-from residency_emulator.aws import AwsEmulator, operation_of, signed_scope
-from residency_emulator.estate import REGIONS, seed_aws
+from residency_emulator.aws import operation_of
 
-#: What a read looks like. Anything else on the allow-list must be in READ_EXCEPTIONS with a reason.
-READ_VERB = re.compile(r"^(List|Describe|Get|Search|BatchGet|Lookup)[A-Z]")
-#: Operations that change nothing in the estate although their name is not a read verb.
-READ_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("sts", "AssumeRole"): "returns temporary credentials for a member account; changes nothing",
-    ("config", "SelectResourceConfig"): "a read-only SQL query over the recorded configuration items",
-    ("config", "SelectAggregateResourceConfig"): "the same query over an aggregator's configuration items",
-}
+from .trust_support import READ_EXCEPTIONS, READ_VERB, Harness, ReadOnlyRun, counted
+
+
+@pytest.fixture(scope="module")
+def recorded(provider_harness: Harness) -> ReadOnlyRun:
+    return provider_harness.readonly_run()
+
+
+def test_every_request_of_every_scan_is_an_allow_listed_read(recorded: ReadOnlyRun) -> None:
+    run = recorded
+    used: set[tuple[str, str]] = set()
+    services: set[str] = set()
+    for sc in run.scenarios:
+        assert sc.resources, sc.name
+        assert [g for g in sc.scan.gaps if g.code not in sc.expected_gaps] == [], sc.name
+        assert sc.wire, f"{sc.name}: the emulator saw no request"
+        assert [s.path for s in sc.wire if not s.read] == [], f"{sc.name}: not a read on the wire"
+        services |= {s.service for s in sc.wire}
+        if sc.attempted is not None:
+            # The SDK's own witnesses: what the client asked for, and what it put on the wire.
+            ops = sc.attempted
+            assert sc.sent, "before-send must have fired"
+            assert set(sc.sent) - run.allow_list == set()
+            assert set(sc.sent) == set(sc.attempted)
+            assert len(sc.wire) == len(sc.sent), "the emulator saw exactly what the SDK sent"
+        else:
+            unattributed = [s.path for s in sc.wire if s.operation is None]
+            assert unattributed == [], f"{sc.name}: requests that are no declared read"
+            ops = [s.operation for s in sc.wire if s.operation is not None]
+        assert set(ops) - run.allow_list == set(), sc.name
+        assert sorted(op for op in set(ops) if not run.read_operation(op)) == [], sc.name
+        # The scan's own call counter is the same record (it is kept by the client's guard).
+        assert sc.scan.api_calls == counted(ops, run.counted_as), sc.name
+        used |= set(ops)
+    coverage = {run.coverage(op) for op in used}
+    assert coverage & set(run.elsewhere) == set(), "documented as exercised elsewhere, yet a scan used it"
+    assert coverage | set(run.elsewhere) == {run.coverage(op) for op in run.allow_list}, "every entry exercised"
+    assert services == run.wire_services
+    for label, (actual, expected) in run.pins(used).items():
+        assert actual == expected, label
+
+
+# --------------------------------------------------------------------------- AWS: the allow-list against botocore
+
 #: REST reads that AWS models as POST (the query goes in the body): each with why it changes nothing.
 REST_POST_READS: dict[tuple[str, str], str] = {
     ("resource-explorer-2", op): "Resource Explorer's reads are all POSTs with the query in the body"
@@ -45,95 +73,12 @@ REST_POST_READS[("opensearch", "DescribeOutboundConnections")] = "a search over 
 _REST_PROTOCOLS = {"rest-json", "rest-xml"}
 
 
-class Recorder:
-    """botocore hooks on a session: operations attempted (before-call) and requests sent (before-send)."""
-
-    def __init__(self, session: boto3.Session) -> None:
-        self.attempted: list[tuple[str, str]] = []
-        self.sent: list[tuple[str, str]] = []
-        self._ids: dict[str, str] = {}
-        session.events.register("before-call", self._call)
-        session.events.register("before-send", self._send)
-
-    def _call(self, model: Any, **_: Any) -> None:
-        service = model.service_model.service_name
-        self._ids[model.service_model.service_id.hyphenize()] = service
-        self.attempted.append((service, model.name))
-
-    def _send(self, event_name: str, **_: Any) -> None:
-        _, service_id, operation = event_name.split(".")
-        self.sent.append((self._ids.get(service_id, service_id), operation))
-
-
-@pytest.fixture(scope="module")
-def recorded_scan(aws_emu: AwsEmulator) -> dict[str, Any]:
-    mp = pytest.MonkeyPatch()
-    aws_emu.reset()
-    for key, value in aws_emu.env().items():
-        mp.setenv(key, value)
-    mp.delenv("AWS_PROFILE", raising=False)
-    try:
-        seed_aws(aws_emu)
-        aws_emu.front.clear_log()
-        session = boto3.Session()
-        recorder = Recorder(session)
-        collector = Collector(Scan(ScanRequest("aws")))
-        # Through Resource Explorer (its reads, the readers where it saw resources), then every
-        # reader everywhere (the readers Explorer made unnecessary too): every operation is exercised.
-        for inventory in ("explorer", "services"):
-            AwsAdapter(targets=[AccountTarget(session)], regions=REGIONS, inventory=inventory).scan(collector)
-        return {
-            "recorder": recorder,
-            "wire": list(aws_emu.front.log),
-            "scan": collector.scan,
-            "resources": collector.resources,
-        }
-    finally:
-        mp.undo()
-
-
-def test_every_attempted_operation_is_an_allow_listed_read(recorded_scan: dict[str, Any]) -> None:
-    rec: Recorder = recorded_scan["recorder"]
-    attempted = set(rec.attempted)
-    assert attempted - READ_OPERATIONS == set()
-    every = {"sts", "organizations", "resource-explorer-2", *ALL_SERVICES}
-    assert {s for s, _ in attempted} == every, "every service must be exercised"
-    for service, op in attempted:
-        assert READ_VERB.match(op) or (service, op) in READ_EXCEPTIONS, (service, op)
-    # The scan's own call counter is the same record (it is kept by the adapter's guard).
-    assert recorded_scan["scan"].api_calls == dict(Counter(f"{s}:{o}" for s, o in rec.attempted))
-
-
-def test_every_sent_request_is_an_allow_listed_read(recorded_scan: dict[str, Any]) -> None:
-    rec: Recorder = recorded_scan["recorder"]
-    assert rec.sent, "before-send must have fired"
-    assert set(rec.sent) - READ_OPERATIONS == set()
-    assert set(rec.sent) == set(rec.attempted)
-
-
-def test_the_emulator_saw_exactly_what_botocore_sent(recorded_scan: dict[str, Any]) -> None:
-    """The wire witness: one request per botocore send, query/JSON actions listed, REST calls all GETs."""
-    rec: Recorder = recorded_scan["recorder"]
-    wire = recorded_scan["wire"]
-    assert len(wire) == len(rec.sent)
-    allowed_names = {op for _, op in READ_OPERATIONS}
-    services_on_wire = set()
-    for req in wire:
-        _, signed_service = signed_scope(req)
-        services_on_wire.add(signed_service)
-        _, op = operation_of(req)
-        if " " in op:  # a REST API the emulator does not name: the wire shows "METHOD /path"
-            assert req.method == "GET", (signed_service, op)
-        else:
-            assert op in allowed_names, (signed_service, op)
-    # SigV4 signing names: EFS signs as elasticfilesystem, OpenSearch as es, Cognito as cognito-idp.
-    session = boto3.Session(region_name="eu-west-1")._session
-    signing = {session.get_service_model(s).signing_name for s in {"resource-explorer-2", *ALL_SERVICES}}
-    assert services_on_wire == {"sts", "organizations", *signing}
-
-
-def test_allow_list_names_real_read_operations() -> None:
+def test_aws_allow_list_names_real_read_operations() -> None:
     """Each entry exists in botocore's model, has a read verb, and REST ones are HTTP GETs."""
+    import boto3
+
+    from residency_audit.providers.aws.scan import READ_OPERATIONS
+
     session = boto3.Session(region_name="eu-west-1")
     for service, op in sorted(READ_OPERATIONS):
         model = session._session.get_service_model(service)
@@ -153,10 +98,16 @@ def test_allow_list_names_real_read_operations() -> None:
         ("sts", "get_session_token", {}),
     ],
 )
-def test_a_non_read_operation_is_refused_before_it_is_sent(
-    aws_env: AwsEmulator, service: str, call: str, kwargs: dict[str, Any]
+def test_aws_a_non_read_operation_is_refused_before_it_is_sent(
+    aws_env: Any, service: str, call: str, kwargs: dict[str, Any]
 ) -> None:
     """The adapter's own client factory: a write raises ReadOnlyViolation and nothing reaches the wire."""
+    import boto3
+
+    from residency_audit.providers.aws.scan import AccountTarget, AwsAdapter, ReadOnlyViolation
+
+    from .trust_support import Recorder
+
     session = boto3.Session()
     recorder = Recorder(session)
     adapter = AwsAdapter(targets=[AccountTarget(session)], regions=["eu-west-1"])

@@ -1,9 +1,13 @@
-"""Secrets: credentials, session tokens and signed URLs never reach an output, a log line or a report.
+"""Secrets: credentials, tokens, keys and signed URLs never reach an output, a log line or a report.
 
-Real CLI processes scan moto with recognisable fake credentials in their
-environment and signed URLs planted in the estate (tag values, a resource
-name, an API error message); then every artefact they wrote and everything
-they printed is searched for each secret.
+For every provider (tests/trust_support/), real CLI processes scan its emulator
+with recognisable credentials (AWS keys and session token in the environment, a
+Google service-account key file whose self-signed JWTs are collected off the
+wire, an Azure client secret and the tokens issued for it) and signed URLs
+planted in the estate (tags, labels, a resource name, an API error message).
+Every file written (JSON, table file, SQLite store) and everything printed by
+every run is searched for each secret; the planted values must still be there,
+redacted rather than dropped.
 """
 
 from __future__ import annotations
@@ -11,87 +15,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from residency_audit.redact import MASK, Redactor
-from residency_emulator.aws import AwsEmulator
-from residency_emulator.front import Request, Response
 
 from .conftest import read_json
+from .trust_support import AWS_MARKERS, ENV_SECRETS, Expect, Harness
 
-ACCESS_KEY_ID = "AKIATRUSTFAKE0000042"
-ENV_SECRETS = {
-    "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-    "AWS_SECRET_ACCESS_KEY": "trustSecretAws/Key+0123456789abcdefABCDEF",
-    "AWS_SESSION_TOKEN": "trustSessionTokenFwoGZXIvYXdzEJr//////////wEaDOrTrUsT",
-    "AZURE_CLIENT_SECRET": "trustAzureClientSecret~0123456789",
-    "GOOGLE_OAUTH_ACCESS_TOKEN": "ya29.trustGoogleAccessToken0123456789",
+OUTPUTS = {
+    "json": ["-f", "json", "-o", "out/report.json"],
+    "table-file": ["-f", "table", "-o", "out/report.txt"],
+    "table-terminal": [],
 }
-SAS_URL = (
-    "https://trustacct.blob.core.windows.net/exports/x.csv?sv=2022-11-02&sp=r&se=2030-01-01T00:00:00Z"
-    "&sig=trustSasSignature%2Babc%3D"
-)
-PRESIGNED_URL = (
-    "https://b.s3.eu-west-1.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
-    f"&X-Amz-Credential={ACCESS_KEY_ID}%2F20261201%2Feu-west-1%2Fs3%2Faws4_request"
-    "&X-Amz-Security-Token=trustPresignToken0123&X-Amz-Signature=trustAmzSignature0123abcdef"
-)
-PEM = "-----BEGIN PRIVATE KEY-----\nMIIEtrustPemPrivateKeyBody0123\n-----END PRIVATE KEY-----"
-NAME_WITH_SIG = "backup?sig=trustSasInName0123"
-ERROR_WITH_SIG = "https://trustacct.blob.core.windows.net/c?sv=2022-11-02&sig=trustSasInError0123"
-
-#: Substrings that must appear nowhere: each secret's distinctive core.
-MARKERS = [
-    *ENV_SECRETS.values(),
-    "trustSasSignature",
-    "trustAmzSignature",
-    "trustPresignToken",
-    "trustPemPrivateKey",
-    "trustSasInName",
-    "trustSasInError",
-]
-
-
-@pytest.fixture
-def secret_estate(aws_env: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    for key, value in ENV_SECRETS.items():
-        monkeypatch.setenv(key, value)
-    ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=aws_env.url)
-    ec2.run_instances(
-        ImageId="ami-12345678",
-        MinCount=1,
-        MaxCount=1,
-        InstanceType="t3.micro",
-        TagSpecifications=[
-            {
-                "ResourceType": "instance",
-                "Tags": [
-                    {"Key": "Name", "Value": NAME_WITH_SIG},
-                    {"Key": "export", "Value": SAS_URL},
-                    {"Key": "presigned", "Value": PRESIGNED_URL},
-                    {"Key": "key", "Value": PEM},
-                ],
-            }
-        ],
-    )
-
-    def deny(req: Request) -> Response | None:
-        if req.path.startswith("/2015-03-31/functions"):
-            body = f'{{"Type":"User","Message":"denied by policy for {ERROR_WITH_SIG}"}}'.encode()
-            return Response(
-                403, {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"}, body
-            )
-        return None
-
-    aws_env.front.request_hooks.insert(0, deny)
-    env = {**os.environ, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "COLUMNS": "200"}
-    yield env
-    aws_env.front.request_hooks.remove(deny)
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
@@ -101,45 +39,77 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_no_secret_in_any_output_log_or_report(secret_estate: dict[str, str], tmp_path: Path) -> None:
-    env = secret_estate
-    scan = ["scan", "aws", "--regions", "eu-west-1", "--services", "ec2,lambda", "--store", "out/history.db"]
-    printed: dict[str, str] = {}
-    codes = {}
-    for label, extra in {
-        "json": ["-f", "json", "-o", "out/report.json"],
-        "table-file": ["-f", "table", "-o", "out/report.txt"],
-    }.items():
-        codes[label], printed[label] = _run([*scan, *extra], env, tmp_path)
-    codes["demo"], printed["demo"] = _run(["demo", "--reports-dir", "out/reports", "-q"], env, tmp_path)
-    assert codes["json"] == codes["table-file"] == 3, printed  # the lambda gap; the json run prints the table too
-    assert codes["demo"] == 0, printed["demo"]
+def _artefacts(root: Path) -> dict[str, str]:
+    """Every file written, as text (the SQLite store decoded leniently)."""
+    return {str(p.relative_to(root)): p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file()}
 
-    # Text outputs and binary ones (the SQLite scan history): searched as bytes, decoded leniently.
-    artefacts = {
-        str(p.relative_to(tmp_path)): p.read_bytes().decode("utf-8", "replace")
-        for p in tmp_path.rglob("*")
-        if p.is_file()
-    }
-    assert {"out/report.json", "out/report.txt", "out/history.db"} <= set(artefacts)
-    assert "trustacct.blob.core.windows.net" in artefacts["out/history.db"], "the tag reached the store, redacted"
+
+def _leaks(everything: dict[str, str], markers: list[str]) -> list[tuple[str, str]]:
+    assert all(len(m) >= 12 for m in markers), markers
+    return [(where, m) for where, text in everything.items() for m in markers if m in text]
+
+
+def _field(resource: dict[str, Any], name: str) -> str:
+    if name.startswith("tags."):
+        return str(resource["tags"][name.removeprefix("tags.")])
+    return str(resource[name])
+
+
+def _holds(expect: Expect, value: str) -> bool:
+    if expect.op == "==":
+        return value == expect.value
+    if expect.op == "endswith":
+        return value.endswith(expect.value)
+    return expect.value in value
+
+
+def test_no_secret_in_any_output_log_or_report(trust: Harness, tmp_path: Path) -> None:
+    planted = trust.plant_secrets(tmp_path)
+    env = {**planted.env, "COLUMNS": "200"}
+    for number, scan in enumerate(planted.scans):
+        work = tmp_path / f"work{number}"
+        work.mkdir()
+        trust.clear_log()
+        codes, printed = {}, {}
+        for label, extra in OUTPUTS.items():
+            codes[label], printed[label] = _run([*scan, "--store", "out/history.db", *extra], env, work)
+        assert set(codes.values()) == {planted.code}, printed
+        assert planted.used(), "the planted credential really was used"
+
+        artefacts = _artefacts(work)
+        assert {"out/report.json", "out/report.txt", "out/history.db"} <= set(artefacts)
+        everything = {
+            **{f"file {k}": v for k, v in artefacts.items()},
+            **{f"printed by {k}": v for k, v in printed.items()},
+        }
+        assert _leaks(everything, planted.markers()) == []
+
+        # The planted values did flow through, redacted rather than dropped.
+        report: dict[str, Any] = read_json(work / "out/report.json")
+        for expect in planted.expects:
+            key, wanted = expect.select
+            (resource,) = [r for r in report["resources"] if r[key] == wanted]
+            assert _holds(expect, _field(resource, expect.field)), (expect, _field(resource, expect.field))
+        assert planted.store_holds in artefacts["out/history.db"], "the planted value reached the store, redacted"
+        gaps = report["scan"]["gaps"]
+        assert len(gaps) == len(planted.gaps), gaps
+        for gap, wanted_gap in zip(gaps, planted.gaps, strict=True):
+            assert wanted_gap.items() <= gap.items(), gap
+            assert planted.gap_error_has in gap["error"]
+
+
+def test_demo_reports_hold_no_secret_of_the_environment(tmp_path: Path) -> None:
+    """The demo scans all three emulators: every provider's credential variables set, none in its reports."""
+    env = {**os.environ, **ENV_SECRETS, "COLUMNS": "200"}
+    code, printed = _run(["demo", "--reports-dir", "out/reports", "-q"], env, tmp_path)
+    assert code == 0, printed
+    artefacts = _artefacts(tmp_path)
     assert any(name.startswith("out/reports/demo-") for name in artefacts)
-    everything = {
-        **{f"file {k}": v for k, v in artefacts.items()},
-        **{f"printed by {k}": v for k, v in printed.items()},
-    }
-    leaks = [(where, m) for where, text in everything.items() for m in MARKERS if m in text]
-    assert leaks == []
+    everything = {**{f"file {k}": v for k, v in artefacts.items()}, "printed by demo": printed}
+    assert _leaks(everything, AWS_MARKERS) == []
 
-    # The planted values did flow through, redacted rather than dropped.
-    report: dict[str, Any] = read_json(tmp_path / "out/report.json")
-    (vm,) = [r for r in report["resources"] if r["kind"] == "ec2.instance"]
-    assert vm["name"] == f"backup?sig={MASK}"
-    assert vm["tags"]["export"].endswith(f"&sig={MASK}") and "sv=2022-11-02" in vm["tags"]["export"]
-    assert f"X-Amz-Signature={MASK}" in vm["tags"]["presigned"]
-    assert vm["tags"]["key"] == MASK
-    (gap,) = report["scan"]["gaps"]
-    assert gap["service"] == "lambda" and f"sig={MASK}" in gap["error"]
+
+# --------------------------------------------------------------------------- the redactor itself
 
 
 @pytest.mark.parametrize(
