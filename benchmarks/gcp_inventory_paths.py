@@ -18,6 +18,7 @@ besides its search), and two types no reader lists (Asset Inventory only), per p
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
 import resource
 import sys
@@ -109,9 +110,18 @@ def run(ctx: Any, url: str, inventory: str) -> tuple[int, int, float, float, int
 
 
 def main() -> None:
-    projects = int(sys.argv[1]) if len(sys.argv) > 1 else 40
-    latency = float(sys.argv[2]) if len(sys.argv) > 2 else 0.03
-    estate = sys.argv[3] if len(sys.argv) > 3 else "basic"
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("projects", nargs="?", type=int, default=40, help="projects in the estate (default 40)")
+    ap.add_argument("latency", nargs="?", type=float, default=0.03, help="seconds added per request (default 0.03)")
+    ap.add_argument(
+        "estate",
+        nargs="?",
+        choices=("basic", "full"),
+        default="basic",
+        help="basic: four kinds a project; full: every kind",
+    )
+    args = ap.parse_args()
+    projects, latency, estate = args.projects, args.latency, args.estate
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     server = ctx.Process(target=serve, args=(child, projects, latency, estate))
