@@ -209,9 +209,12 @@ def print_table(thing: Checklist | Verification, console: Any) -> None:
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for header in ("Outcome", "Resource", "Role", "Location", "Owner", "Reached"):
         t.add_column(header, overflow="fold")
+    # the resource a copy was reached from, by the name the table shows it under (ids are in JSON/Markdown)
+    names = {c.resource_id: c.name for c in checklist.copies if c.name}
     for outcome, c in _outcomes(thing):
         name = f"{c.kind} {c.name or c.resource_id}".strip()
-        reached = "selected" if not c.via else f"{c.how} of {c.via}"
+        via = names.get(c.via) or c.via.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        reached = "selected" if not c.via else f"{c.how} of {via}"
         where = _where(c) if c.status == "present" else c.reason
         out_style = {"remains": "red", "retained beyond deadline": "bold red", "appeared": "red", "erased": "green"}
         t.add_row(
