@@ -437,3 +437,22 @@ def test_every_cloud_type_in_the_real_plans_is_classified() -> None:
     generic = {"azapi_resource", "azapi_update_resource"}  # classified by their ARM type, not their own
     unknown = sorted(t for t in seen - generic if classify(providers[t.split("_", 1)[0]], t).category == "unknown")
     assert unknown == []
+
+
+@pytest.mark.parametrize("provider", ["aws", "gcp", "azure"])
+def test_the_classifier_answers_as_fnmatch_over_the_rows_in_order(provider: str) -> None:
+    """The classifier answers literal names by set, `prefix*` by startswith and compiles only the
+    other patterns: for every name the rows' patterns describe (each wildcard as nothing and as
+    a word), the first row whose pattern matches under fnmatch is the row it returns."""
+    import fnmatch
+    import importlib
+
+    from residency_audit.kinds import UNKNOWN, Classifier
+
+    rows = importlib.import_module(f"residency_audit.providers.{provider}.classes").CLASSES
+    names = {g.replace("*", fill) for row in rows for g in row.match for fill in ("", "x", "_a_b_")}
+    names |= {f"{provider}_not_a_type", "google_thing_policy", "azurerm_linux_virtual_machine_scale_set"}
+    table = Classifier(rows)
+    for name in sorted(names):
+        expected = next((row for row in rows if any(fnmatch.fnmatchcase(name, g) for g in row.match)), UNKNOWN)
+        assert table.classify(name) is expected, name
