@@ -47,7 +47,8 @@ def test_an_mrap_is_judged_in_every_member_region_and_links_each_bucket(
     arn = aws_env.fakes.add_multi_region_access_point(
         "orders", [("orders-frankfurt", "eu-central-1", ""), ("orders-virginia", "us-east-1", "")]
     )
-    aws_env.fakes.index(arn, "arn:aws:s3:::orders-frankfurt", "arn:aws:s3:::orders-virginia")
+    regional = f"arn:aws:s3:eu-central-1:{ACCOUNT}:accesspoint/orders-ap"  # an access point of one bucket
+    aws_env.fakes.index(arn, regional, "arn:aws:s3:::orders-frankfurt", "arn:aws:s3:::orders-virginia")
     aws_env.fakes.explorer_indexes = {"eu-central-1": "AGGREGATOR", "us-east-1": "LOCAL"}
     aws_env.front.clear_log()
     code, report = _scan(capsys, tmp_path, "--inventory", "explorer")
@@ -65,6 +66,9 @@ def test_an_mrap_is_judged_in_every_member_region_and_links_each_bucket(
         ("copies-to", "arn:aws:s3:::orders-virginia"),
     ]
     assert _findings(report, arn) == {"RA-US-SOIL"}
+    # the inventory's regional access point keeps its own kind (the same ARN type), at its region
+    (ap,) = [r for r in report["resources"] if r["id"] == regional]
+    assert ap["kind"] == "s3.accesspoint" and [loc["region"] for loc in ap["locations"]] == ["eu-central-1"]
     # the S3 Control request reached the loopback front (no account label in front of its host),
     # once, for the scanned account, signed for us-west-2 (the only region serving the MRAP API)
     sent = [r for r in aws_env.front.log if operation_of(r) == ("s3", "ListMultiRegionAccessPoints")]
