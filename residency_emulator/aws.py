@@ -64,7 +64,17 @@ def rest_operation(signing_name: str, method: str, path: str) -> str:
         import botocore.session
 
         session = botocore.session.get_session()
-        for name in ("resource-explorer-2", "bedrock", "opensearch", "kafka", "eks", "efs", "lambda", "cloudfront"):
+        for name in (
+            "resource-explorer-2",
+            "bedrock",
+            "opensearch",
+            "kafka",
+            "eks",
+            "efs",
+            "lambda",
+            "cloudfront",
+            "s3control",
+        ):
             model = session.get_service_model(name)
             for op in model.operation_names:
                 http = model.operation_model(op).http

@@ -13,6 +13,11 @@ wire protocol (botocore's service model says which): the SDK parses real respons
 - AWS Backup recovery points (REST-JSON): moto has vaults and plans but no backup jobs, so a
   seed adds recovery points here (`add_recovery_point`); ListRecoveryPointsByBackupVault and
   DeleteRecoveryPoint serve them.
+- S3 Control ListMultiRegionAccessPoints (REST-XML, the account in `x-amz-account-id`): moto
+  has the API but puts every member bucket in us-east-1 (its lookup skips the partition-wide
+  backend its buckets live in) and never reports a member of another account; a seed adds
+  access points here (`add_multi_region_access_point`);
+- ECR DescribePullThroughCacheRules (JSON 1.1), which moto lacks (`pull_through_rules`).
 
 The resource index (Explorer and Config) is what the seed says exists (`index`): the same
 resources the seed creates in moto, plus types no emulator has (App Runner, Lightsail...).
@@ -134,6 +139,12 @@ class AwsFakes:
     dynamodb_exports: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     #: (region, vault name) -> recovery points, as ListRecoveryPointsByBackupVault returns them
     recovery_points: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    #: account -> Multi-Region Access Points, as ListMultiRegionAccessPoints reports them
+    mraps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: ListMultiRegionAccessPoints page size (a test makes it small to exercise NextToken)
+    mrap_page: int = 100
+    #: region -> [(ECR repository prefix, upstream registry URL)]
+    pull_through_rules: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def index(self, *arns: str, account: str = ACCOUNT) -> None:
@@ -173,6 +184,21 @@ class AwsFakes:
             points.append(rp)
         return arn
 
+    def add_multi_region_access_point(
+        self, name: str, members: list[tuple[str, str, str]], account: str = ACCOUNT
+    ) -> str:
+        """An access point over (bucket, region, bucket account) members; returns its ARN."""
+        import base64
+        import hashlib
+
+        alias = base64.b32encode(hashlib.sha256(f"{account}/{name}".encode()).digest()).decode().lower()[:13]
+        regions = [{"Bucket": b, "Region": r, "BucketAccountId": a or account} for b, r, a in members]
+        with self._lock:
+            self.mraps.setdefault(account, []).append(
+                {"Name": name, "Alias": f"{alias}.mrap", "Status": "READY", "Regions": regions}
+            )
+        return f"arn:aws:s3::{account}:accesspoint/{alias}.mrap"
+
     def reset(self) -> None:
         fresh = AwsFakes()
         for name in self.__dataclass_fields__:
@@ -186,6 +212,14 @@ class AwsFakes:
         target = req.headers.get("X-Amz-Target", "")
         if service == "resource-explorer-2":
             return self._explorer(req, region)
+        if service == "s3" and req.method == "GET" and req.path.split("?")[0] == "/v20180820/mrap/instances":
+            return self._mraps(req)
+        if target == "AmazonEC2ContainerRegistry_V20150921.DescribePullThroughCacheRules":
+            rules = [
+                {"ecrRepositoryPrefix": p, "upstreamRegistryUrl": u, "registryId": ACCOUNT, "createdAt": 1767225600}
+                for p, u in self.pull_through_rules.get(region, [])
+            ]
+            return _json({"pullThroughCacheRules": rules}, "application/x-amz-json-1.1")
         if service == "backup" and "/recovery-points/" in req.path:
             return self._recovery_points(req, region)
         if target.startswith("StarlingDoveService."):
@@ -234,6 +268,38 @@ class AwsFakes:
         if self.elasticache_globals and b"Action=DescribeReplicationGroups" in body:
             return self._member_info(resp)
         return resp
+
+    # ------------------------------------------------------------------ S3 Control
+
+    def _mraps(self, req: Request) -> Response:
+        from urllib.parse import parse_qs, urlsplit
+        from xml.sax.saxutils import escape
+
+        account = next((v for k, v in req.headers.items() if k.lower() == "x-amz-account-id"), "")
+        query = parse_qs(urlsplit(req.path).query)
+        start = int((query.get("nextToken") or ["0"])[0])
+        with self._lock:
+            found = list(self.mraps.get(account, []))
+        page = found[start : start + self.mrap_page]
+        items = []
+        for ap in page:
+            regions = "".join(
+                f"<Region><Bucket>{escape(m['Bucket'])}</Bucket><Region>{m['Region']}</Region>"
+                f"<BucketAccountId>{m['BucketAccountId']}</BucketAccountId></Region>"
+                for m in ap["Regions"]
+            )
+            items.append(
+                f"<AccessPoint><Name>{escape(ap['Name'])}</Name><Alias>{ap['Alias']}</Alias>"
+                f"<CreatedAt>2026-01-01T00:00:00Z</CreatedAt><Status>{ap['Status']}</Status>"
+                f"<Regions>{regions}</Regions></AccessPoint>"
+            )
+        more = f"<NextToken>{start + self.mrap_page}</NextToken>" if start + self.mrap_page < len(found) else ""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<ListMultiRegionAccessPointsResult xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/">'
+            f"<AccessPoints>{''.join(items)}</AccessPoints>{more}</ListMultiRegionAccessPointsResult>"
+        )
+        return Response(200, {"Content-Type": "application/xml", "x-amz-request-id": "fake"}, body.encode())
 
     # ------------------------------------------------------------------ AWS Backup
 

@@ -99,12 +99,21 @@ def seed_fsx(emu: AwsEmulator, c: Client) -> None:
 
 
 def seed_ecr(emu: AwsEmulator, c: Client) -> None:
-    """An Irish registry replicating every repository to Virginia."""
+    """An Irish registry replicating every repository to Virginia, and a pull-through cache of
+    Docker Hub in Virginia (moto lacks the rules: the fake serves them; no inventory lists them)."""
     ecr = c("ecr", "eu-west-1")
     emu.fakes.index(ecr.create_repository(repositoryName="shop-api")["repository"]["repositoryArn"])
     ecr.put_replication_configuration(
         replicationConfiguration={"rules": [{"destinations": [{"region": "us-east-1", "registryId": ACCOUNT}]}]}
     )
+    emu.fakes.pull_through_rules["us-east-1"] = [("docker-hub", "registry-1.docker.io")]
+
+
+def seed_mrap(emu: AwsEmulator, c: Client) -> None:
+    """A Multi-Region Access Point over the Frankfurt media bucket and the Virginia default-region
+    bucket (both made by the first part of the estate): requests may be served from either."""
+    members = [("media-frankfurt", "eu-central-1", ACCOUNT), ("legacy-default-region", "us-east-1", ACCOUNT)]
+    emu.fakes.index(emu.fakes.add_multi_region_access_point("media-global", members))
 
 
 def seed_secretsmanager(emu: AwsEmulator, c: Client) -> None:
@@ -223,6 +232,7 @@ SEEDS = (
     seed_redshift,
     seed_fsx,
     seed_ecr,
+    seed_mrap,
     seed_secretsmanager,
     seed_kms,
     seed_kinesis,

@@ -97,15 +97,23 @@ def test_explorer_limits_readers_to_where_it_saw_their_resources(
     aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Resource Explorer says which types it indexes: a reader of those types runs only in the
-    regions where the index holds one (Canada holds nothing: no reader is asked there)."""
+    regions where the index holds one (Canada holds nothing: no reader is asked there), except a
+    reader of a kind the index does not list (ECR pull-through cache rules): that one is asked everywhere."""
     seed_aws(aws_env)
     aws_env.front.clear_log()
     _scan(capsys, tmp_path, "--inventory", "explorer")
-    from residency_emulator.aws import signed_scope
+    from residency_emulator.aws import operation_of, signed_scope
 
-    regions = {signed_scope(r)[0] for r in aws_env.front.log if signed_scope(r)[1] not in ("sts", "organizations")}
-    assert "ca-central-1" not in regions
-    assert {"eu-central-1", "us-east-1"} <= regions
+    asked = {
+        (signed_scope(r)[0], operation_of(r)[1])
+        for r in aws_env.front.log
+        if signed_scope(r)[1] not in ("sts", "organizations")
+    }
+    assert {op for region, op in asked if region == "ca-central-1"} == {
+        "DescribeRepositories",
+        "DescribePullThroughCacheRules",
+    }
+    assert {"eu-central-1", "us-east-1"} <= {region for region, _ in asked}
 
 
 def test_auto_falls_back_when_explorer_is_not_set_up(

@@ -55,6 +55,8 @@ EXPECTED = {
     ("RA-US-SOIL", "fsx.filesystem", "scratch-virginia", "primary", "us-east-1"),
     ("RA-US-SOIL", "fsx.backup", "scratch-virginia-backup", "backup", "us-east-1"),
     ("RA-US-SOIL", "ecr.repository", "shop-api", "replica", "us-east-1"),  # registry replication
+    ("RA-US-SOIL", "ecr.pullthroughcacherule", "docker-hub", "primary", "us-east-1"),  # Docker Hub cached in Virginia
+    ("RA-US-SOIL", "s3.multiregionaccesspoint", "media-global", "replica", "us-east-1"),  # a member bucket in Virginia
     ("RA-US-SOIL", "secretsmanager.secret", "db-credentials", "replica", "us-west-2"),  # primary and replica
     ("RA-US-SOIL", "kms.key", "payments-key", "replica", "us-east-1"),  # multi-Region key, both listings
     ("RA-EU-OUTSIDE", "logs.loggroup", "audit-london", "primary", "eu-west-2"),

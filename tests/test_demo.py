@@ -81,7 +81,7 @@ def test_the_demo_twice_reports_no_change(demo: Demo) -> None:
     assert [r.code for r in demo.runs] == [0, 0], [r.err for r in demo.runs]
     assert demo.report.code == 0, demo.report.err
     assert re.fullmatch(
-        r"wrote reports/residency-report-\d{8}T\d{6}Z\.json: 90 findings \(0 new, 0 resolved\), 0 moved, "
+        r"wrote reports/residency-report-\d{8}T\d{6}Z\.json: 92 findings \(0 new, 0 resolved\), 0 moved, "
         r"0 gaps appeared\n",
         demo.report.out,
     ), demo.report.out
@@ -104,13 +104,13 @@ def test_the_demo_twice_reports_no_change(demo: Demo) -> None:
 
 def test_the_demo_writes_to_stdout_and_shows_where_the_map_is(demo: Demo) -> None:
     run = demo.runs[0]
-    assert run.out.startswith("Findings (90)\n")
+    assert run.out.startswith("Findings (92)\n")
     assert "Findings (" not in run.err and "Traceback" not in run.err
     assert re.match(r"recorded scan [0-9a-f]{32} in sqlite:///reports/residency\.db\n$", run.err), run.err
     *_, wrote, _copies, opened = run.out.splitlines()
     summary = run.out[run.out.index("\ndemo: ") + 1 :].split("\nwrote ")[0]
     assert " ".join(summary.split()) == (
-        "demo: scanned the bundled sample estate (aws, gcp, azure) through the normal scan path; its 90 findings "
+        "demo: scanned the bundled sample estate (aws, gcp, azure) through the normal scan path; its 92 findings "
         "are there by design (London, Zurich, replicas to Virginia and Sydney, ...)."
     )
     assert max(len(line) for line in summary.splitlines()) <= 80, "wrapped at words to the terminal's width"
@@ -176,7 +176,7 @@ def test_the_demo_result_at_every_width(demo: Demo, width: int) -> None:
     assert_snapshot(f"demo-{width}.txt", text)
     assert width_of(text) <= width
     lines = text.splitlines()
-    assert lines[0] == "Findings (90)"
+    assert lines[0] == "Findings (92)"
     if width == 80:
         assert normalise(_table(demo.runs[0].out)) == normalise(text), "the CLI prints what the snapshot shows"
     if width == 120:
@@ -331,7 +331,7 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
     with Page(tmp_path / "profile", width=1280, height=1000) as page:
         page.open(_demo_html(demo).as_uri())
         state = page.js(_STATE)
-        assert state["status"] == "ok" and state["shown"] == "90 of 90"
+        assert state["status"] == "ok" and state["shown"] == "92 of 92"
         shading = page.js(_SHADING % json.dumps(["GB", "CH", "US", "NL", "LU"]))
         assert {c: shading[c]["fill"] for c in ("GB", "CH", "US")} == {"GB": RED, "CH": RED, "US": RED}
         assert shading["NL"]["fill"] == BLUE and float(shading["NL"]["opacity"]) == 1.0
@@ -345,13 +345,13 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
         state = page.js(_STATE)
         assert state["filter"] == "country:GB"
         assert len(state["visible"]) == len(in_gb) and all("GB" in c.split() for c in state["visible"])
-        assert state["shown"] == f"{len(in_gb)} of 90"
+        assert state["shown"] == f"{len(in_gb)} of 92"
         assert set(state["selected"]) == {"GB"}
         page.screenshot(ARTIFACTS / "demo-report-filtered.png", full_page=True)
 
         page.click(*gb)  # again: the filter goes
         state = page.js(_STATE)
-        assert state["filter"] == "" and len(state["visible"]) == 90 and state["selected"] == []
+        assert state["filter"] == "" and len(state["visible"]) == 92 and state["selected"] == []
 
         us = page.js(_POINT_IN % (json.dumps("US"), json.dumps("map-world")))
         page.click(*us)
@@ -366,7 +366,7 @@ def test_the_map_in_a_real_browser(demo: Demo, tmp_path: Path) -> None:
             "Input.dispatchKeyEvent", {"type": "keyUp", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
         )
         state = page.js(_STATE)
-        assert state["filter"] == "country:NL" and state["shown"] == "1 of 90", (
+        assert state["filter"] == "country:NL" and state["shown"] == "1 of 92", (
             "one finding in the Netherlands: the CloudFront edge"
         )
         assert page.errors == []

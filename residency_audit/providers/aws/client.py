@@ -177,6 +177,9 @@ class Clients:
 
         client.meta.events.register("before-call", guard)
         client.meta.events.register("before-send", stop_before_retry)
+        if service == "s3control":
+            client.meta.events.register("before-endpoint-resolution.s3-control", _note_endpoint_override)
+            client.meta.events.register("before-sign.s3-control", _account_host_for_override)
         return client
 
     def forget(self, session: boto3.Session) -> None:
@@ -184,6 +187,39 @@ class Clients:
         with self._lock:
             for key in [k for k in self._clients if k[0] == id(session)]:
                 del self._clients[key]
+
+
+#: Set in a request's context when the client's endpoint is overridden (AWS_ENDPOINT_URL...).
+_OVERRIDE = "residency_audit_endpoint_override"
+
+
+def _note_endpoint_override(builtins: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """Whether this request goes to an overridden endpoint: botocore's `SDK::Endpoint` builtin."""
+    if builtins.get("SDK::Endpoint"):
+        context[_OVERRIDE] = True
+
+
+def _account_host_for_override(request: Any, **_: Any) -> None:
+    """S3 Control against an overridden endpoint (an emulator): the request goes to that host.
+
+    botocore's S3 Control endpoint rules put the account id in front of the host name
+    (`{AccountId}.s3-control.us-west-2.amazonaws.com`), and do so for an overridden endpoint too
+    (`123456789012.127.0.0.1`, which no resolver knows). `Config(inject_host_prefix=False)` does
+    not help: it governs the service model's host prefix, which botocore already removes for S3
+    Control; the rules add it. So only where an override is set, the prefix is taken off again
+    before signing; against AWS itself nothing changes."""
+    context = getattr(request, "context", None) or {}
+    account = request.headers.get("x-amz-account-id")
+    if not context.get(_OVERRIDE) or not account:
+        return
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = urlsplit(request.url)
+    if isinstance(account, bytes):
+        account = account.decode()
+    prefix = f"{account}."
+    if url.netloc.startswith(prefix):
+        request.url = urlunsplit(url._replace(netloc=url.netloc[len(prefix) :]))
 
 
 def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:

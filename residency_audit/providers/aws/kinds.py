@@ -375,6 +375,15 @@ MORE_KINDS: tuple[Kind, ...] = (
         ("ecr:repository",),
     ),
     _kind(
+        "ecr.pullthroughcacherule",
+        "ecr",
+        "data",
+        (_r("ecr", "DescribePullThroughCacheRules"),),
+        "ECR pull-through cache rules: the images they cache from an upstream registry are stored in the "
+        "registry's region (no inventory lists the rules: read wherever ECR is read)",
+        ("ecr:pull-through-cache-rule",),
+    ),
+    _kind(
         "secretsmanager.secret",
         "secretsmanager",
         "data",
@@ -400,6 +409,16 @@ MORE_KINDS: tuple[Kind, ...] = (
         "CloudWatch Logs log groups and the region of every subscription filter's destination",
         ("logs:log-group",),
         ("aws_cloudwatch_log_group",),
+    ),
+    _kind(
+        "s3.multiregionaccesspoint",
+        "s3_multi_region_access_points",
+        "data",
+        (_r("s3control", "ListMultiRegionAccessPoints", "s3:ListMultiRegionAccessPoints"),),
+        "S3 Multi-Region Access Points: the region of every member bucket (requests are routed to any "
+        "of them), each bucket linked; a member bucket of another account is named",
+        ("s3:accesspoint",),
+        seed="mrap",
     ),
     # -- streams, queues, topics, search, containers, identities, AI
     _kind(
@@ -517,8 +536,9 @@ INVENTORY_READS: tuple[ReadOperation, ...] = (
 
 #: Services a scan can be limited to (`scan aws --services`), in the order they are read.
 SERVICES: tuple[str, ...] = tuple(dict.fromkeys(k.service for k in KINDS))
-#: Listed once per account (S3 buckets are global; each bucket then says its region).
-GLOBAL_SERVICES: tuple[str, ...] = ("s3", "cloudfront")
+#: Listed once per account (S3 buckets are global; each bucket then says its region; S3 Control's
+#: Multi-Region Access Point API is served from us-west-2 only).
+GLOBAL_SERVICES: tuple[str, ...] = ("s3", "s3control", "cloudfront")
 
 
 def read_operations() -> tuple[ReadOperation, ...]:

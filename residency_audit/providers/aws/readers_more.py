@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...model import Location
+from ...model import CopyLink, Location
 from .client import arn_region, pages, partition
 from .readers import ReadContext, s3_region, tags_of
 
@@ -156,9 +156,10 @@ def fsx(ctx: ReadContext, region: str) -> None:
 
 def ecr(ctx: ReadContext, region: str) -> None:
     """Repositories, and where the registry's replication rules copy each one (other regions,
-    other accounts' registries: every image pushed is copied there)."""
+    other accounts' registries: every image pushed is copied there), and pull-through cache rules."""
     client = ctx.client("ecr", region)
     repos = list(pages(client, "describe_repositories", "repositories"))
+    pull_through_cache_rules(ctx, region, client)
     if not repos:
         return
     registry = client.describe_registry()
@@ -183,6 +184,57 @@ def ecr(ctx: ReadContext, region: str) -> None:
                 locations.append(loc)
         arn = str(repo.get("repositoryArn") or _arn(region, ctx.account_id, "ecr", f"repository/{name}"))
         ctx.add("ecr.repository", arn, name, locations)
+
+
+def pull_through_cache_rules(ctx: ReadContext, region: str, client: Any) -> None:
+    """Pull-through cache rules: every image pulled through one is cached in a repository of this
+    registry, in this region. The rule has no ARN: its id is the registry's, with the prefix."""
+    for rule in pages(client, "describe_pull_through_cache_rules", "pullThroughCacheRules"):
+        prefix = str(rule.get("ecrRepositoryPrefix", ""))
+        registry = str(rule.get("registryId") or ctx.account_id)
+        upstream = str(rule.get("upstreamRegistryUrl", ""))
+        detail = f"images pulled through from {upstream} are cached in repositories {prefix}/*"
+        arn = _arn(region, registry, "ecr", f"pull-through-cache-rule/{prefix}")
+        attributes = {"upstream_registry": upstream}
+        ctx.add("ecr.pullthroughcacherule", arn, prefix, [Location(region, detail=detail)], attributes=attributes)
+
+
+def _mrap_pages(client: Any, account: str) -> Any:
+    """botocore has no paginator for ListMultiRegionAccessPoints: follow NextToken here."""
+    token = ""
+    while True:
+        page = client.list_multi_region_access_points(AccountId=account, **({"NextToken": token} if token else {}))
+        yield from page.get("AccessPoints") or ()
+        token = str(page.get("NextToken") or "")
+        if not token:
+            return
+
+
+def s3_multi_region_access_points(ctx: ReadContext, region: str) -> None:
+    """Multi-Region Access Points: requests are routed to any member bucket, so every member's
+    region holds the data; each member bucket is a resource of its own (maybe another account's).
+
+    S3 Control serves this API from us-west-2 only, and only in the aws partition."""
+    if partition(ctx.home) != "aws":
+        return
+    client = ctx.client("s3control", "us-west-2")
+    for ap in _mrap_pages(client, ctx.account_id):
+        name = str(ap.get("Name", ""))
+        locations: list[Location] = []
+        links: list[CopyLink] = []
+        for member in ap.get("Regions") or ():
+            bucket = str(member.get("Bucket", ""))
+            owner = str(member.get("BucketAccountId") or "")
+            other = f" of account {owner}" if owner and owner != ctx.account_id else ""
+            detail = f"member bucket {bucket}{other}"
+            loc = Location(member.get("Region") or None, role="replica", detail=detail)
+            if loc not in locations:
+                locations.append(loc)
+            links.append(CopyLink("copies-to", f"arn:aws:s3:::{bucket}", "multi-region access point", detail))
+        if not locations:
+            locations.append(Location(None, detail="multi-region access point without member buckets"))
+        arn = f"arn:aws:s3::{ctx.account_id}:accesspoint/{ap.get('Alias') or name}"
+        ctx.add("s3.multiregionaccesspoint", arn, name, locations, links=links)
 
 
 def secretsmanager(ctx: ReadContext, region: str) -> None:

@@ -48,6 +48,9 @@ TYPE_KIND: dict[str, str] = {
     for t, names in {t: [k.name for k in KINDS if t in k.inventory] for k in KINDS for t in k.inventory}.items()
     if len(names) == 1
 }
+#: Kinds whose ARNs have no region, sharing their inventory type with regional resources of another
+#: kind (`s3:accesspoint`: a Multi-Region Access Point, or an access point of one bucket).
+GLOBAL_ARN_KINDS = frozenset({"s3.multiregionaccesspoint"})
 #: Services whose kinds only ever have their primary location: an inventory that lists them says
 #: all their reader would (kind, ARN, region), so the reader is not asked where the index covers them.
 PRIMARY_ONLY = frozenset(s for s in SERVICES if not any(k.footprint for k in KINDS if k.service == s))
@@ -236,6 +239,8 @@ class AwsAdapter:
                     continue
                 where = Location(item.region or inv.GLOBAL_REGION, detail=f"listed by {words}")
                 kind = TYPE_KIND.get(item.type, item.kind)
+                if kind in GLOBAL_ARN_KINDS and item.region:  # a regional S3 access point shares the MRAP's type
+                    kind = item.kind
                 collector.add(
                     Resource(
                         provider=PROVIDER,
