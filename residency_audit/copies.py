@@ -227,6 +227,23 @@ def _row(r: Resource, rl: ResolvedLocation, how: str, via: str, scan_id: str) ->
     )
 
 
+def _unverifiable(r: Resource, result: ScanResult, how: str, via: str, reason: str) -> Copy:
+    """A resource a scan saw whose copies (or whose own place) the scan could not establish."""
+    return Copy(
+        status="not verifiable",
+        resource_id=r.id,
+        kind=r.kind,
+        name=r.name,
+        provider=r.provider,
+        owner=_owner(r),
+        how=how,
+        via=via,
+        controlled="yes",
+        scan_id=result.scan.id,
+        reason=reason,
+    )
+
+
 def scan_label(result: ScanResult) -> str:
     return target_of(result.scan.effective_request())[1]
 
@@ -284,38 +301,13 @@ def build(results: Sequence[ScanResult], selector: Selector) -> Checklist:
         for rl in resolved:
             checklist.copies.append(_row(r, rl, how, via, result.scan.id))
         if not resolved:
-            checklist.copies.append(
-                Copy(
-                    status="not verifiable",
-                    resource_id=r.id,
-                    kind=r.kind,
-                    name=r.name,
-                    provider=r.provider,
-                    owner=_owner(r),
-                    how=how,
-                    via=via,
-                    controlled="yes",
-                    scan_id=result.scan.id,
-                    reason="the scan recorded no location for it",
-                )
-            )
+            checklist.copies.append(_unverifiable(r, result, how, via, "the scan recorded no location for it"))
         if r.judged != "footprint":
-            checklist.copies.append(
-                Copy(
-                    status="not verifiable",
-                    resource_id=r.id,
-                    kind=r.kind,
-                    name=r.name,
-                    provider=r.provider,
-                    owner=_owner(r),
-                    how="copies it may keep",
-                    via=r.id,
-                    controlled="yes",
-                    scan_id=result.scan.id,
-                    reason=f"the copies a {r.kind} may keep elsewhere (replicas, backups) are not modelled: "
-                    "only its primary location was judged",
-                )
+            reason = (
+                f"the copies a {r.kind} may keep elsewhere (replicas, backups) are not modelled: "
+                "only its primary location was judged"
             )
+            checklist.copies.append(_unverifiable(r, result, "copies it may keep", r.id, reason))
     checklist.copies.extend(_blind_spots(results, selector))
     return checklist
 
