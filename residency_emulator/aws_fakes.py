@@ -101,6 +101,21 @@ EXPLORER_TYPES = frozenset(
 )
 
 
+def _moto_tags(rows: list[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """ARN -> tags, as moto's own backends hold them now (the inventories read the estate's
+    tags as they are, not as they were indexed), for the (arn, account) rows of one page."""
+    from moto.core.resource_tagging import iter_taggable_backends
+
+    wanted = {arn for arn, _ in rows}
+    out: dict[str, dict[str, str]] = {}
+    for acct, region in sorted({(acct, arn.split(":")[3] or "us-east-1") for arn, acct in rows}):
+        for backend in iter_taggable_backends(acct, region):
+            for res in backend.iter_tagged_resources():
+                if res.arn in wanted and res.tags:
+                    out.setdefault(res.arn, dict(res.tags))
+    return out
+
+
 def _arn_type(arn: str) -> str:
     parts = arn.split(":", 5)
     resource = parts[5] if len(parts) > 5 else ""
@@ -116,6 +131,8 @@ class AwsFakes:
     explorer_indexes: dict[str, str] = field(default_factory=dict)
     #: the default view's filter string ("" = everything)
     explorer_filter: str = ""
+    #: the default view includes the `tags` property (ListResources then returns each resource's tags)
+    explorer_tags: bool = True
     #: types the fake's Explorer says it does not index (ListSupportedResourceTypes leaves them out)
     explorer_unsupported: set[str] = field(default_factory=set)
     #: arn -> owning account: every resource the inventories know
@@ -341,7 +358,7 @@ class AwsFakes:
         if op == "GetView":
             v = {"ViewArn": doc.get("ViewArn", view), "Owner": ACCOUNT, "Scope": f"arn:aws:iam::{ACCOUNT}:root"}
             v["Filters"] = {"FilterString": self.explorer_filter}
-            v["IncludedProperties"] = []
+            v["IncludedProperties"] = [{"Name": "tags"}] if self.explorer_tags else []
             return _json({"View": v, "Tags": {}})
         if op == "ListSupportedResourceTypes":
             with self._lock:
@@ -360,6 +377,14 @@ class AwsFakes:
             start = int(doc.get("NextToken") or 0)
             size = int(doc.get("MaxResults") or 100)
             page = rows[start : start + size]
+            tags = _moto_tags(page) if self.explorer_tags else {}
+
+            def props(arn: str) -> list[dict[str, Any]]:
+                if not self.explorer_tags:
+                    return []
+                data = [{"Key": k, "Value": v} for k, v in sorted(tags.get(arn, {}).items())]
+                return [{"Name": "tags", "LastReportedAt": "2026-01-01T00:00:00Z", "Data": data}]
+
             out: dict[str, Any] = {
                 "Resources": [
                     {
@@ -368,7 +393,7 @@ class AwsFakes:
                         "Region": arn.split(":")[3] or "global",
                         "ResourceType": _arn_type(arn),
                         "Service": arn.split(":")[2],
-                        "Properties": [],
+                        "Properties": props(arn),
                     }
                     for arn, acct in page
                 ],
@@ -453,6 +478,14 @@ class AwsFakes:
                     )
             start = int(doc.get("NextToken") or 0)
             page = rows[start : start + 100]
+            if re.search(r"\btags\b", str(doc.get("Expression", "")).split("WHERE")[0]):
+                found = [json.loads(r) for r in page]
+                tags = _moto_tags([(r["arn"], r["accountId"]) for r in found])
+                for r in found:
+                    r["tags"] = [
+                        {"key": k, "value": v, "tag": f"{k}={v}"} for k, v in sorted(tags.get(r["arn"], {}).items())
+                    ]
+                page = [json.dumps(r) for r in found]
             out: dict[str, Any] = {"Results": page, "QueryInfo": {"SelectFields": [{"Name": "arn"}]}}
             if start + 100 < len(rows):
                 out["NextToken"] = str(start + 100)

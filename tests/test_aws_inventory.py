@@ -14,6 +14,7 @@ from residency_audit.providers.aws.terraform import TYPES
 from residency_emulator import estate_more
 from residency_emulator.aws import AwsEmulator
 from residency_emulator.aws_fakes import ACCOUNT
+from residency_emulator.estate import _client as estate_client
 from residency_emulator.estate import seed_aws
 
 from .conftest import read_json, run_cli
@@ -98,8 +99,17 @@ def test_explorer_limits_readers_to_where_it_saw_their_resources(
 ) -> None:
     """Resource Explorer says which types it indexes: a reader of those types runs only in the
     regions where the index holds one (Canada holds nothing: no reader is asked there), except a
-    reader of a kind the index does not list (ECR pull-through cache rules): that one is asked everywhere."""
-    seed_aws(aws_env)
+    reader of a kind the index does not list (ECR pull-through cache rules): that one is asked
+    everywhere, for those rules only (the index lists repositories). Within a reader that runs, a
+    call for a type the index covers and holds none of in that region is not made either."""
+    made = seed_aws(aws_env)
+    # an image of the Frankfurt VM (with its snapshot), indexed as Explorer would
+    ec2 = estate_client(aws_env, "ec2", "eu-central-1")
+    image = ec2.create_image(InstanceId=made["instances"]["app-frankfurt"], Name="app-golden")["ImageId"]
+    snaps = [m["Ebs"]["SnapshotId"] for m in ec2.describe_images(ImageIds=[image])["Images"][0]["BlockDeviceMappings"]]
+    aws_env.fakes.index(
+        f"arn:aws:ec2:eu-central-1::image/{image}", *(f"arn:aws:ec2:eu-central-1::snapshot/{s}" for s in snaps)
+    )
     aws_env.front.clear_log()
     _scan(capsys, tmp_path, "--inventory", "explorer")
     from residency_emulator.aws import operation_of, signed_scope
@@ -109,11 +119,15 @@ def test_explorer_limits_readers_to_where_it_saw_their_resources(
         for r in aws_env.front.log
         if signed_scope(r)[1] not in ("sts", "organizations")
     }
-    assert {op for region, op in asked if region == "ca-central-1"} == {
-        "DescribeRepositories",
-        "DescribePullThroughCacheRules",
-    }
+    assert {op for region, op in asked if region == "ca-central-1"} == {"DescribePullThroughCacheRules"}
     assert {"eu-central-1", "us-east-1"} <= {region for region, _ in asked}
+    # within the EC2 reader, images and snapshots are asked for only where the index holds one
+    held = {(arn.split(":")[3], inventory.arn_type(arn)) for arn in aws_env.fakes.resources}
+    ran = {region for region, op in asked if op == "DescribeInstances"}
+    for op, kind in (("DescribeImages", "ec2:image"), ("DescribeSnapshots", "ec2:snapshot")):
+        where = {region for region, t in held if t == kind} & ran
+        assert where, f"the estate holds an {kind} where the EC2 reader runs"
+        assert {region for region, o in asked if o == op} == where, op
 
 
 def test_auto_falls_back_when_explorer_is_not_set_up(
@@ -321,3 +335,46 @@ def test_a_service_not_offered_in_a_region_is_not_read_there(
     from residency_emulator.aws import signed_scope
 
     assert ("eu-central-2", "memorydb") not in {signed_scope(r) for r in aws_env.front.log}
+
+
+def _tags(report: dict[str, Any], kinds: set[str]) -> dict[str, dict[str, str]]:
+    return {r["id"]: r["tags"] for r in report["resources"] if r["kind"] in kinds}
+
+
+@pytest.mark.parametrize("path", ["explorer", "config", "tagging"])
+def test_tags_come_from_the_inventory_when_it_reads_them(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    """A path that reads tags (an Explorer view that includes them, Config's `tags` column, the
+    Tagging API) spares a tag call per bucket and per table, and reports the tags the readers read
+    themselves. The Tagging API lists every resource that has or had tags, so a table it did not list
+    has none; a bucket's ARN names no region, so a bucket it did not list is still asked."""
+    seed_aws(aws_env)
+    kinds = {"s3.bucket", "dynamodb.table"}
+    _, by_readers = _scan(capsys, tmp_path, "--inventory", "services")
+    _, by_inventory = _scan(capsys, tmp_path, "--inventory", path)
+    asked = by_inventory["scan"]["api_calls"]
+    expected = _tags(by_readers, kinds)
+    assert any(expected.values()), "the estate has tagged buckets and tables"
+    assert _tags(by_inventory, kinds) == expected
+    assert "dynamodb:ListTagsOfResource" not in asked
+    untagged_buckets = [arn for arn, tags in expected.items() if ":s3:::" in arn and not tags]
+    assert asked.get("s3:GetBucketTagging", 0) == (len(untagged_buckets) if path == "tagging" else 0)
+    assert by_readers["scan"]["api_calls"]["s3:GetBucketTagging"] == len([a for a in expected if ":s3:::" in a])
+
+
+def test_a_view_without_tags_leaves_the_tags_to_the_readers(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A default view that does not include the `tags` property says nothing of tags: every bucket
+    and table is asked for its own, and a tag set after the index saw the resource is still reported."""
+    seed_aws(aws_env)
+    aws_env.fakes.explorer_tags = False
+    s3 = estate_client(aws_env, "s3", "eu-west-3")
+    s3.put_bucket_tagging(Bucket="reports-paris", Tagging={"TagSet": [{"Key": "late", "Value": "yes"}]})
+    _, report = _scan(capsys, tmp_path, "--inventory", "explorer")
+    asked = report["scan"]["api_calls"]
+    buckets = _tags(report, {"s3.bucket"})
+    tables = _tags(report, {"dynamodb.table"})
+    assert asked["s3:GetBucketTagging"] == len(buckets) and asked["dynamodb:ListTagsOfResource"] == len(tables)
+    assert buckets["arn:aws:s3:::reports-paris"] == {"late": "yes"}

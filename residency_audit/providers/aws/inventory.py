@@ -109,6 +109,9 @@ class Listing:
     limits: str = ""
     #: Types the path indexes (Resource Explorer), or None: then readers run everywhere.
     indexed: frozenset[str] | None = None
+    #: The items carry the tags the path read (a Resource Explorer view that includes tags, the
+    #: Tagging API, Config's `tags` column): readers take them from here instead of asking per item.
+    tagged: bool = False
 
     def add(self, arn: str, name: str = "", tags: Iterable[tuple[str, str]] = ()) -> None:
         """An item at its ARN's region (the inventories' own region field says "global" or the
@@ -117,6 +120,21 @@ class Listing:
         if len(parts) < 6 or parts[0] != "arn":
             return
         self.items.setdefault(arn, Item(arn, parts[3], arn_type(arn), name or arn_name(arn), tuple(tags)))
+
+    def tags_of(self, arn: str) -> dict[str, str] | None:
+        """The tags this listing read for `arn`, or None when it cannot say (the reader asks).
+        The Tagging API lists every resource that has or had tags, so one it did not list in a
+        region it read has none; Explorer and Config say nothing of what they did not list."""
+        if not self.tagged:
+            return None
+        item = self.items.get(arn)
+        if item is not None:
+            return dict(item.tags)
+        region = arn.split(":", 5)[3:4]
+        # a global ARN (an S3 bucket) is listed from its bucket's region, which may be out of scope
+        if self.path == "tagging" and region and region[0] and region[0] not in self.blind:
+            return {}
+        return None
 
     def seen(self) -> dict[str, set[str]]:
         """Region -> the types seen there."""
@@ -142,7 +160,9 @@ def explorer(client: Client, account: str, home: str, regions: list[str]) -> Lis
     if not view:
         raise Unusable(f"no default view in {where}, the aggregator index's region")
     listing = Listing("explorer")
-    filters = ((agg.get_view(ViewArn=view).get("View") or {}).get("Filters") or {}).get("FilterString") or ""
+    shown = agg.get_view(ViewArn=view).get("View") or {}
+    filters = (shown.get("Filters") or {}).get("FilterString") or ""
+    listing.tagged = any(p.get("Name") == "tags" for p in shown.get("IncludedProperties") or ())
     supported = frozenset(
         f"{t.get('ResourceType', '')}" for t in pages(agg, "list_supported_resource_types", "ResourceTypes")
     )
@@ -154,7 +174,11 @@ def explorer(client: Client, account: str, home: str, regions: list[str]) -> Lis
     for r in pages(agg, "list_resources", "Resources", ViewArn=view, MaxResults=1000):
         if str(r.get("OwningAccountId") or account) != account:
             continue
-        listing.add(str(r.get("Arn", "")))
+        tags: list[tuple[str, str]] = []
+        for prop in r.get("Properties") or ():
+            if prop.get("Name") == "tags":
+                tags += ((str(t.get("Key", "")), str(t.get("Value", ""))) for t in prop.get("Data") or () if "Key" in t)
+        listing.add(str(r.get("Arn", "")), tags=tags)
     listing.limits = (
         f"AWS Resource Explorer indexes the {len(supported)} resource types it supports: a type it does not "
         "index is seen only where a reader lists it (the readers of such types run in every region)"
@@ -166,14 +190,14 @@ def explorer(client: Client, account: str, home: str, regions: list[str]) -> Lis
     return listing
 
 
-_SELECT = "SELECT arn, resourceType, awsRegion, resourceName, resourceId"
+_SELECT = "SELECT arn, resourceType, awsRegion, resourceName, resourceId, tags"
 
 
 def config(client: Client, account: str, home: str, regions: list[str]) -> Listing:
     """AWS Config: one aggregate query when an aggregator covers the account everywhere, else
     one query per region whose recorder is running."""
     cfg = client("config", home)
-    listing = Listing("config")
+    listing = Listing("config", tagged=True)
     aggregator = ""
     for a in pages(cfg, "describe_configuration_aggregators", "ConfigurationAggregators"):
         org = a.get("OrganizationAggregationSource") or {}
@@ -192,7 +216,8 @@ def config(client: Client, account: str, home: str, regions: list[str]) -> Listi
             row = json.loads(text) if isinstance(text, str) else text
             if row.get("accountId", account) != account:
                 continue
-            listing.add(str(row.get("arn", "")), str(row.get("resourceName") or ""))
+            tags = [(str(t.get("key", "")), str(t.get("value", ""))) for t in row.get("tags") or () if "key" in t]
+            listing.add(str(row.get("arn", "")), str(row.get("resourceName") or ""), tags)
 
     if aggregator:
         expression = f"{_SELECT}, accountId WHERE accountId = '{account}'"
@@ -235,7 +260,7 @@ def config(client: Client, account: str, home: str, regions: list[str]) -> Listi
 
 
 def tagging(client: Client, account: str, home: str, regions: list[str]) -> Listing:
-    listing = Listing("tagging")
+    listing = Listing("tagging", tagged=True)
     for region in regions:
         api = client("resourcegroupstaggingapi", region)
         for m in pages(api, "get_resources", "ResourceTagMappingList", ResourcesPerPage=100):

@@ -49,6 +49,14 @@ class ReadContext(Protocol):
 
     def task(self, service: str, region: str, fn: Callable[[], Any]) -> Task: ...
 
+    def inventory_tags(self, arn: str) -> dict[str, str] | None:
+        """The tags the account's inventory read for `arn`, or None: then the reader asks."""
+        ...
+
+    def may_hold(self, region: str, resource_type: str) -> bool:
+        """False when the account's index covers `resource_type` (`ec2:image`) and saw none in `region`."""
+        ...
+
 
 def tags_of(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in items or [] if "Key" in t}
@@ -111,13 +119,15 @@ def s3_buckets(ctx: ReadContext, region: str) -> list[Task]:
             # the destination is a bucket of its own (maybe another account's): `copies` follows it there
             arn = target if target.startswith("arn:") else f"arn:{partition(where or 'us-east-1')}:s3:::{dest}"
             links.append(CopyLink("copies-to", arn, "replication", detail))
-        try:
-            tags = tags_of(client.get_bucket_tagging(Bucket=name).get("TagSet"))
-        except Exception as exc:
-            if error_code(exc) not in NOT_FOUND:
-                raise
-            tags = {}
         arn = f"arn:{partition(where or 'us-east-1')}:s3:::{name}"
+        tags = ctx.inventory_tags(arn)
+        if tags is None:
+            try:
+                tags = tags_of(client.get_bucket_tagging(Bucket=name).get("TagSet"))
+            except Exception as exc:
+                if error_code(exc) not in NOT_FOUND:
+                    raise
+                tags = {}
         ctx.add("s3.bucket", arn, name, locations, tags, links)
 
     return [ctx.task("s3", "", lambda b=b: one(b)) for b in buckets]  # type: ignore[misc]
@@ -167,8 +177,15 @@ def ec2(ctx: ReadContext, region: str) -> None:
             [Location(region, zone=zone)],
             tags,
         )
-    snapshots = list(_items(client, "describe_snapshots", "Snapshots", OwnerIds=["self"]))
-    images = list(_items(client, "describe_images", "Images", Owners=["self"]))
+    snapshots = (
+        list(_items(client, "describe_snapshots", "Snapshots", OwnerIds=["self"]))
+        if ctx.may_hold(region, "ec2:snapshot")
+        else []
+    )
+    # an index that covers images and saw none here spares the call (most regions hold none)
+    images = (
+        list(_items(client, "describe_images", "Images", Owners=["self"])) if ctx.may_hold(region, "ec2:image") else []
+    )
     own_volumes = {v["VolumeId"] for v in volumes}
     own_snapshots = {s["SnapshotId"] for s in snapshots}
     image_snapshots = {
@@ -242,6 +259,7 @@ def rds(ctx: ReadContext, region: str) -> None:
         tags = tags_of(db.get("TagList"))
         ctx.add("rds.instance", db["DBInstanceArn"], db["DBInstanceIdentifier"], locations, tags, links)
     listed = {db["DBInstanceIdentifier"] for db in instances}
+    # not spared by the index: automated snapshots come with every instance, indexed or not
     for snap in _items(client, "describe_db_snapshots", "DBSnapshots"):
         source = str(snap.get("SourceDBSnapshotIdentifier") or "")
         ident = str(snap.get("DBInstanceIdentifier") or "")
@@ -307,7 +325,9 @@ def dynamodb(ctx: ReadContext, region: str) -> None:
                 # each replica is a table of its own in its region, under the same name
                 links.append(CopyLink("copies-to", arn.replace(f":{region}:", f":{r}:", 1), "global table replica"))
         locations += exports.get(arn, [])
-        tags = tags_of(list(_items(client, "list_tags_of_resource", "Tags", ResourceArn=arn)))
+        tags = ctx.inventory_tags(arn)
+        if tags is None:
+            tags = tags_of(list(_items(client, "list_tags_of_resource", "Tags", ResourceArn=arn)))
         ctx.add("dynamodb.table", arn, name, locations, tags, links)
 
 

@@ -158,7 +158,10 @@ def ecr(ctx: ReadContext, region: str) -> None:
     """Repositories, and where the registry's replication rules copy each one (other regions,
     other accounts' registries: every image pushed is copied there), and pull-through cache rules."""
     client = ctx.client("ecr", region)
-    repos = list(pages(client, "describe_repositories", "repositories"))
+    # the reader runs everywhere for the pull-through rules, which no index lists; repositories it does
+    repos = (
+        list(pages(client, "describe_repositories", "repositories")) if ctx.may_hold(region, "ecr:repository") else []
+    )
     pull_through_cache_rules(ctx, region, client)
     if not repos:
         return

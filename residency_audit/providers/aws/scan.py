@@ -112,6 +112,19 @@ class _Context:
         #: ARNs the readers added: an inventory item with one of these is judged by its reader
         self.added: set[str] = set()
         self._added_lock = threading.Lock()
+        #: what the account's inventory path listed (set before any reader runs)
+        self.listing = inv.Listing("services")
+        self._seen: dict[str, set[str]] = {}
+
+    def inventory_tags(self, arn: str) -> dict[str, str] | None:
+        return self.listing.tags_of(arn)
+
+    def may_hold(self, region: str, resource_type: str) -> bool:
+        """False only when an index that covers `resource_type` in `region` listed none there."""
+        listing = self.listing
+        if listing.indexed is None or resource_type not in listing.indexed or region in listing.blind:
+            return True
+        return resource_type in self._seen.get(region, ())
 
     def client(self, service: str, region: str) -> Any:
         return self._adapter._client(self._collector, self._target.session, service, region)
@@ -354,6 +367,7 @@ class AwsAdapter:
         for region, why in sorted(listing.blind.items()):
             collector.gap(Gap(PROVIDER, account, region, "inventory", why, BLIND_SPOT))
         seen = listing.seen()
+        ctx.listing, ctx._seen = listing, seen
 
         def wanted(service: str, region: str) -> bool:
             types = SERVICE_TYPES.get(service, frozenset())
