@@ -9,7 +9,9 @@ One client per (session, service, region), created once and only where a reader 
 work: client creation is the dominant cost of naive scanners. Clients of every account
 share one botocore loader and, through it, one parsed service model and one client class
 per service (`share_models`), so an organisation scan parses and builds each service once
-per run, not once per (account, region). boto3 is imported here only inside functions.
+per run, not once per (account, region). Those shared models hold only the allow-listed
+operations and the shapes they reach (EC2's model is ~700 operations; a scan sends 5 of them):
+about a third of a scan's memory. boto3 is imported here only inside functions.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 
 #: Every operation any AWS client of the tool may send (the policy `permissions aws` prints).
 READ_OPERATIONS: frozenset[tuple[str, str]] = allow_list(read_operations())
+#: The same, per botocore service name.
+_ALLOWED: dict[str, frozenset[str]] = {}
+for _service, _op in READ_OPERATIONS:
+    _ALLOWED[_service] = _ALLOWED.get(_service, frozenset()) | {_op}
 
 NO_CREDENTIALS = (
     "no AWS credentials found (set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
@@ -67,7 +73,7 @@ def share_models(loader: Any) -> None:
 
     with _INSTALL_LOCK:
         if getattr(loader, _SHARED, None) is None:
-            setattr(loader, _SHARED, ({}, {}))
+            setattr(loader, _SHARED, ({}, {}, {}))
         if getattr(ClientCreator, _SHARED, False):
             return
         load = getattr(ClientCreator, "_load_service_model", None)
@@ -83,7 +89,10 @@ def share_models(loader: Any) -> None:
             model = shared[0].get(key)
             if model is None:
                 # the loader's cached dict, the one the ServiceModel wraps (same call, same cache key)
-                _drop_documentation(self._loader.load_service_model(service_name, "service-2", api_version=api_version))
+                raw = self._loader.load_service_model(service_name, "service-2", api_version=api_version)
+                _drop_documentation(raw)
+                if service_name in _ALLOWED:
+                    shared[2].setdefault(service_name, _keep_only(raw, _ALLOWED[service_name]))
                 model = shared[0].setdefault(key, load(self, service_name, api_version))
             return model
 
@@ -116,6 +125,54 @@ def _drop_documentation(model: Any) -> None:
             stack.extend(v for v in item.values() if isinstance(v, dict | list))
         elif isinstance(item, list):
             stack.extend(v for v in item if isinstance(v, dict | list))
+
+
+def _keep_only(model: Any, allowed: frozenset[str]) -> dict[str, str]:
+    """Drops every operation not in `allowed`, then every shape no kept operation reaches (its
+    input, output, errors and their members). Returns the dropped operations by method name,
+    so that asking a client for one still says it is refused (`pruned_operation`)."""
+    from botocore import xform_name
+
+    ops = model.get("operations", {})
+    dropped = {xform_name(name): name for name in ops if name not in allowed}
+    if len(dropped) == len(ops):  # none of this service's operations is allowed: nothing to share
+        return {}
+    for name in dropped.values():
+        del ops[name]
+    shapes = model.get("shapes", {})
+    reached: set[str] = set()
+    stack = [ref["shape"] for op in ops.values() for ref in (op.get("input"), op.get("output")) if ref]
+    stack += [err["shape"] for op in ops.values() for err in op.get("errors", ())]
+    while stack:
+        name = stack.pop()
+        if name in reached or name not in shapes:
+            continue
+        reached.add(name)
+        shape = shapes[name]
+        stack += [m["shape"] for m in shape.get("members", {}).values()]
+        stack += [shape[k]["shape"] for k in ("member", "key", "value") if k in shape]
+    for name in [n for n in shapes if n not in reached]:
+        del shapes[name]
+    return dropped
+
+
+def pruned_operation(client: Any, service: str) -> Callable[..., Any]:
+    """A `getattr` handler: the method of an operation dropped from the shared model raises
+    ReadOnlyViolation, as the before-call guard would, instead of an AttributeError."""
+    shared = getattr(getattr(client, "_loader", None), _SHARED, None)
+    dropped: dict[str, str] = shared[2].get(service, {}) if shared else {}
+
+    def handler(event_name: str, **_: Any) -> Any:
+        op = dropped.get(event_name.rsplit(".", 1)[-1])
+        if op is None:
+            return None
+
+        def refused(*_a: Any, **_k: Any) -> Any:
+            raise ReadOnlyViolation(f"refusing non-read operation {service}:{op}")
+
+        return refused
+
+    return handler
 
 
 class Clients:
@@ -176,6 +233,7 @@ class Clients:
                 raise ScanCancelled()
 
         client.meta.events.register("before-call", guard)
+        client.meta.events.register("getattr", pruned_operation(client, service))
         client.meta.events.register("before-send", stop_before_retry)
         if service == "s3control":
             client.meta.events.register("before-endpoint-resolution.s3-control", _note_endpoint_override)
