@@ -203,6 +203,10 @@ def test_every_format_keeps_names_inert(name: str, rid: str, tags: dict[str, str
     for res in doc["runs"][0]["results"]:
         assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", res["message"]["text"]), res["message"]["text"]
     json.loads(jsonout.render(hostile))
+    # the JSON written to a file item by item is the same text, whatever the names hold
+    streamed = io.StringIO()
+    jsonout.write(hostile, streamed)
+    assert streamed.getvalue() == jsonout.render(hostile)
 
     # HTML: autoescaped; the hostile report has exactly the elements and attributes of the plain one.
     assert _elements(html.render(_report(hostile))) == _elements(html.render(_report(plain)))
@@ -213,6 +217,14 @@ def test_every_format_keeps_names_inert(name: str, rid: str, tags: dict[str, str
 
 def _findings_heading(text: str) -> list[str]:
     return [t.content for t in _MD.parse(text) if t.type == "inline" and t.map and "failing" in t.content]
+
+
+def test_streamed_json_of_an_empty_scan_is_the_rendered_text() -> None:
+    empty = finish(Scan(ScanRequest("aws")), [], load_rules(), default_catalog())
+    streamed = io.StringIO()
+    jsonout.write(empty, streamed)
+    assert streamed.getvalue() == jsonout.render(empty)
+    assert json.loads(streamed.getvalue())["resources"] == []
 
 
 def test_repro_markdown_cannot_claim_all_clear_or_hide_the_rest() -> None:

@@ -233,7 +233,7 @@ def write_stdout_utf8(text: str) -> None:
 
 def write_output(result: ScanResult, args: argparse.Namespace, default_path: Path | None = None) -> Path | None:
     """Write the chosen format to --output (or stdout); returns the file written, if any."""
-    from ..outputs import UnknownFormat, renderer
+    from ..outputs import UnknownFormat, renderer, streamer
 
     fmt = args.format
     target = Path(args.output) if args.output else default_path
@@ -246,15 +246,20 @@ def write_output(result: ScanResult, args: argparse.Namespace, default_path: Pat
             print_result(result, Console())
         return None
     try:
-        text = renderer(fmt)(result, run_policy(args))
+        render = renderer(fmt)
     except UnknownFormat as exc:
         raise UserError(str(exc)) from None
+    stream = streamer(fmt)
     if target is None:
-        write_stdout_utf8(text)
+        write_stdout_utf8(render(result, run_policy(args)))
         return None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, "utf-8")
+        if stream is not None:  # a large scan is written item by item, never held as one text
+            with target.open("w", encoding="utf-8") as fp:
+                stream(result, fp, run_policy(args))
+        else:
+            target.write_text(render(result, run_policy(args)), "utf-8")
     except OSError as exc:
         raise UserError(f"{target}: cannot write output: {exc.strerror}") from None
     if not args.quiet:

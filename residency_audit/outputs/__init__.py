@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import IO
 
 from ..model import RunPolicy, ScanResult
 
@@ -30,6 +31,8 @@ class UnknownFormat(ValueError):
 
 
 Renderer = Callable[[ScanResult, RunPolicy], str]
+#: `write(result, text_file, policy)`: the same text as `render`, written in pieces
+Streamer = Callable[[ScanResult, IO[str], RunPolicy], None]
 
 
 def renderer(name: str) -> Renderer:
@@ -40,3 +43,12 @@ def renderer(name: str) -> Renderer:
     mod = importlib.import_module(f"{__name__}.{module}")
     render: Renderer = mod.render
     return render
+
+
+def streamer(name: str) -> Streamer | None:
+    """The format's streaming writer, for formats whose size grows with the estate (JSON)."""
+    module = FORMATS.get(name)
+    if module is None:
+        return None
+    write: Streamer | None = getattr(importlib.import_module(f"{__name__}.{module}"), "write", None)
+    return write

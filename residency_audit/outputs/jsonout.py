@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 from .. import jsonio
-from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, RunPolicy, ScanResult, coverage_by_type
+from ..model import SCHEMA_VERSION, Finding, ResolvedLocation, Resource, RunPolicy, ScanResult, coverage_by_type
 
 
 def _location(rl: ResolvedLocation) -> dict[str, Any]:
@@ -40,30 +41,31 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def to_dict(result: ScanResult) -> dict[str, Any]:
+def resource_dict(result: ScanResult, r: Resource) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "provider": r.provider,
+        "kind": r.kind,
+        "id": r.id,
+        "name": r.name,
+        "owner": r.owner.to_dict(),
+        "locations": [_location(rl) for rl in result.resolved.get(r.id, [])],
+        "tags": dict(r.tags),
+        "source": r.source,
+        "category": r.category or "unknown",
+        "judged": r.judged,
+    }
+    if r.part_of:
+        item["part_of"] = r.part_of
+    if r.attributes:
+        item["attributes"] = dict(r.attributes)
+    if r.links:
+        item["links"] = [link.to_dict() for link in r.links]
+    return item
+
+
+def _head(result: ScanResult) -> dict[str, Any]:
+    """Everything but the two long lists, which close the document (`resources`, `findings`)."""
     scan = result.scan
-    resources = []
-    for r in result.resources:
-        resolved = result.resolved.get(r.id, [])
-        item: dict[str, Any] = {
-            "provider": r.provider,
-            "kind": r.kind,
-            "id": r.id,
-            "name": r.name,
-            "owner": r.owner.to_dict(),
-            "locations": [_location(rl) for rl in resolved],
-            "tags": dict(r.tags),
-            "source": r.source,
-            "category": r.category or "unknown",
-            "judged": r.judged,
-        }
-        if r.part_of:
-            item["part_of"] = r.part_of
-        if r.attributes:
-            item["attributes"] = dict(r.attributes)
-        if r.links:
-            item["links"] = [link.to_dict() for link in r.links]
-        resources.append(item)
     active = [f for f in result.findings if not f.suppressed_by]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -91,9 +93,40 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "by_severity": dict(Counter(f.severity for f in active)),
             "by_rule": dict(Counter(f.rule_id for f in active)),
         },
-        "resources": resources,
-        "findings": [finding_dict(f) for f in result.findings],
     }
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    out = _head(result)
+    out["resources"] = [resource_dict(result, r) for r in result.resources]
+    out["findings"] = [finding_dict(f) for f in result.findings]
+    return out
+
+
+def _chunks(result: ScanResult) -> Iterator[str]:
+    """The indented document in pieces, the same text as `dumps(to_dict(result), indent=True)`:
+    one resource or finding is built and serialised at a time, so an estate of any size costs
+    the memory of one item, not of a second copy of the whole scan as dicts, bytes and text."""
+    head = jsonio.dumps(_head(result), indent=True)
+    yield head[: head.rindex("\n}")]
+
+    def items(key: str, dicts: Iterable[dict[str, Any]]) -> Iterator[str]:
+        yield f',\n  "{key}": ['
+        first = True
+        for d in dicts:
+            yield ("\n    " if first else ",\n    ") + jsonio.dumps(d, indent=True).replace("\n", "\n    ")
+            first = False
+        yield "]" if first else "\n  ]"
+
+    yield from items("resources", (resource_dict(result, r) for r in result.resources))
+    yield from items("findings", (finding_dict(f) for f in result.findings))
+    yield "\n}\n"
+
+
+def write(result: ScanResult, out: IO[str], policy: RunPolicy | None = None) -> None:
+    """`render`, streamed to a text file."""
+    for chunk in _chunks(result):
+        out.write(chunk)
 
 
 def _by_service(calls: dict[str, int]) -> dict[str, int]:
@@ -110,4 +143,4 @@ def _version() -> str:
 
 
 def render(result: ScanResult, policy: RunPolicy | None = None) -> str:
-    return jsonio.dumps(to_dict(result), indent=True) + "\n"
+    return jsonio.dumps(to_dict(result), indent=True) + "\n"  # what `write` streams (a test holds them equal)

@@ -13,6 +13,7 @@ import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,9 @@ from . import schema as t
 #: The newest migration; opening a store at this revision skips Alembic entirely.
 HEAD = "0003"
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+#: Rows per INSERT batch when a scan is recorded.
+_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +247,10 @@ class Store:
             "gap_count": len(scan.gaps),
         }
         gap_rows = [{"scan_id": scan.id, "position": i, **g.to_dict()} for i, g in enumerate(scan.gaps)]
-        res_rows: list[dict[str, Any]] = []
-        loc_rows: list[dict[str, Any]] = []
-        for i, r in enumerate(result.resources):
-            res_rows.append(
-                {
+
+        def res_rows() -> Iterator[dict[str, Any]]:
+            for i, r in enumerate(result.resources):
+                yield {
                     "scan_id": scan.id,
                     "position": i,
                     "resource_id": r.id,
@@ -266,11 +269,12 @@ class Store:
                     "part_of": r.part_of,
                     "links": [link.to_dict() for link in r.links] or None,
                 }
-            )
-            for j, rl in enumerate(result.resolved.get(r.id, [])):
-                loc, place = rl.location, rl.place
-                loc_rows.append(
-                    {
+
+        def loc_rows() -> Iterator[dict[str, Any]]:
+            for i, r in enumerate(result.resources):
+                for j, rl in enumerate(result.resolved.get(r.id, [])):
+                    loc, place = rl.location, rl.place
+                    yield {
                         "scan_id": scan.id,
                         "resource_position": i,
                         "position": j,
@@ -287,18 +291,15 @@ class Store:
                         "jurisdictions": list(place.jurisdictions),
                         "place_source": place.source,
                     }
-                )
-        finding_rows: list[dict[str, Any]] = []
-        for i, f in enumerate(result.findings):
-            rpos = positions.get(f.resource.id)
-            if rpos is None:
-                raise ValueError(f"finding {f.fingerprint} names a resource that is not in the scan")
-            lpos = None
-            if f.location is not None:
-                resolved = result.resolved.get(f.resource.id, [])
-                lpos = next((k for k, rl in enumerate(resolved) if rl is f.location or rl == f.location), None)
-            finding_rows.append(
-                {
+
+        def finding_rows() -> Iterator[dict[str, Any]]:
+            for i, f in enumerate(result.findings):
+                rpos = positions[f.resource.id]
+                lpos = None
+                if f.location is not None:
+                    resolved = result.resolved.get(f.resource.id, [])
+                    lpos = next((k for k, rl in enumerate(resolved) if rl is f.location or rl == f.location), None)
+                yield {
                     "scan_id": scan.id,
                     "position": i,
                     "resource_position": rpos,
@@ -311,18 +312,22 @@ class Store:
                     "fingerprint": f.fingerprint,
                     "suppressed_by": f.suppressed_by,
                 }
-            )
+
+        for f in result.findings:  # checked before the transaction starts, as when the rows were built first
+            if f.resource.id not in positions:
+                raise ValueError(f"finding {f.fingerprint} names a resource that is not in the scan")
         try:
             with self.engine.begin() as conn:
                 conn.execute(t.scans.insert(), [scan_row])
+                # in batches: an estate of any size holds one batch of rows, not every row, at once
                 for table, rows in (
-                    (t.gaps, gap_rows),
-                    (t.resources, res_rows),
-                    (t.locations, loc_rows),
-                    (t.findings, finding_rows),
+                    (t.gaps, iter(gap_rows)),
+                    (t.resources, res_rows()),
+                    (t.locations, loc_rows()),
+                    (t.findings, finding_rows()),
                 ):
-                    if rows:
-                        conn.execute(table.insert(), rows)
+                    while batch := list(islice(rows, _BATCH)):
+                        conn.execute(table.insert(), batch)
         except IntegrityError:
             raise UserError(f"scan {scan.id} is already recorded in this store") from None
         except SQLAlchemyError as exc:
