@@ -101,6 +101,14 @@ EXPLORER_TYPES = frozenset(
 )
 
 
+def _caller_account(req: Request) -> str:
+    """The account whose credentials signed the request, as moto maps them (assumed roles too)."""
+    from moto.iam.models import get_account_id_from
+
+    m = re.search(r"Credential=([^/]+)/", req.headers.get("Authorization", ""))
+    return get_account_id_from(m.group(1)) if m else ACCOUNT
+
+
 def _moto_tags(rows: list[tuple[str, str]]) -> dict[str, dict[str, str]]:
     """ARN -> tags, as moto's own backends hold them now (the inventories read the estate's
     tags as they are, not as they were indexed), for the (arn, account) rows of one page."""
@@ -133,6 +141,8 @@ class AwsFakes:
     explorer_filter: str = ""
     #: the default view includes the `tags` property (ListResources then returns each resource's tags)
     explorer_tags: bool = True
+    #: the default view is an organisation-wide one: every account's resources, not the caller's only
+    explorer_org_view: bool = False
     #: types the fake's Explorer says it does not index (ListSupportedResourceTypes leaves them out)
     explorer_unsupported: set[str] = field(default_factory=set)
     #: arn -> owning account: every resource the inventories know
@@ -368,11 +378,14 @@ class AwsFakes:
             if self.explorer_indexes[region] != "AGGREGATOR":
                 return _error(400, "ValidationException", "a local index lists only its own region")
             indexed = set(self.explorer_indexes)
+            caller = _caller_account(req)
             with self._lock:
                 rows = [
                     (arn, acct)
                     for arn, acct in sorted(self.resources.items())
-                    if _arn_type(arn) not in self.explorer_unsupported and (arn.split(":")[3] or region) in indexed
+                    if _arn_type(arn) not in self.explorer_unsupported
+                    and (arn.split(":")[3] or region) in indexed
+                    and (self.explorer_org_view or acct == caller)
                 ]
             start = int(doc.get("NextToken") or 0)
             size = int(doc.get("MaxResults") or 100)

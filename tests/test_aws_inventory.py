@@ -378,3 +378,21 @@ def test_a_view_without_tags_leaves_the_tags_to_the_readers(
     tables = _tags(report, {"dynamodb.table"})
     assert asked["s3:GetBucketTagging"] == len(buckets) and asked["dynamodb:ListTagsOfResource"] == len(tables)
     assert buckets["arn:aws:s3:::reports-paris"] == {"late": "yes"}
+
+
+@pytest.mark.parametrize("org_view", [False, True])
+def test_an_account_lists_only_its_own_resources(
+    aws_env: AwsEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], org_view: bool
+) -> None:
+    """A default view shows the account's own index; an organisation-wide view shows every
+    account's resources, and the scan of one account keeps only those it owns (the others are
+    judged in their own account's scan)."""
+    seed_aws(aws_env)
+    other = "210987654321"
+    foreign = f"arn:aws:sqs:us-east-1:{other}:their-queue"
+    aws_env.fakes.index(foreign, account=other)
+    aws_env.fakes.explorer_org_view = org_view
+    _, report = _scan(capsys, tmp_path, "--inventory", "explorer")
+    ids = {r["id"] for r in report["resources"]}
+    assert foreign not in ids
+    assert APPRUNNER in ids and report["scan"]["complete"] is True
