@@ -370,11 +370,12 @@ def spawn(
     """Runs one command; returns (stdout, exit code, peak RSS in KiB, CPU seconds)."""
     stats = tmp / "rusage.json"
     stats.unlink(missing_ok=True)
+    err = tmp / "stderr.txt"  # kept for `failed`: a run that wrote nothing says why
     proc = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, str(stats), *cmd],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=err.open("wb"),
         start_new_session=True,
         cwd=cwd,
     )
@@ -421,6 +422,9 @@ def run_ours(
     if code:  # another checkout of the package (e.g. main, for a before/after in one run); `-m`
         env = {**env, "PYTHONPATH": code}  # puts the working directory first: run it from there
     m = measure([(cmd, env)], emu, 1800, tmp, cwd=code or None)
+    if not out.exists():
+        tail = (tmp / "stderr.txt").read_text(errors="replace").strip().splitlines()[-5:]
+        raise SystemExit(f"residency-audit exited {m.outs[0][1]} without a report: " + " | ".join(tail))
     report = json.loads(out.read_text())
     ec2_s3 = sum(n for op, n in report["scan"]["api_calls"].items() if op.split(":")[0] in ("ec2", "s3"))
     codes = sorted({f"{g['service']}:{g['code']}" for g in report["scan"]["gaps"]})

@@ -438,3 +438,45 @@ def test_clients_of_every_account_share_one_model_and_stay_guarded(aws_env: AwsE
     assert "QueueUrls" not in boto3.Session(region_name="eu-west-1").client("sqs").list_queues()
     outside = boto3.Session(region_name="eu-west-1").client("sqs")
     assert outside.meta.service_model is not here.meta.service_model
+    # the shared model holds the allow-listed operations only; botocore's own keeps them all
+    allowed = {op for service, op in READ_OPERATIONS if service == "sqs"}
+    assert set(here.meta.service_model.operation_names) == allowed
+    assert "CreateQueue" in outside.meta.service_model.operation_names
+
+
+def test_accounts_starting_together_build_one_pruned_model(aws_env: AwsEmulator) -> None:
+    """Many accounts' first clients of a service are created at once (an organisation scan's
+    workers): one model is built and pruned, and every client reads through it. (The lock that
+    keeps a second thread from reading the model while the first prunes it is not provoked here:
+    the interleaving is too rare to force from a test.)"""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    import botocore.session
+
+    from residency_audit.providers.aws.client import Clients, session
+
+    loader = session()._session.get_component("data_loader")
+
+    def account(_: int) -> Any:
+        core = botocore.session.Session()
+        core.register_component("data_loader", loader)
+        return boto3.Session(botocore_session=core, region_name="eu-west-1")
+
+    calls: list[str] = []
+    clients = Clients(calls.append, threading.Event())
+    sessions = [account(i) for i in range(12)]
+    barrier = threading.Barrier(len(sessions))
+
+    def first_client(s: Any) -> Any:
+        barrier.wait()
+        return clients.client(s, "ec2", "eu-west-1")
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        made = list(pool.map(first_client, sessions))
+    assert len({id(c.meta.service_model) for c in made}) == 1
+    assert set(made[0].meta.service_model.operation_names) == {op for svc, op in READ_OPERATIONS if svc == "ec2"}
+    for c in made:
+        c.describe_instances()
+    assert calls.count("ec2:DescribeInstances") == len(made)

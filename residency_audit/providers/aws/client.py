@@ -55,6 +55,7 @@ def session(profile: str | None = None) -> boto3.Session:
 #: The attribute of a botocore loader that opts its clients into `share_models`.
 _SHARED = "_residency_audit_shared"
 _INSTALL_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
 
 
 def share_models(loader: Any) -> None:
@@ -88,12 +89,17 @@ def share_models(loader: Any) -> None:
             key = (service_name, api_version)
             model = shared[0].get(key)
             if model is None:
-                # the loader's cached dict, the one the ServiceModel wraps (same call, same cache key)
-                raw = self._loader.load_service_model(service_name, "service-2", api_version=api_version)
-                _drop_documentation(raw)
-                if service_name in _ALLOWED:
-                    shared[2].setdefault(service_name, _keep_only(raw, _ALLOWED[service_name]))
-                model = shared[0].setdefault(key, load(self, service_name, api_version))
+                # One thread at a time: the cached dict is changed in place, and a second thread
+                # building its ServiceModel from it meanwhile would see it change under its feet.
+                with _LOAD_LOCK:
+                    model = shared[0].get(key)
+                    if model is None:
+                        # the loader's cached dict, the one the ServiceModel wraps (same call, same cache key)
+                        raw = self._loader.load_service_model(service_name, "service-2", api_version=api_version)
+                        _drop_documentation(raw)
+                        if service_name in _ALLOWED:
+                            shared[2].setdefault(service_name, _keep_only(raw, _ALLOWED[service_name]))
+                        model = shared[0].setdefault(key, load(self, service_name, api_version))
             return model
 
         def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
