@@ -442,6 +442,14 @@ def test_clients_of_every_account_share_one_model_and_stay_guarded(aws_env: AwsE
     allowed = {op for service, op in READ_OPERATIONS if service == "sqs"}
     assert set(here.meta.service_model.operation_names) == allowed
     assert "CreateQueue" in outside.meta.service_model.operation_names
+    # one parsed endpoint rule set per service, and one cache of event-name aliases, for the run
+    # (botocore's private attributes: what is shared is the point of the test)
+    assert here._ruleset_resolver._provider is there._ruleset_resolver._provider
+    assert elsewhere._ruleset_resolver._provider is here._ruleset_resolver._provider
+    assert outside._ruleset_resolver._provider is not here._ruleset_resolver._provider
+    assert here.meta.events._alias_name_cache is there.meta.events._alias_name_cache
+    assert outside.meta.events._alias_name_cache is not here.meta.events._alias_name_cache
+    assert elsewhere.meta.region_name == "us-east-1" and here.meta.region_name == "eu-west-1"
 
 
 def test_accounts_starting_together_build_one_pruned_model(aws_env: AwsEmulator) -> None:

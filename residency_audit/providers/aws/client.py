@@ -74,7 +74,8 @@ def share_models(loader: Any) -> None:
 
     with _INSTALL_LOCK:
         if getattr(loader, _SHARED, None) is None:
-            setattr(loader, _SHARED, ({}, {}, {}))
+            # models, client classes, dropped operations, endpoint providers
+            setattr(loader, _SHARED, ({}, {}, {}, {}))
         if getattr(ClientCreator, _SHARED, False):
             return
         load = getattr(ClientCreator, "_load_service_model", None)
@@ -115,6 +116,94 @@ def share_models(loader: Any) -> None:
         ClientCreator._load_service_model = _load_service_model  # type: ignore[method-assign]
         ClientCreator._create_client_class = _create_client_class  # type: ignore[method-assign]
         setattr(ClientCreator, _SHARED, True)
+        _share_endpoint_providers()
+
+
+_LOCAL = threading.local()
+
+
+def _share_endpoint_providers() -> None:
+    """One endpoint-rules provider per service and run, instead of one per client.
+
+    botocore parses a service's endpoint rule set into a tree of rule objects for every client
+    (`EndpointProvider`, ~7% of an organisation scan's CPU) and caches resolved endpoints per
+    provider, so a new client resolves its first endpoints afresh too. A provider holds nothing
+    but the parsed rules and that cache (thread-safe), and its inputs are the loader's cached
+    rule set and partitions: clients of an opted-in loader get the provider built for the same
+    two objects. Other botocore users in the process build their own, as before."""
+    import botocore.regions
+    from botocore.args import ClientArgsCreator
+
+    build = getattr(ClientArgsCreator, "_build_endpoint_resolver", None)
+    original = getattr(botocore.regions, "EndpointProvider", None)
+    if build is None or original is None:
+        return
+
+    def _build_endpoint_resolver(self: Any, ruleset: Any, partitions: Any, *args: Any, **kwargs: Any) -> Any:
+        shared = getattr(getattr(self, "_loader", None), _SHARED, None)
+        _LOCAL.providers = shared[3] if shared is not None and ruleset is not None else None
+        try:
+            return build(self, ruleset, partitions, *args, **kwargs)
+        finally:
+            _LOCAL.providers = None
+
+    def provider(*args: Any, **kwargs: Any) -> Any:
+        memo = getattr(_LOCAL, "providers", None)
+        ruleset, partitions = kwargs.get("ruleset_data"), kwargs.get("partition_data")
+        if memo is None or args or ruleset is None:  # not ours, or a call shape this code does not know
+            return original(*args, **kwargs)
+        # the key's objects are the loader's cached dicts, alive as long as the memo (on the loader)
+        rest = tuple(sorted((k, v) for k, v in kwargs.items() if k not in ("ruleset_data", "partition_data")))
+        try:
+            key = (id(ruleset), id(partitions), rest)
+            found = memo.get(key)
+        except TypeError:  # an unhashable argument: build one for this client
+            return original(*args, **kwargs)
+        if found is None:
+            found = memo.setdefault(key, (original(*args, **kwargs), ruleset, partitions))
+        return found[0]
+
+    ClientArgsCreator._build_endpoint_resolver = _build_endpoint_resolver  # type: ignore[method-assign]
+    botocore.regions.EndpointProvider = provider  # type: ignore[misc,assignment]
+
+
+#: The attribute of a botocore `EventAliaser` that opts it (and its copies) into one shared cache.
+_ALIAS = "_residency_audit_alias_cache"
+_ALIAS_CACHE: dict[str, str] = {}
+
+
+def share_alias_cache(emitter: Any) -> None:
+    """Every client of a session emits and registers through a copy of the session's event
+    emitter, and botocore's `EventAliaser` starts each copy with an empty cache of event-name
+    aliases: each client then recomputes, per event name, a loop over ~50 alias rules (a tenth
+    of an organisation scan's CPU, py-spy). The alias of a name depends only on the name and the
+    alias table, which every copy takes unchanged from botocore's `EVENT_ALIASES`, so emitters
+    opted in here (and their copies) share one cache. An emitter with other aliases keeps its own."""
+    from botocore.hooks import EVENT_ALIASES, EventAliaser
+
+    with _INSTALL_LOCK:
+        if not getattr(EventAliaser, _SHARED, False):
+            original = EventAliaser.__copy__
+
+            def __copy__(self: Any) -> Any:
+                new = original(self)
+                cache = getattr(self, _ALIAS, None)
+                if cache is not None:
+                    new._alias_name_cache = cache
+                    setattr(new, _ALIAS, cache)
+                return new
+
+            EventAliaser.__copy__ = __copy__  # type: ignore[method-assign]
+            setattr(EventAliaser, _SHARED, True)
+    if (
+        isinstance(emitter, EventAliaser)
+        and getattr(emitter, _ALIAS, None) is None
+        and getattr(emitter, "_event_aliases", None) == EVENT_ALIASES
+        and isinstance(getattr(emitter, "_alias_name_cache", None), dict)
+    ):
+        _ALIAS_CACHE.update(emitter._alias_name_cache)
+        emitter._alias_name_cache = _ALIAS_CACHE
+        setattr(emitter, _ALIAS, _ALIAS_CACHE)
 
 
 def _drop_documentation(model: Any) -> None:
@@ -223,6 +312,7 @@ class Clients:
                 user_agent_extra="residency-audit",
             )
         share_models(session._session.get_component("data_loader"))
+        share_alias_cache(session._session.get_component("event_emitter"))
         client = session.client(service, region_name=region, config=self._config)
         stop, count = self.stop, self._count
 
