@@ -396,6 +396,8 @@ class Measured:
     calls: int  # requests the front saw
     cpu: float  # user + system seconds of the tool's processes
     outs: list[tuple[bytes, int]]  # (stdout, exit code) per command
+    #: CPU seconds of this process meanwhile: moto and the front answering (one GIL, so at most one core)
+    emulator_cpu: float = 0.0
 
 
 def measure(
@@ -404,13 +406,16 @@ def measure(
     emu.front.clear_log()
     peak, cpu_total = 0, 0.0
     outs = []
+    emulator_start = time.process_time()
     start = time.perf_counter()
     for cmd, env in cmds:
         out, code, rss, cpu = spawn(cmd, env, timeout, tmp, cwd)
         peak = max(peak, rss)
         cpu_total += cpu
         outs.append((out, code))
-    return Measured(time.perf_counter() - start, peak / 1024, len(emu.front.log), cpu_total, outs)
+    wall = time.perf_counter() - start
+    emulator = time.process_time() - emulator_start
+    return Measured(wall, peak / 1024, len(emu.front.log), cpu_total, outs, emulator)
 
 
 def run_ours(
@@ -707,13 +712,13 @@ def scale_table(args: argparse.Namespace, points: list[float], members: list[int
         emu.stop()
     print(f"\n{len(REGIONS)} regions, latency {args.latency * 1000:.0f} ms/request, --workers {args.workers}\n")
     head = f"{'point':>5} {'accounts':>8} {'resources':>9} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} {'calls':>6}"
-    print(head + f" {'calls/res':>9} {'CPU ms/call':>11} {'floor s':>7} {'wall/floor':>10}")
+    print(head + f" {'calls/res':>9} {'CPU ms/call':>11} {'floor s':>7} {'wall/floor':>10} {'emulator CPU s':>14}")
     for point, accounts, r in rows:
         floor = r.calls * args.latency / args.workers
         line = f"{point:4g}x {accounts:8d} {r.total:9d} {r.seconds:7.1f} {r.m.cpu:6.1f} {r.m.peak_rss_mb:7.0f} {r.calls:6d}"
         print(
             line + f" {r.calls / max(r.total, 1):9.2f} {r.m.cpu * 1000 / max(r.calls, 1):11.1f} {floor:7.1f}"
-            f" {r.seconds / floor if floor else float('nan'):9.1f}x"
+            f" {r.seconds / floor if floor else float('nan'):9.1f}x {r.m.emulator_cpu:14.1f}"
         )
     return 0
 
@@ -736,6 +741,10 @@ def report(runs: list[Run], skipped: dict[str, str], args: argparse.Namespace, e
         f"\nlatency floor of residency-audit: {ours.calls} calls x {args.latency * 1000:.0f} ms / {args.workers} workers"
     )
     print(f"= {floor:.1f} s; its wall time is {ours.seconds / floor if floor else float('nan'):.1f}x the floor")
+    print(
+        f"the emulator (moto and the front, one Python process) spent {ours.m.emulator_cpu:.1f} CPU s answering it:"
+        " no run can end before the emulator has answered"
+    )
     print()
     for r in runs:
         print(f"  {r.tool}: {dict(sorted(r.resources.items()))} {r.note}")
