@@ -235,11 +235,9 @@ class AwsHarness(Harness):
     def wire(self) -> list[Sent]:
         return [self._sent(r) for r in list(self.emu.front.log)]
 
-    def clear_log(self) -> None:
-        self.emu.front.clear_log()
-
-    def set_faults(self, faults: Faults | None) -> None:
-        self.emu.front.faults = faults
+    @property
+    def front(self) -> Any:
+        return self.emu.front
 
     def readonly_run(self) -> ReadOnlyRun:
         import boto3

@@ -145,11 +145,9 @@ class AzureHarness(Harness):
             out.append(Sent(op.service if op else "?", op.key if op else None, read, e.path))
         return out
 
-    def clear_log(self) -> None:
-        self.fake.clear_log()
-
-    def set_faults(self, faults: Faults | None) -> None:
-        self.fake.faults = faults
+    @property
+    def front(self) -> Any:
+        return self.fake
 
     def readonly_run(self) -> ReadOnlyRun:
         from residency_audit.providers.azure.kinds import read_operations

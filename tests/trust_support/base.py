@@ -209,11 +209,16 @@ class Harness:
         """The tool's API requests since the log was last cleared."""
         raise NotImplementedError
 
-    def clear_log(self) -> None:
+    @property
+    def front(self) -> Any:
+        """What sits between the SDK and the emulator: it logs requests and injects `faults`."""
         raise NotImplementedError
 
+    def clear_log(self) -> None:
+        self.front.clear_log()
+
     def set_faults(self, faults: Faults | None) -> None:
-        raise NotImplementedError
+        self.front.faults = faults
 
     def readonly_run(self) -> ReadOnlyRun:
         raise NotImplementedError

@@ -133,11 +133,9 @@ class GcpHarness(Harness):
             out.append(Sent(route.service if route else "?", route.op.key if route else None, read, r.path))
         return out
 
-    def clear_log(self) -> None:
-        self.emu.front.clear_log()
-
-    def set_faults(self, faults: Faults | None) -> None:
-        self.emu.front.faults = faults
+    @property
+    def front(self) -> Any:
+        return self.emu.front
 
     def readonly_run(self) -> ReadOnlyRun:
         from residency_audit.providers.gcp.client import READ_OPERATIONS
