@@ -13,7 +13,7 @@ import functools
 import importlib
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -583,35 +583,38 @@ class _KindRules:
         ]
 
 
-def evaluate(
-    resources: Iterable[Resource],
-    ruleset: RuleSet,
-    catalog: Catalog,
-    resolved_out: dict[str, list[ResolvedLocation]] | None = None,
-) -> list[Finding]:
-    """Every rule against every location of every resource."""
-    findings: list[Finding] = []
-    by_kind: dict[str, _KindRules] = {}
-    # Adapters share immutable Location objects (a plan's resources sit in a few provider regions):
-    # resolve each once. id() is safe: the memo holds the location, so its id is not reused.
-    memo: dict[tuple[int, str], tuple[Location, ResolvedLocation]] = {}
-    for resource in resources:
+class Judge:
+    """Judges one resource at a time (`evaluate` over a list, a spooled scan as it reads its
+    resources back), keeping what is shared across resources: the rules per kind, the verdicts
+    per place, and each shared `Location` resolved once."""
+
+    __slots__ = ("_by_kind", "_catalog", "_memo", "_rules")
+
+    def __init__(self, ruleset: RuleSet, catalog: Catalog) -> None:
+        self._rules = ruleset.rules
+        self._catalog = catalog
+        self._by_kind: dict[str, _KindRules] = {}
+        # Adapters share immutable Location objects (a plan's resources sit in a few provider regions):
+        # resolve each once. id() is safe: the memo holds the location, so its id is not reused.
+        self._memo: dict[tuple[int, str], tuple[Location, ResolvedLocation]] = {}
+
+    def __call__(self, resource: Resource, findings: list[Finding]) -> list[ResolvedLocation]:
+        """The resource's resolved locations; its findings are appended to `findings`."""
+        memo = self._memo
         resolved = []
         for loc in resource.locations or _NOWHERE:
             key = (id(loc), resource.provider)
             hit = memo.get(key)
             if hit is None or hit[0] is not loc:
-                hit = memo[key] = (loc, ResolvedLocation(loc, catalog.resolve_location(resource.provider, loc)))
+                hit = memo[key] = (loc, ResolvedLocation(loc, self._catalog.resolve_location(resource.provider, loc)))
             resolved.append(hit[1])
-        if resolved_out is not None:
-            resolved_out[resource.id] = resolved
         if resource.part_of:  # a setting of another record (a bucket policy): judged with it
-            continue
-        kr = by_kind.get(resource.kind)
+            return resolved
+        kr = self._by_kind.get(resource.kind)
         if kr is None:
-            kr = by_kind[resource.kind] = _KindRules([r for r in ruleset.rules if r.applies_to(resource.kind)])
+            kr = self._by_kind[resource.kind] = _KindRules([r for r in self._rules if r.applies_to(resource.kind)])
         if not kr.rules:
-            continue
+            return resolved
         for rl in resolved:
             ctx: Ctx = (resource, rl.location, rl.place)
             matched = kr.matched(ctx)
@@ -632,4 +635,20 @@ def evaluate(
                         title=rule.title,
                     )
                 )
+        return resolved
+
+
+def evaluate(
+    resources: Iterable[Resource],
+    ruleset: RuleSet,
+    catalog: Catalog,
+    resolved_out: MutableMapping[str, list[ResolvedLocation]] | None = None,
+) -> list[Finding]:
+    """Every rule against every location of every resource."""
+    findings: list[Finding] = []
+    judge = Judge(ruleset, catalog)
+    for resource in resources:
+        resolved = judge(resource, findings)
+        if resolved_out is not None:
+            resolved_out[resource.id] = resolved
     return findings
