@@ -68,8 +68,10 @@ _SECRET_ENV = re.compile(r"(?i)(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|
 #: ...except those that name a file or directory holding them (the path is not the secret).
 _PATH_ENV = re.compile(r"(?i)(_FILE|_PATH|_DIR|_HOME)$|^GOOGLE_APPLICATION_CREDENTIALS$")
 _MIN_SECRET_LEN = 8
-#: Distinct strings remembered per Redactor (a few MB at most); beyond it, strings are redacted each time.
-_MEMO_MAX = 100_000
+#: Distinct strings remembered per Redactor. A plan repeats a few thousand (types, modules, tag
+#: values); a live estate's names are mostly unique, and remembering 100,000 of them held ~8 MB
+#: that grew with the estate (issue 20): the memo starts afresh when full.
+_MEMO_MAX = 8_192
 
 
 class Redactor:
@@ -94,8 +96,9 @@ class Redactor:
         hit = self._memo.get(value)
         if hit is None:
             hit = self._text(value)
-            if len(self._memo) < _MEMO_MAX:
-                self._memo[value] = hit
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[value] = hit
         return hit
 
     def _text(self, value: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from residency_audit.redact import MASK, Redactor
+from residency_audit.redact import _MEMO_MAX, MASK, Redactor
 
 from .conftest import read_json
 from .trust_support import AWS_MARKERS, ENV_SECRETS, Expect, Harness
@@ -158,3 +158,17 @@ def test_remembered_strings_are_redacted_every_time_they_recur() -> None:
             "n": None,
         }
     assert r.text("plain") == "plain"
+
+
+def test_redactor_memo_stays_small_and_keeps_serving_a_long_scan() -> None:
+    """A live estate's names are mostly unique: the memo is bounded (it held up to 100,000 of them,
+    ~8 MB that grew with the estate), starts afresh when full, and redaction is the same before and after."""
+    secret = "s3cr3t-t0ken-value"
+    red = Redactor({secret})
+    assert red.text(f"x-{secret}-y") == f"x-{MASK}-y"
+    for i in range(3 * _MEMO_MAX):
+        assert red.text(f"name-{i}") == f"name-{i}"
+        assert len(red._memo) <= _MEMO_MAX
+    assert f"name-{3 * _MEMO_MAX - 1}" in red._memo  # still remembering, not frozen full
+    assert red.text(f"x-{secret}-y") == f"x-{MASK}-y"
+    assert _MEMO_MAX <= 10_000
