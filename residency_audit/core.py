@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .kinds import classify
-from .model import Gap, Place, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
+from .model import Finding, Gap, Place, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
 from .redact import Redactor
 
 if TYPE_CHECKING:
     from .engine import RuleSet
     from .geography import Catalog
+    from .spool import ResourceSpool
 
 
 class Progress(Protocol):
@@ -69,13 +70,17 @@ class _TrackedProgress:
 class Collector:
     """Where adapters put resources, gaps and call counts, from any thread."""
 
-    def __init__(self, scan: Scan, progress: Progress | None = None) -> None:
+    def __init__(self, scan: Scan, progress: Progress | None = None, spool_after: int | None = None) -> None:
         self.scan = scan
         self.tracked = _TrackedProgress(progress or NullProgress())
         self.progress: Progress = self.tracked
         self._lock = threading.Lock()
         self.places: dict[tuple[str, str], Place] = {}
         self._resources: dict[str, Resource] = {}
+        # Beyond `spool_after` resources they go to a temporary file (`spool`), so that memory
+        # stays flat however large the estate; None keeps them all in memory.
+        self._spool_after = spool_after
+        self.spool: ResourceSpool | None = None
         # Everything collected is redacted on the way in: outputs and the store
         # then never see a signed URL or a credential, whatever renders them.
         self._redact = Redactor.from_environ()
@@ -100,15 +105,28 @@ class Collector:
         if not resource.category:
             resource.category = classify(resource.provider, resource.kind).category
         with self._lock:
+            if self.spool is not None:
+                self.spool.add(resource)
+                return
             # The same resource can be seen twice (e.g. a global service listed
             # from two regions); the first sighting wins, locations are merged.
             existing = self._resources.get(resource.id)
             if existing is None:
                 self._resources[resource.id] = resource
+                if self._spool_after is not None and len(self._resources) > self._spool_after:
+                    self._spill()
             else:
                 for loc in resource.locations:
                     if loc not in existing.locations:
                         existing.locations.append(loc)
+
+    def _spill(self) -> None:
+        from .spool import ResourceSpool
+
+        self.spool = ResourceSpool()
+        for r in self._resources.values():
+            self.spool.add(r)
+        self._resources.clear()
 
     def extend(self, resources: Iterable[Resource]) -> None:
         for r in resources:
@@ -157,8 +175,28 @@ class Collector:
 
     @property
     def resources(self) -> list[Resource]:
+        """What was collected, as a list (a spooled collector reads its file back: see `collected`)."""
         with self._lock:
+            if self.spool is not None:
+                return list(self.spool)
             return list(self._resources.values())
+
+    def rewrite(self, change: Callable[[Resource], object]) -> None:
+        """Apply `change` to every resource collected so far and keep what it did, in memory or in
+        the spool (where changing a resource read back would be lost)."""
+        with self._lock:
+            if self.spool is not None:
+                self.spool.rewrite(change)
+            else:
+                for r in self._resources.values():
+                    change(r)
+
+    def collected(self) -> Iterable[Resource]:
+        """What was collected, each resource once, in the order first seen: from memory, or read
+        back one at a time from the spool."""
+        if self.spool is not None:
+            return self.spool
+        return self.resources
 
 
 class Adapter(Protocol):
@@ -185,13 +223,32 @@ class MultiAdapter:
             adapter.scan(collector)
 
 
-def finish(scan: Scan, resources: list[Resource], ruleset: RuleSet, catalog: Catalog) -> ScanResult:
-    from .engine import evaluate
+def finish(
+    scan: Scan, resources: Iterable[Resource], ruleset: RuleSet, catalog: Catalog, spool: bool = False
+) -> ScanResult:
+    """Judge every resource. With `spool`, each is read, judged and written on to disk one at a
+    time with its resolved locations and findings, and the result reads them back from there."""
+    from .engine import Judge, evaluate
 
-    resolved: dict[str, list[ResolvedLocation]] = {}
-    findings = evaluate(resources, ruleset, catalog, resolved)
+    if not spool:
+        resolved: dict[str, list[ResolvedLocation]] = {}
+        listed = resources if isinstance(resources, list) else list(resources)
+        findings = evaluate(listed, ruleset, catalog, resolved)
+        scan.finished_at = scan.finished_at or utcnow()
+        return ScanResult(scan=scan, resources=listed, findings=findings, resolved=resolved)
+    from .spool import JudgedSpool, Spool
+
+    judged = JudgedSpool()
+    spooled: Spool[Finding] = Spool(judged.items.shared)
+    judge = Judge(ruleset, catalog)
+    batch: list[Finding] = []
+    for resource in resources:
+        judged.append(resource, judge(resource, batch))
+        if batch:
+            spooled.extend(batch)
+            batch.clear()
     scan.finished_at = scan.finished_at or utcnow()
-    return ScanResult(scan=scan, resources=resources, findings=findings, resolved=resolved)
+    return ScanResult(scan=scan, resources=judged.resources, findings=spooled, resolved=judged.resolved)
 
 
 def run_scan(
@@ -201,13 +258,15 @@ def run_scan(
     catalog: Catalog,
     progress: Progress | None = None,
     deadline: float | None = None,
+    spool_after: int | None = None,
 ) -> ScanResult:
     """Scan, then evaluate. Ctrl-C keeps what was collected and marks the scan incomplete;
-    `deadline` (seconds) stops it the same way, and what it did not read becomes gaps."""
+    `deadline` (seconds) stops it the same way, and what it did not read becomes gaps.
+    Beyond `spool_after` resources the scan and its result live in a temporary file (`spool`)."""
     from . import interrupts
 
     scan = Scan(request=request)
-    collector = Collector(scan, progress)
+    collector = Collector(scan, progress, spool_after)
     try:
         with interrupts.deadline(deadline) as timer:
             adapter.scan(collector)
@@ -219,7 +278,8 @@ def run_scan(
     except interrupts.DeadlineExceeded:
         interrupts.stopped()
         deadline_gaps(collector, request.provider, deadline or 0)
-    return finish(scan, collector.resources, ruleset, catalog.with_places(collector.places))
+    catalog = catalog.with_places(collector.places)
+    return finish(scan, collector.collected(), ruleset, catalog, spool=collector.spool is not None)
 
 
 def deadline_gaps(collector: Collector, provider: str, seconds: float) -> None:

@@ -221,14 +221,22 @@ def apply_exceptions(result: ScanResult, exceptions: list[RiskException], today:
     today = today or _dt.datetime.now(_dt.UTC).date()
     active = [e for e in exceptions if not e.expired(today)]
     used: set[str] = set()
-    for finding in result.findings:
-        if finding.suppressed_by:
-            continue
-        for ex in active:
-            if ex.matches(finding):
-                finding.suppressed_by = ex.id
-                used.add(ex.id)
-                break
+
+    def mark(finding: Finding) -> Finding:
+        if not finding.suppressed_by:
+            for ex in active:
+                if ex.matches(finding):
+                    finding.suppressed_by = ex.id
+                    used.add(ex.id)
+                    break
+        return finding
+
+    rewrite = getattr(result.findings, "rewrite", None)
+    if callable(rewrite):  # a spooled scan: findings read back are copies, written back changed
+        rewrite(mark)
+    else:
+        for finding in result.findings:
+            mark(finding)
     expired = [_record(ex) for ex in exceptions if ex.expired(today)]
     if expired:
         from .engine import builtin_rules, evaluate

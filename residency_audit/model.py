@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 SCHEMA_VERSION = "1.0"
 
@@ -380,13 +380,39 @@ def holds_data(resource: Resource) -> bool:
     return not (resource.kind.startswith("guardrail.") or resource.kind == "exception")
 
 
+T = TypeVar("T")
+
+
+class Records(Protocol[T]):
+    """What a `ScanResult` holds its resources and findings in: a list, or for a large scan a
+    sequence read back from a temporary file (`spool`): read them by iterating (each item read
+    back is a fresh object: change one and append it, not in place), count them with `len`."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[T]: ...
+
+    def __getitem__(self, index: int, /) -> T: ...
+
+    def append(self, item: T, /) -> None: ...
+
+    def extend(self, items: Iterable[T], /) -> None: ...
+
+
 @dataclass(slots=True)
 class ScanResult:
     scan: Scan
-    resources: list[Resource]
-    findings: list[Finding]
+    resources: Records[Resource]
+    findings: Records[Finding]
     #: Resolved locations per resource id, in the order of `Resource.locations`.
-    resolved: dict[str, list[ResolvedLocation]] = field(default_factory=dict)
+    resolved: MutableMapping[str, list[ResolvedLocation]] = field(default_factory=dict)
+
+    def position_of(self) -> Callable[[str], int | None]:
+        """Resource id -> its index in `resources` (a spooled scan answers from its index)."""
+        finder = getattr(self.resources, "position", None)
+        if callable(finder):
+            return finder  # type: ignore[no-any-return]
+        return {r.id: i for i, r in enumerate(self.resources)}.get
 
     def data_locations(self) -> Iterator[list[ResolvedLocation]]:
         """The resolved locations of each resource that holds data (see `holds_data`)."""

@@ -422,15 +422,15 @@ def summary_event(result: ScanResult, code: int) -> dict[str, Any]:
     from collections import Counter
 
     scan = result.scan
-    active = [f for f in result.findings if not f.suppressed_by]
+    by_severity = Counter(f.severity for f in result.findings if not f.suppressed_by)
     return {
         "scan_id": scan.id,
         "provider": scan.request.provider,
         "complete": scan.complete,
         "exit_code": code,
         "resources": len(result.resources),
-        "findings": len(active),
-        "by_severity": dict(Counter(f.severity for f in active)),
+        "findings": sum(by_severity.values()),
+        "by_severity": dict(by_severity),
         "gaps": len(scan.gaps),
         "api_calls": sum(scan.api_calls.values()),
         "api_calls_by_service": api_calls_by_service(scan.api_calls),

@@ -33,6 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             help="stop the scan after DURATION (90s, 15m, 1h30m) with what it has: what was not read becomes "
             "coverage gaps, exit 3 unless findings give 1",
         )
+        provider_parser.add_argument(
+            "--spool-after",
+            metavar="N",
+            type=_count,
+            default=None,
+            help="keep at most N resources in memory; beyond that the scan's resources and findings go to "
+            "an unlinked temporary file and are read back one at a time, so memory stays flat however "
+            "large the estate (default 5000; 0 spools from the first)",
+        )
 
 
 def execute(
@@ -77,6 +86,9 @@ def execute(
             deadline = parse_duration(args.deadline)
         except ValueError as exc:
             raise UserError(f"--deadline: {exc}") from None
+    spool_after = getattr(args, "spool_after", None)
+    if spool_after is None:
+        from ..spool import DEFAULT_SPOOL_AFTER as spool_after
     ruleset = load_ruleset(args)  # broken rules fail before any API call
     exceptions = from_args(args)  # so does a broken exceptions file
     adapter = make_adapter()
@@ -88,10 +100,14 @@ def execute(
             log.event("scan_started", {"provider": request.provider, "request": request.to_dict()})
         with _fewer_collections():
             if args.quiet:
-                result = run_scan(adapter, request, ruleset, catalog, Progresses(sinks) if sinks else None, deadline)
+                result = run_scan(
+                    adapter, request, ruleset, catalog, Progresses(sinks) if sinks else None, deadline, spool_after
+                )
             else:
                 with RichProgress(stderr_console(), f"Scanning {request.provider}") as progress:
-                    result = run_scan(adapter, request, ruleset, catalog, Progresses([progress, *sinks]), deadline)
+                    result = run_scan(
+                        adapter, request, ruleset, catalog, Progresses([progress, *sinks]), deadline, spool_after
+                    )
         apply_exceptions(result, exceptions)
         write_output(result, args, getattr(args, "default_output", None))
         if also_write is not None:
@@ -107,6 +123,16 @@ def execute(
         if log:
             log.close()
     return result, code
+
+
+def _count(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"not a count of resources: {value!r}")
+    return n
 
 
 @contextmanager

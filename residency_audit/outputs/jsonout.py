@@ -66,7 +66,14 @@ def resource_dict(result: ScanResult, r: Resource) -> dict[str, Any]:
 def _head(result: ScanResult) -> dict[str, Any]:
     """Everything but the two long lists, which close the document (`resources`, `findings`)."""
     scan = result.scan
-    active = [f for f in result.findings if not f.suppressed_by]
+    # counted in one pass, not listed: a spooled scan's findings are read back from disk
+    by_severity: Counter[str] = Counter()
+    by_rule: Counter[str] = Counter()
+    for f in result.findings:
+        if not f.suppressed_by:
+            by_severity[f.severity] += 1
+            by_rule[f.rule_id] += 1
+    active = sum(by_severity.values())
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "residency-audit", "version": _version()},
@@ -88,10 +95,10 @@ def _head(result: ScanResult) -> dict[str, Any]:
         },
         "summary": {
             "resources": len(result.resources),
-            "findings": len(active),
-            "suppressed": len(result.findings) - len(active),
-            "by_severity": dict(Counter(f.severity for f in active)),
-            "by_rule": dict(Counter(f.rule_id for f in active)),
+            "findings": active,
+            "suppressed": len(result.findings) - active,
+            "by_severity": dict(by_severity),
+            "by_rule": dict(by_rule),
         },
     }
 

@@ -9,6 +9,7 @@ nothing. Names and tags go into rich `Text` cells, never into markup.
 
 from __future__ import annotations
 
+import heapq
 import io
 from collections import Counter
 
@@ -71,13 +72,9 @@ def location_text(f: Finding) -> str:
     return f"{f.region or '?'} ({_countries(f.countries)})"
 
 
-def _sorted(findings: list[Finding]) -> list[Finding]:
+def _order(f: Finding) -> tuple[int, str, str, str, str]:
     """Most severe first; a total order, so that the same result always prints the same."""
-
-    def key(f: Finding) -> tuple[int, str, str, str, str]:
-        return (-severity_rank(f.severity), f.rule_id, f.resource.name or f.resource.id, f.resource.id, f.fingerprint)
-
-    return sorted(findings, key=key)
+    return (-severity_rank(f.severity), f.rule_id, f.resource.name or f.resource.id, f.resource.id, f.fingerprint)
 
 
 def _fits(columns: list[list[str]], width: int) -> bool:
@@ -188,16 +185,25 @@ def _print_titled(console: Console, title: str, table: Table, style: str = "bold
 
 
 def print_result(result: ScanResult, console: Console, max_findings: int = 200) -> None:
-    active = _sorted([f for f in result.findings if not f.suppressed_by])
+    # One pass over the findings, holding only the ones shown: a spooled scan's are read from disk.
+    sev: Counter[str] = Counter()
+    shown: list[Finding] = []
+    for f in result.findings:
+        if not f.suppressed_by:
+            sev[f.severity] += 1
+            shown.append(f)
+            if len(shown) >= 2 * max_findings + 64:
+                shown = heapq.nsmallest(max_findings, shown, key=_order)
+    shown = heapq.nsmallest(max_findings, shown, key=_order)
+    n_active = sum(sev.values())
 
-    if active:
-        shown = active[:max_findings]
+    if shown:
         cells = [_finding_cells(f) for f in shown]
         columns = [[h, *(row[i] for row in cells)] for i, h in enumerate(_FINDING_HEADERS)]
         table = _findings_table(shown) if _fits(columns, console.width) else _findings_compact(shown)
-        _print_titled(console, f"Findings ({len(active)})", table)
-        if len(active) > max_findings:
-            console.print(f"[dim]... and {len(active) - max_findings} more (use --format json for all)[/]")
+        _print_titled(console, f"Findings ({n_active})", table)
+        if n_active > max_findings:
+            console.print(f"[dim]... and {n_active - max_findings} more (use --format json for all)[/]")
 
     rows = data_per_place(result)
     if rows:
@@ -210,21 +216,20 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
             t.add_row(_cell(place), Text(verdict, style=style), str(n))
         _print_titled(console, "Resources per country (any location role)", t)
 
-    sev = Counter(f.severity for f in active)
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0))
     for s in reversed(SEVERITIES):
         t.add_column(s, justify="right")
     t.add_row(*(str(sev.get(s, 0)) for s in reversed(SEVERITIES)))
     _print_titled(console, "Findings per severity", t)
 
-    live = [r for r in result.resources if r.source == "api" and holds_data(r)]
+    live = coverage_by_type(r for r in result.resources if r.source == "api" and holds_data(r))
     if live:
         t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0))
         t.add_column("Type")
         t.add_column("Category")
         t.add_column("Resources", justify="right")
         t.add_column("Judged")
-        for row in coverage_by_type(live):
+        for row in live:
             judged = ", ".join(f"{JUDGED.get(k, k)} {n}" for k, n in sorted(row["judged"].items()))
             t.add_row(_cell(row["type"]), row["category"], str(row["resources"]), judged)
         _print_titled(console, "Resources by type, and how deeply each was judged", t)
@@ -233,12 +238,12 @@ def print_result(result: ScanResult, console: Console, max_findings: int = 200) 
     if scan.gaps:
         title = f"Coverage gaps ({len(scan.gaps)}): this scan is INCOMPLETE"
         _print_titled(console, title, _gaps_table(scan.gaps, console.width), style="bold red")
-    suppressed = len(result.findings) - len(active)
+    suppressed = len(result.findings) - n_active
     calls = sum(scan.api_calls.values())
     status = Text("complete", style="green") if scan.complete else Text("incomplete", style="bold red")
     console.print(
         Text.assemble(
-            f"{len(result.resources)} resources, {len(active)} findings"
+            f"{len(result.resources)} resources, {n_active} findings"
             + (f" ({suppressed} suppressed)" if suppressed else "")
             + f", {calls} API calls, coverage ",
             status,

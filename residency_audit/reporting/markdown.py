@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..model import Finding
 from ..safetext import md_cell as _cell
 from ..safetext import md_code, md_text
@@ -14,7 +16,7 @@ def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return [*out, ""]
 
 
-def _finding_rows(findings: list[Finding]) -> list[list[object]]:
+def _finding_rows(findings: Iterable[Finding]) -> list[list[object]]:
     return [
         [
             f.severity,

@@ -224,7 +224,7 @@ class Store:
         scan = result.scan
         key, label = target_of(scan.effective_request())
         active = sum(1 for f in result.findings if not f.suppressed_by)
-        positions = {r.id: i for i, r in enumerate(result.resources)}
+        position = result.position_of()
         scan_row = {
             "id": scan.id,
             "target": key,
@@ -294,7 +294,7 @@ class Store:
 
         def finding_rows() -> Iterator[dict[str, Any]]:
             for i, f in enumerate(result.findings):
-                rpos = positions[f.resource.id]
+                rpos = position(f.resource.id)
                 lpos = None
                 if f.location is not None:
                     resolved = result.resolved.get(f.resource.id, [])
@@ -314,7 +314,7 @@ class Store:
                 }
 
         for f in result.findings:  # checked before the transaction starts, as when the rows were built first
-            if f.resource.id not in positions:
+            if position(f.resource.id) is None:
                 raise ValueError(f"finding {f.fingerprint} names a resource that is not in the scan")
         try:
             with self.engine.begin() as conn:

@@ -463,7 +463,7 @@ class AzureAdapter(ArmClient):
             return
         where: dict[str, set[str | None]] = {}
         ids: dict[str, set[str]] = {}
-        for r in [*(r for r in collector.resources if r.provider == PROVIDER), *(r for r, _ in pending)]:
+        for r in [*(r for r in collector.collected() if r.provider == PROVIDER), *(r for r, _ in pending)]:
             home = next((loc.region for loc in r.locations if loc.role in ("primary", "global")), None)
             for key in (r.id.lower(), f"{r.kind}:{r.name.lower()}"):
                 where.setdefault(key, set()).add(home)
@@ -485,12 +485,15 @@ class AzureAdapter(ArmClient):
         """ARM ids are case-insensitive and ARM spells one id differently in different places
         (a snapshot's `sourceResourceId`, the disk's own `id`): a link names the target as its
         own record does, so `copies` finds it."""
-        spelled = {r.id.lower(): r.id for r in collector.resources if r.provider == PROVIDER}
-        for r in collector.resources:
+        spelled = {r.id.lower(): r.id for r in collector.collected() if r.provider == PROVIDER}
+
+        def respell(r: Resource) -> None:
             if r.provider == PROVIDER and r.links:
                 r.links[:] = [
                     CopyLink(x.relation, spelled.get(x.target.lower(), x.target), x.how, x.detail) for x in r.links
                 ]
+
+        collector.rewrite(respell)
 
     def _place_unknown(self, collector: Collector) -> None:
         """Places for locations the catalog lacks, from the subscription's metadata (with a note),
@@ -500,7 +503,7 @@ class AzureAdapter(ArmClient):
         catalog = self.places.catalog
         codes = {
             loc.region
-            for r in collector.resources
+            for r in collector.collected()
             if r.provider == PROVIDER
             for loc in r.locations
             if loc.region and not catalog.knows(PROVIDER, loc.region)

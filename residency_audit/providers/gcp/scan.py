@@ -187,7 +187,7 @@ class GcpAdapter:
         pure, no API call, so it runs after an interrupt too and nothing read is lost."""
         with self._lock:
             deferred, self._deferred = self._deferred, {}
-        index = {r.id: r for r in collector.resources}
+        index = {r.id: r for r in collector.collected()}
         for kind, records in deferred.items():
             FINISHERS[kind](records, index.get)
             collector.extend(records)
@@ -197,10 +197,13 @@ class GcpAdapter:
         """A link names its target as the target's own record does, so `copies` finds it: Google
         names a project by its id in one API and by its number in another (Secret Manager, Vertex
         AI, Filestore), so a target the scan holds under the other spelling is named so."""
-        ids = {r.id for r in collector.resources if r.provider == PROVIDER}
-        for r in collector.resources:
+        ids = {r.id for r in collector.collected() if r.provider == PROVIDER}
+
+        def respell(r: Resource) -> None:
             if r.provider == PROVIDER and r.links:
                 r.links[:] = [replace(x, target=self._spelled(x.target, ids)) for x in r.links]
+
+        collector.rewrite(respell)
 
     def _spelled(self, target: str, ids: set[str]) -> str:
         m = _PROJECT_IN_NAME.match(target)
