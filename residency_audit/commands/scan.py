@@ -98,6 +98,9 @@ def execute(
         sinks: list[Any] = [log] if log else []
         if log:
             log.event("scan_started", {"provider": request.provider, "request": request.to_dict()})
+        from .. import memory
+
+        memory.limit_arenas()  # before the scan's threads exist (see `memory`)
         with _fewer_collections():
             if args.quiet:
                 result = run_scan(
@@ -108,6 +111,7 @@ def execute(
                     result = run_scan(
                         adapter, request, ruleset, catalog, Progresses([progress, *sinks]), deadline, spool_after
                     )
+        memory.trim()  # the scan's transient peak is over: outputs and the store start from what is live
         apply_exceptions(result, exceptions)
         write_output(result, args, getattr(args, "default_output", None))
         if also_write is not None:
