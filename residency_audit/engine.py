@@ -583,6 +583,11 @@ class _KindRules:
         ]
 
 
+#: Shared locations a `Judge` remembers: a plan has a few (its provider regions); a scan read
+#: back from its spool has a fresh one per resource, which must not pile up.
+_LOCATION_MEMO = 4_096
+
+
 class Judge:
     """Judges one resource at a time (`evaluate` over a list, a spooled scan as it reads its
     resources back), keeping what is shared across resources: the rules per kind, the verdicts
@@ -606,6 +611,8 @@ class Judge:
             key = (id(loc), resource.provider)
             hit = memo.get(key)
             if hit is None or hit[0] is not loc:
+                if len(memo) >= _LOCATION_MEMO:  # resources read back from a spool share no Location
+                    memo.clear()
                 hit = memo[key] = (loc, ResolvedLocation(loc, self._catalog.resolve_location(resource.provider, loc)))
             resolved.append(hit[1])
         if resource.part_of:  # a setting of another record (a bucket policy): judged with it

@@ -95,6 +95,26 @@ def test_collector_merges_a_second_sighting_spooled_or_not(spool_after: int | No
     assert [r.tags.get("seen") for r in collector.collected()] == [None, "twice", None, None, None]
 
 
+def test_judging_resources_read_back_does_not_keep_their_locations() -> None:
+    """Read back from a spool every resource has its own Location: the judge's memo of shared
+    locations stays bounded, and each is judged as a lone resource is."""
+    from residency_audit.engine import _LOCATION_MEMO, Judge, evaluate, load_rules
+    from residency_audit.geography import default_catalog
+
+    rules, catalog = load_rules(), default_catalog()
+    alone = evaluate([_res(0, "us-east-1")], rules, catalog)
+    assert alone, "a bucket in Virginia has findings"
+    judge = Judge(rules, catalog)
+    for i in range(3 * _LOCATION_MEMO):
+        found: list[Any] = []
+        judge(_res(i, "us-east-1" if i % 2 else "eu-west-1"), found)
+        assert len(judge._memo) <= _LOCATION_MEMO
+        if i % 2:
+            assert [(f.rule_id, f.location.place.code if f.location else None) for f in found] == [
+                (f.rule_id, f.location.place.code if f.location else None) for f in alone
+            ]
+
+
 # --------------------------------------------------------------------------- whole scans
 
 
