@@ -263,6 +263,7 @@ class JudgedSpool:
         self.items: Spool[tuple[Resource, list[ResolvedLocation]]] = Spool(shared)
         self._where: dict[int, int | list[int]] = {}
         self._last: tuple[int, tuple[Resource, list[ResolvedLocation]]] | None = None
+        self._found: tuple[int, tuple[Resource, list[ResolvedLocation]]] | None = None
         self._overlay: dict[str, list[ResolvedLocation]] = {}  # resolved set after judging
         self.resources = SpooledResources(self)
         self.resolved = SpooledResolved(self)
@@ -280,16 +281,17 @@ class JudgedSpool:
             self._where[h] = [seen, pos]
 
     def find(self, rid: str) -> tuple[int, tuple[Resource, list[ResolvedLocation]]] | None:
-        last = self._last
-        if last is not None and last[1][0].id == rid:
-            return last
+        for near in (self._last, self._found):  # what was just read, or just found: a resource's
+            if near is not None and near[1][0].id == rid:  # findings are consecutive
+                return near
         seen = self._where.get(hash(rid))
         if seen is None:
             return None
         for pos in seen if isinstance(seen, list) else (seen,):
             item = self.items[pos]
             if item[0].id == rid:
-                return pos, item
+                self._found = (pos, item)
+                return self._found
         return None
 
     def position(self, rid: str) -> int | None:

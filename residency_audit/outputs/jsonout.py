@@ -74,6 +74,14 @@ def _head(result: ScanResult) -> dict[str, Any]:
             by_severity[f.severity] += 1
             by_rule[f.rule_id] += 1
     active = sum(by_severity.values())
+    kinds: Counter[str] = Counter()
+
+    def counted() -> Iterator[Resource]:  # one pass over the resources for both (a spool reads from disk)
+        for r in result.resources:
+            kinds[r.kind] += 1
+            yield r
+
+    coverage = coverage_by_type(counted())
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "residency-audit", "version": _version()},
@@ -89,8 +97,8 @@ def _head(result: ScanResult) -> dict[str, Any]:
             "api_calls": dict(sorted(scan.api_calls.items())),
             "api_calls_total": sum(scan.api_calls.values()),
             "api_calls_by_service": _by_service(scan.api_calls),
-            "resources_by_kind": dict(sorted(Counter(r.kind for r in result.resources).items())),
-            "coverage": coverage_by_type(result.resources),
+            "resources_by_kind": dict(sorted(kinds.items())),
+            "coverage": coverage,
             "notes": list(scan.notes),
         },
         "summary": {

@@ -223,8 +223,12 @@ class Store:
         """Write one scan, all or nothing; returns its id."""
         scan = result.scan
         key, label = target_of(scan.effective_request())
-        active = sum(1 for f in result.findings if not f.suppressed_by)
         position = result.position_of()
+        active = 0
+        for f in result.findings:  # checked before the transaction starts, as when the rows were built first
+            if position(f.resource.id) is None:
+                raise ValueError(f"finding {f.fingerprint} names a resource that is not in the scan")
+            active += not f.suppressed_by
         scan_row = {
             "id": scan.id,
             "target": key,
@@ -248,49 +252,61 @@ class Store:
         }
         gap_rows = [{"scan_id": scan.id, "position": i, **g.to_dict()} for i, g in enumerate(scan.gaps)]
 
-        def res_rows() -> Iterator[dict[str, Any]]:
-            for i, r in enumerate(result.resources):
+        def res_row(i: int, r: Resource) -> dict[str, Any]:
+            return {
+                "scan_id": scan.id,
+                "position": i,
+                "resource_id": r.id,
+                "provider": r.provider,
+                "kind": r.kind,
+                "name": r.name,
+                "owner_kind": r.owner.kind,
+                "owner_id": r.owner.id,
+                "owner_name": r.owner.name,
+                "owner_path": [n.to_dict() for n in r.owner.path],
+                "tags": dict(r.tags),
+                "source": r.source,
+                "attributes": json.loads(json.dumps(r.attributes, default=str)),
+                "category": r.category,
+                "judged": r.judged,
+                "part_of": r.part_of,
+                "links": [link.to_dict() for link in r.links] or None,
+            }
+
+        def loc_rows(i: int, r: Resource) -> Iterator[dict[str, Any]]:
+            for j, rl in enumerate(result.resolved.get(r.id, [])):
+                loc, place = rl.location, rl.place
                 yield {
                     "scan_id": scan.id,
-                    "position": i,
-                    "resource_id": r.id,
-                    "provider": r.provider,
-                    "kind": r.kind,
-                    "name": r.name,
-                    "owner_kind": r.owner.kind,
-                    "owner_id": r.owner.id,
-                    "owner_name": r.owner.name,
-                    "owner_path": [n.to_dict() for n in r.owner.path],
-                    "tags": dict(r.tags),
-                    "source": r.source,
-                    "attributes": json.loads(json.dumps(r.attributes, default=str)),
-                    "category": r.category,
-                    "judged": r.judged,
-                    "part_of": r.part_of,
-                    "links": [link.to_dict() for link in r.links] or None,
+                    "resource_position": i,
+                    "position": j,
+                    "region": loc.region,
+                    "role": loc.role,
+                    "zone": loc.zone,
+                    "detail": loc.detail,
+                    "place_code": place.code,
+                    "place_name": place.name,
+                    "place_kind": place.kind,
+                    "countries": list(place.countries),
+                    "in_eu": place.in_eu,
+                    "known": place.known,
+                    "jurisdictions": list(place.jurisdictions),
+                    "place_source": place.source,
                 }
 
-        def loc_rows() -> Iterator[dict[str, Any]]:
+        def resource_batches() -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+            """Resource rows with their location rows, one pass over the resources (a spooled
+            scan reads them back from disk), a batch at a time."""
+            resources: list[dict[str, Any]] = []
+            locations: list[dict[str, Any]] = []
             for i, r in enumerate(result.resources):
-                for j, rl in enumerate(result.resolved.get(r.id, [])):
-                    loc, place = rl.location, rl.place
-                    yield {
-                        "scan_id": scan.id,
-                        "resource_position": i,
-                        "position": j,
-                        "region": loc.region,
-                        "role": loc.role,
-                        "zone": loc.zone,
-                        "detail": loc.detail,
-                        "place_code": place.code,
-                        "place_name": place.name,
-                        "place_kind": place.kind,
-                        "countries": list(place.countries),
-                        "in_eu": place.in_eu,
-                        "known": place.known,
-                        "jurisdictions": list(place.jurisdictions),
-                        "place_source": place.source,
-                    }
+                resources.append(res_row(i, r))
+                locations.extend(loc_rows(i, r))
+                if len(resources) >= _BATCH:
+                    yield resources, locations
+                    resources, locations = [], []
+            if resources:
+                yield resources, locations
 
         def finding_rows() -> Iterator[dict[str, Any]]:
             for i, f in enumerate(result.findings):
@@ -313,21 +329,19 @@ class Store:
                     "suppressed_by": f.suppressed_by,
                 }
 
-        for f in result.findings:  # checked before the transaction starts, as when the rows were built first
-            if position(f.resource.id) is None:
-                raise ValueError(f"finding {f.fingerprint} names a resource that is not in the scan")
         try:
             with self.engine.begin() as conn:
                 conn.execute(t.scans.insert(), [scan_row])
                 # in batches: an estate of any size holds one batch of rows, not every row, at once
-                for table, rows in (
-                    (t.gaps, iter(gap_rows)),
-                    (t.resources, res_rows()),
-                    (t.locations, loc_rows()),
-                    (t.findings, finding_rows()),
-                ):
-                    while batch := list(islice(rows, _BATCH)):
-                        conn.execute(table.insert(), batch)
+                if gap_rows:
+                    conn.execute(t.gaps.insert(), gap_rows)
+                for resources, locations in resource_batches():
+                    conn.execute(t.resources.insert(), resources)
+                    if locations:
+                        conn.execute(t.locations.insert(), locations)
+                rows = finding_rows()
+                while batch := list(islice(rows, _BATCH)):
+                    conn.execute(t.findings.insert(), batch)
         except IntegrityError:
             raise UserError(f"scan {scan.id} is already recorded in this store") from None
         except SQLAlchemyError as exc:
