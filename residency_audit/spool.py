@@ -193,13 +193,39 @@ class Spool(Generic[T]):
         self._file.close()
 
 
+class _IdIndex:
+    """Resource id -> position(s), keyed by the id's hash so that the ids themselves are not held
+    (a hash shared by two ids keeps both positions; callers compare the ids they read back)."""
+
+    __slots__ = ("_where",)
+
+    def __init__(self) -> None:
+        self._where: dict[int, int | list[int]] = {}
+
+    def add(self, rid: str, pos: int) -> None:
+        h = hash(rid)
+        seen = self._where.get(h)
+        if seen is None:
+            self._where[h] = pos
+        elif isinstance(seen, list):
+            seen.append(pos)
+        else:
+            self._where[h] = [seen, pos]
+
+    def candidates(self, rid: str) -> tuple[int, ...] | list[int]:
+        seen = self._where.get(hash(rid))
+        if seen is None:
+            return ()
+        return seen if isinstance(seen, list) else (seen,)
+
+
 class ResourceSpool:
     """The resources a scan collects, spooled as they arrive: one record per id, later sightings
     merging their locations into the first (see `Collector.add`), as the in-memory dict does."""
 
     def __init__(self) -> None:
         self.items: Spool[Resource] = Spool()
-        self._where: dict[int, int | list[int]] = {}  # hash(id) -> position(s)
+        self._index = _IdIndex()
         self._extra: dict[int, list[Location]] = {}  # position -> locations merged in later
 
     def __len__(self) -> int:
@@ -207,25 +233,16 @@ class ResourceSpool:
 
     def add(self, resource: Resource) -> None:
         """Add a resource, or merge its locations into the one with its id (caller holds the lock)."""
-        h = hash(resource.id)
-        seen = self._where.get(h)
-        if seen is not None:
-            for pos in seen if isinstance(seen, list) else (seen,):
-                first = self.items[pos]
-                if first.id == resource.id:
-                    extra = self._extra.setdefault(pos, [])
-                    for loc in resource.locations:
-                        if loc not in first.locations and loc not in extra:
-                            extra.append(loc)
-                    return
-        pos = len(self.items)
+        for pos in self._index.candidates(resource.id):
+            first = self.items[pos]
+            if first.id == resource.id:
+                extra = self._extra.setdefault(pos, [])
+                for loc in resource.locations:
+                    if loc not in first.locations and loc not in extra:
+                        extra.append(loc)
+                return
+        self._index.add(resource.id, len(self.items))
         self.items.append(resource)
-        if seen is None:
-            self._where[h] = pos
-        elif isinstance(seen, list):
-            seen.append(pos)
-        else:
-            self._where[h] = [seen, pos]
 
     def __iter__(self) -> Iterator[Resource]:
         extra = self._extra
@@ -261,7 +278,7 @@ class JudgedSpool:
 
     def __init__(self, shared: Shared | None = None) -> None:
         self.items: Spool[tuple[Resource, list[ResolvedLocation]]] = Spool(shared)
-        self._where: dict[int, int | list[int]] = {}
+        self._index = _IdIndex()
         self._last: tuple[int, tuple[Resource, list[ResolvedLocation]]] | None = None
         self._found: tuple[int, tuple[Resource, list[ResolvedLocation]]] | None = None
         self._overlay: dict[str, list[ResolvedLocation]] = {}  # resolved set after judging
@@ -269,25 +286,14 @@ class JudgedSpool:
         self.resolved = SpooledResolved(self)
 
     def append(self, resource: Resource, resolved: list[ResolvedLocation]) -> None:
-        h = hash(resource.id)
-        pos = len(self.items)
+        self._index.add(resource.id, len(self.items))
         self.items.append((resource, resolved))
-        seen = self._where.get(h)
-        if seen is None:
-            self._where[h] = pos
-        elif isinstance(seen, list):
-            seen.append(pos)
-        else:
-            self._where[h] = [seen, pos]
 
     def find(self, rid: str) -> tuple[int, tuple[Resource, list[ResolvedLocation]]] | None:
         for near in (self._last, self._found):  # what was just read, or just found: a resource's
             if near is not None and near[1][0].id == rid:  # findings are consecutive
                 return near
-        seen = self._where.get(hash(rid))
-        if seen is None:
-            return None
-        for pos in seen if isinstance(seen, list) else (seen,):
+        for pos in self._index.candidates(rid):
             item = self.items[pos]
             if item[0].id == rid:
                 self._found = (pos, item)

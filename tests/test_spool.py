@@ -95,6 +95,29 @@ def test_collector_merges_a_second_sighting_spooled_or_not(spool_after: int | No
     assert [r.tags.get("seen") for r in collector.collected()] == [None, "twice", None, None, None]
 
 
+class _SameHash(str):
+    """An id whose hash every other one shares: the spool's index must still tell them apart."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return 42
+
+
+def test_ids_that_share_a_hash_stay_apart_spooled() -> None:
+    collector = Collector(Scan(ScanRequest(provider="aws")), spool_after=0)
+    owner = Owner("account", "111122223333")
+    for rid, region in (
+        ("arn:a", "eu-west-1"),
+        ("arn:b", "eu-west-1"),
+        ("arn:a", "us-east-1"),
+        ("arn:c", "eu-north-1"),
+    ):
+        collector.add(Resource("aws", "s3.bucket", _SameHash(rid), rid, owner, [Location(region)]))
+    got = [(r.id, [loc.region for loc in r.locations]) for r in collector.collected()]
+    assert got == [("arn:a", ["eu-west-1", "us-east-1"]), ("arn:b", ["eu-west-1"]), ("arn:c", ["eu-north-1"])]
+
+
 def test_judging_resources_read_back_does_not_keep_their_locations() -> None:
     """Read back from a spool every resource has its own Location: the judge's memo of shared
     locations stays bounded, and each is judged as a lone resource is."""
