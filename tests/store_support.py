@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,7 +74,7 @@ def res(kind: str, name: str, owner: Owner, *locs: tuple[str, str]) -> Resource:
 
 
 def scan_of(
-    resources: list[Resource],
+    resources: Iterable[Resource],
     at: dt.datetime,
     gaps: list[Gap] | None = None,
     interrupted: bool = False,

@@ -236,7 +236,7 @@ def test_only_scans_of_the_same_target_are_compared(store: Store) -> None:
 
     s1, s2, _, _ = sequence()
     narrow = scan_of(
-        s2.resources[:1], s2.scan.started_at.replace(hour=7), request=ScanRequest("aws", regions=("us-east-2",))
+        list(s2.resources)[:1], s2.scan.started_at.replace(hour=7), request=ScanRequest("aws", regions=("us-east-2",))
     )
     store.record(s1)
     store.record(s2)
