@@ -279,7 +279,10 @@ def run_scan(
         interrupts.stopped()
         deadline_gaps(collector, request.provider, deadline or 0)
     catalog = catalog.with_places(collector.places)
-    return finish(scan, collector.collected(), ruleset, catalog, spool=collector.spool is not None)
+    result = finish(scan, collector.collected(), ruleset, catalog, spool=collector.spool is not None)
+    if collector.spool is not None:
+        collector.spool.close()  # every resource was judged and written on with its findings
+    return result
 
 
 def deadline_gaps(collector: Collector, provider: str, seconds: float) -> None:

@@ -97,7 +97,6 @@ class Spool(Generic[T]):
         self._ends = array("q")  # end offset of each item in the file
         self._pending: list[bytes] = []
         self._pending_size = 0
-        self._written = 0
         self._lock = threading.Lock()
 
     def _dump(self, item: T) -> bytes:
@@ -126,7 +125,6 @@ class Spool(Generic[T]):
             while view:  # os.write may write less than asked
                 n = os.write(self._fd, view)
                 view = view[n:]
-            self._written += len(data)
             self._pending.clear()
             self._pending_size = 0
 
@@ -186,7 +184,6 @@ class Spool(Generic[T]):
         fresh._ready()
         old = self._file
         self._file, self._fd, self._ends = fresh._file, fresh._fd, fresh._ends
-        self._written = fresh._written
         old.close()
 
     def close(self) -> None:
