@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .errors import SpoolError
 from .kinds import classify
 from .model import Finding, Gap, Place, ResolvedLocation, Resource, Scan, ScanRequest, ScanResult, utcnow
 from .redact import Redactor
@@ -81,6 +82,9 @@ class Collector:
         # stays flat however large the estate; None keeps them all in memory.
         self._spool_after = spool_after
         self.spool: ResourceSpool | None = None
+        #: Set when the spool could not be written: the scan then ends with it (what was lost
+        #: is not a gap to report around, it is a scan that cannot say what it saw).
+        self.spool_error: SpoolError | None = None
         # Everything collected is redacted on the way in: outputs and the store
         # then never see a signed URL or a credential, whatever renders them.
         self._redact = Redactor.from_environ()
@@ -105,20 +109,27 @@ class Collector:
         if not resource.category:
             resource.category = classify(resource.provider, resource.kind).category
         with self._lock:
-            if self.spool is not None:
-                self.spool.add(resource)
-                return
-            # The same resource can be seen twice (e.g. a global service listed
-            # from two regions); the first sighting wins, locations are merged.
-            existing = self._resources.get(resource.id)
-            if existing is None:
-                self._resources[resource.id] = resource
-                if self._spool_after is not None and len(self._resources) > self._spool_after:
-                    self._spill()
-            else:
-                for loc in resource.locations:
-                    if loc not in existing.locations:
-                        existing.locations.append(loc)
+            try:
+                if self.spool is not None:
+                    self.spool.add(resource)
+                else:
+                    self._keep(resource)
+            except SpoolError as exc:
+                self.spool_error = self.spool_error or exc
+                raise
+
+    def _keep(self, resource: Resource) -> None:
+        # The same resource can be seen twice (e.g. a global service listed
+        # from two regions); the first sighting wins, locations are merged.
+        existing = self._resources.get(resource.id)
+        if existing is None:
+            self._resources[resource.id] = resource
+            if self._spool_after is not None and len(self._resources) > self._spool_after:
+                self._spill()
+        else:
+            for loc in resource.locations:
+                if loc not in existing.locations:
+                    existing.locations.append(loc)
 
     def _spill(self) -> None:
         from .spool import ResourceSpool
@@ -278,6 +289,8 @@ def run_scan(
     except interrupts.DeadlineExceeded:
         interrupts.stopped()
         deadline_gaps(collector, request.provider, deadline or 0)
+    if collector.spool_error is not None:  # what it collected could not be kept: no result to give
+        raise collector.spool_error
     catalog = catalog.with_places(collector.places)
     result = finish(scan, collector.collected(), ruleset, catalog, spool=collector.spool is not None)
     if collector.spool is not None:

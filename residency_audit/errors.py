@@ -24,3 +24,18 @@ class UserError(Exception):
 
 class CredentialsError(UserError):
     """No usable credentials for a provider."""
+
+
+class SpoolError(UserError):
+    """A scan's temporary file (`spool`) could not be created or written (a full disk, a file-size
+    limit): the scan cannot keep what it collected, so it stops with this one line (exit 2)
+    rather than report less than it saw."""
+
+    def __init__(self, exc: OSError) -> None:
+        import tempfile
+
+        reason = exc.strerror or str(exc)
+        super().__init__(
+            f"cannot write the scan's temporary file in {tempfile.gettempdir()}: {reason} (free space there, "
+            "point TMPDIR elsewhere, or raise --spool-after to keep more resources in memory)"
+        )

@@ -26,6 +26,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, Generic, TypeVar, overload
 
+from .errors import SpoolError
 from .model import Location, Owner, Place, ResolvedLocation, Resource
 
 T = TypeVar("T")
@@ -92,7 +93,10 @@ class Spool(Generic[T]):
     def __init__(self, shared: Shared | None = None) -> None:
         self.shared = shared if shared is not None else Shared()
         # Lives as long as the spool (closed by `close` or with the object): no `with` fits.
-        self._file = tempfile.TemporaryFile(prefix="residency-audit-")  # noqa: SIM115
+        try:
+            self._file = tempfile.TemporaryFile(prefix="residency-audit-")  # noqa: SIM115
+        except OSError as exc:
+            raise SpoolError(exc) from None
         self._fd = self._file.fileno()
         self._ends = array("q")  # end offset of each item in the file
         self._pending: list[bytes] = []
@@ -121,12 +125,18 @@ class Spool(Generic[T]):
     def _flush(self) -> None:
         if self._pending:
             data = b"".join(self._pending)
-            view = memoryview(data)
-            while view:  # os.write may write less than asked
-                n = os.write(self._fd, view)
-                view = view[n:]
+            kept = len(self._ends) - len(self._pending)
             self._pending.clear()
             self._pending_size = 0
+            view = memoryview(data)
+            offset = self._ends[kept - 1] if kept else 0
+            try:
+                while view:  # a write may take less than asked
+                    n = os.pwrite(self._fd, view, offset)
+                    view, offset = view[n:], offset + n
+            except OSError as exc:
+                del self._ends[kept:]  # what did not reach the file is not in the spool
+                raise SpoolError(exc) from None
 
     def _ready(self) -> int:
         with self._lock:

@@ -263,3 +263,83 @@ def test_azure_scan_spooled_reports_what_the_scan_in_memory_reports(
         (snap,) = [r for r in reports[-1]["resources"] if r["id"].lower() == AZ_SNAP.lower()]
         assert {link["target"] for link in snap["links"]} == {AZ_DISK}
     assert reports[1] == reports[0]
+
+
+_LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+from residency_audit.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_spool_that_cannot_be_written_stops_the_scan_with_one_line(aws_env: AwsEmulator) -> None:
+    """A full disk or a file-size limit: the scan cannot keep what it saw, so it says so and exits 2,
+    rather than reporting less; the same limit does not touch a scan held in memory."""
+    import subprocess
+    import sys
+
+    if not hasattr(__import__("resource"), "RLIMIT_FSIZE"):
+        pytest.skip("no file-size limit on this platform")
+    seed_aws(aws_env)
+    args = ["scan", "aws", "--regions", "eu-west-1,us-east-1", "-f", "json", "-q", "--no-store", "--exit-zero"]
+
+    def run(spool: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-c", _LIMITED, "4096", *args, "--spool-after", spool]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+    spooled = run("0")
+    assert spooled.returncode == 2, spooled.stderr
+    (line,) = spooled.stderr.strip().splitlines()
+    assert "cannot write the scan's temporary file" in line and "--spool-after" in line
+    assert "Traceback" not in spooled.stderr and spooled.stdout == ""
+    in_memory = run("1000000")
+    assert in_memory.returncode == 0, in_memory.stderr
+    assert json.loads(in_memory.stdout)["resources"]
+
+
+_SWALLOWED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, hard))  # a full disk while the scan collects
+from residency_audit.core import run_scan
+from residency_audit.engine import load_rules
+from residency_audit.errors import SpoolError
+from residency_audit.geography import default_catalog
+from residency_audit.model import Location, Owner, Resource, ScanRequest
+
+class Adapter:  # like every adapter's task wrapper: a failure becomes a gap, the scan goes on
+    provider = "aws"
+    failures = 0
+    def scan(self, collector):
+        for i in range(2000):
+            r = Resource("aws", "s3.bucket", f"arn:aws:s3:::b{i}", f"b{i}", Owner("account", "1"),
+                         [Location("eu-west-1")], tags={"pad": "x" * 500})
+            try:
+                collector.add(r)
+            except Exception:
+                Adapter.failures += 1
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again: judging could write
+try:
+    run_scan(Adapter(), ScanRequest("aws"), load_rules(), default_catalog(), spool_after=0)
+except SpoolError as exc:
+    print("stopped", Adapter.failures > 0, exc)
+else:
+    print("reported", Adapter.failures)
+"""
+
+
+def test_a_spool_failure_a_reader_swallowed_still_stops_the_scan() -> None:
+    """Adapters turn a failed task into a gap and go on; resources the spool could not keep must
+    not end up as a smaller, seemingly complete scan, even when the disk has room again by the
+    time the scan is judged."""
+    import subprocess
+    import sys
+
+    if not hasattr(__import__("resource"), "RLIMIT_FSIZE"):
+        pytest.skip("no file-size limit on this platform")
+    done = subprocess.run([sys.executable, "-c", _SWALLOWED], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("stopped True cannot write the scan's temporary file"), done.stdout
