@@ -20,7 +20,7 @@ from residency_emulator.azure import FakeArm
 from residency_emulator.estate import seed_aws
 from residency_emulator.gcp import GcpEmulator
 
-from .cloud_support import AZURE_IDENTITY_VARS
+from .cloud_support import point_at_azure
 from .conftest import read_json, run_cli
 from .test_copies_live_gcp_azure import AZ_DISK, AZ_SNAP, seed_azure_acme
 from .test_exceptions import LATER, YESTERDAY, entry, exceptions_file
@@ -248,12 +248,9 @@ def test_azure_scan_spooled_reports_what_the_scan_in_memory_reports(
 ) -> None:
     """Azure's closing passes settle copies from the whole inventory and respell ARM ids (a
     snapshot names its source disk in another case): what they changed is kept on disk too."""
-    azure_fake.reset()
+    point_at_azure(azure_fake, monkeypatch)
+    azure_fake.reset()  # the copies tests' estate instead of the sample one
     seed_azure_acme(azure_fake)
-    for key in AZURE_IDENTITY_VARS:
-        monkeypatch.delenv(key, raising=False)
-    for key, value in azure_fake.env().items():
-        monkeypatch.setenv(key, value)
     reports = []
     for spool in ("1000000", "0"):
         out = tmp_path / f"azure-{spool}.json"
